@@ -1,0 +1,33 @@
+"""Profiles: the full study, or a small slice of it for tests and CI.
+
+A profile only shrinks a run (less data, fewer iterations or epochs); it never changes
+what a run *is*, so the quick report has the same sections, figures and tables as the
+full one, with numbers that are clearly labelled as not the study's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    description: str
+    # dataset -> (training examples, validation examples); absent means "all"
+    data_limits: dict[str, tuple[int, int]] = field(default_factory=dict)
+    max_iterations: int | None = None
+    max_epochs: int | None = None
+
+
+PROFILES = {
+    "full": Profile("full", "the study's settings: all data, all iterations and epochs"),
+    "quick": Profile(
+        "quick",
+        "a smoke-test slice: 3,000 training and 1,000 validation images, "
+        "at most 60 iterations or 3 epochs per experiment",
+        data_limits={"fashion-mnist": (3000, 1000), "notmnist": (3000, 1000)},
+        max_iterations=60,
+        max_epochs=3,
+    ),
+}

@@ -1,0 +1,112 @@
+"""The template context: everything the report says, computed from the build's results.
+
+Templates only arrange and phrase; every number, table row, figure and listing they
+show is produced here from the outcomes of this build.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import asdict
+
+from experiments.profiles import Profile
+from report import analysis, figures, listings
+from report.runner import Outcome
+
+METRICS = (
+    ("train_acc", "train accuracy"),
+    ("train_loss", "train loss"),
+    ("val_acc", "validation accuracy"),
+    ("val_loss", "validation loss"),
+)
+HPARAM_LABELS = {
+    "hidden": "hidden layers (ReLU units)",
+    "dropout": "dropout after each hidden layer",
+    "penalty": "weight penalty",
+    "alpha": "penalty rate α",
+    "optimizer": "optimiser",
+    "learning_rate": "learning rate",
+    "iterations": "iterations (full batch)",
+    "epochs": "epochs",
+    "batch_size": "batch size",
+    "init": "weight initialisation",
+}
+SPLIT_LABELS = {
+    "original": "original split: 200,000 training images from notMNIST_large, validation on notMNIST_small "
+                "without unreadable files and duplicates of training images",
+    "substitute": "substitute split of notMNIST_small (de-duplicated, 85 % train / 15 % validation per letter); "
+                  "notMNIST_large was not available, so these numbers are not comparable with the original's",
+}
+
+
+def data_uri(svg: str) -> str:
+    """An SVG as a data: URI, so the HTML is one self-contained file."""
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+
+def _hparam_text(name: str, value: object) -> str:
+    if name == "hidden":
+        return " → ".join(map(str, value)) if value else "none (softmax only)"
+    if name == "dropout":
+        return ", ".join(f"{r:g}" for r in value) if any(value) else "none"
+    if name == "penalty":
+        return {"l1": "L1 (α·Σ|w|)", "l2": "L2 (α·Σw²)"}.get(value, "none")
+    if name == "init":
+        return {"he_normal": "He normal"}.get(value, str(value))
+    if name == "optimizer":
+        return {"adam": "Adam"}.get(value, str(value))
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def results_table(final: dict[str, float], reference: dict[str, float | None]) -> list[dict]:
+    """Ours, the original's, and the difference, per final metric."""
+    rows = []
+    for metric, label in METRICS:
+        ours, ref = final[metric], reference.get(metric)
+        rows.append({"label": label, "ours": ours, "ref": ref, "diff": None if ref is None else ours - ref})
+    return rows
+
+
+def experiment(outcome: Outcome) -> dict:
+    exp, result = outcome.experiment, outcome.result
+    spec = outcome.components["spec"]
+    reference = asdict(exp.reference)
+    return {
+        "id": exp.id,
+        "anchor": exp.id.lower().replace("/", "-").replace(".", ""),
+        "title": exp.title,
+        "hparams": [
+            {"name": HPARAM_LABELS.get(k, k), "value": _hparam_text(k, v)}
+            for k, v in spec["hparams"].items()
+            if not (k == "alpha" and not spec["hparams"].get("penalty"))
+        ],
+        "data": result["data"],
+        "unit": result["unit"],
+        "final": result["final"],
+        "table": results_table(result["final"], reference),
+        "figure": data_uri(figures.curves(result["history"], result["unit"], reference)),
+        "facts": analysis.facts(result["history"]),
+        "train_seconds": result["train_seconds"],
+        "device": result["hardware"]["device"],
+        "source": outcome.source,
+        "key": outcome.key,
+        "seconds": outcome.seconds,
+    }
+
+
+def build_context(outcomes: list[Outcome], profile: Profile, split: str | None, build: dict) -> dict:
+    """The whole report's context: experiments grouped by part, listings, build metadata."""
+    parts: dict[str, list[dict]] = {}
+    trainers: dict[str, str] = {}
+    for outcome in outcomes:
+        parts.setdefault(outcome.experiment.part, []).append(experiment(outcome))
+        trainers.setdefault(outcome.experiment.part, outcome.experiment.trainer)
+    return {
+        "profile": {"name": profile.name, "description": profile.description, "quick": profile.name != "full"},
+        "split": split,
+        "split_label": SPLIT_LABELS.get(split or "", ""),
+        "parts": parts,
+        "listings": {part: listings.trainer_listings(trainer) for part, trainer in trainers.items()},
+        "pygments_css": listings.css(),
+        "build": build,
+    }

@@ -1,0 +1,63 @@
+"""Figures: training curves drawn fresh from stored histories, as SVG.
+
+One style for every figure (`STYLE`); SVG so figures stay vector in the HTML and in
+the PDF; text converted to paths so they look the same with or without the fonts;
+a fixed id salt and no date so the same histories give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+STYLE = {
+    "font.family": "DejaVu Sans",
+    "font.size": 8.5,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.color": "#dddddd",
+    "grid.linewidth": 0.6,
+    "axes.prop_cycle": matplotlib.cycler(color=["#1f5fa8", "#d1495b", "#2e933c", "#edae49", "#66456e", "#00798c"]),
+    "legend.frameon": False,
+    "svg.fonttype": "path",
+    "svg.hashsalt": "dlreport",
+    "lines.linewidth": 1.4,
+}
+TRAIN, VAL = "-", "--"
+REFERENCE_COLOR = "#888888"
+
+
+def _svg(fig: plt.Figure) -> str:
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def curves(history: dict[str, list[float]], unit: str, reference: dict[str, float | None]) -> str:
+    """Loss and accuracy, train (solid) and validation (dashed), side by side.
+
+    The original report's final values are drawn as grey dotted lines where it gave them,
+    so a reader sees at a glance where our run ends relative to it.
+    """
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(1, 2, figsize=(6.4, 2.5))
+        steps = range(1, len(history["train_loss"]) + 1)
+        for ax, metric, label in ((axes[0], "loss", "cross-entropy loss"), (axes[1], "acc", "accuracy")):
+            ax.plot(steps, history[f"train_{metric}"], TRAIN, color="C0", label="train")
+            ax.plot(steps, history[f"val_{metric}"], VAL, color="C1", label="validation")
+            for split, style in (("train", (0, (1, 2))), ("val", (0, (1, 1)))):
+                ref = reference.get(f"{split}_{metric}")
+                if ref is not None:
+                    ax.axhline(ref, color=REFERENCE_COLOR, linestyle=style, linewidth=0.9)
+            ax.set_xlabel(unit)
+            ax.set_ylabel(label)
+        axes[1].plot([], [], color=REFERENCE_COLOR, linestyle=(0, (1, 1)), label="original (final)")
+        axes[1].legend(loc="lower right")
+        fig.tight_layout()
+        return _svg(fig)

@@ -1,0 +1,68 @@
+"""Rendering: the context through Jinja templates to HTML, and the HTML to PDF.
+
+The HTML is one self-contained file (CSS inlined, figures as data: URIs), so it opens
+from disk with no network; WeasyPrint lays the same HTML out for print, with page
+numbers in the table of contents coming from the print rules of the stylesheet.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import jinja2
+
+from report import numbering
+from report.errors import ReportError
+
+log = logging.getLogger(__name__)
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+def _num(value: float | None, digits: int = 4) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def _signed(value: float | None, digits: int = 4) -> str:
+    return "—" if value is None else f"{value:+.{digits}f}".replace("-", "−")
+
+
+def _pct(value: float, digits: int = 1) -> str:
+    return f"{100 * value:.{digits}f} %"
+
+
+def environment(templates: Path = TEMPLATES) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(num=_num, signed=_signed, pct=_pct)
+    return env
+
+
+def render_html(context: dict, templates: Path = TEMPLATES) -> str:
+    """The report as one HTML document; template errors become one-line ReportErrors."""
+    try:
+        env = environment(templates)
+        css = (templates / "report.css").read_text(encoding="utf-8")
+        document = env.get_template("report.html.j2").render(css=css, **context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise ReportError(f"template {exc.filename or exc.name}:{exc.lineno}: {exc.message}") from None
+    except jinja2.UndefinedError as exc:
+        raise ReportError(f"template error: {exc.message}") from None
+    except jinja2.TemplateNotFound as exc:
+        raise ReportError(f"template not found: {exc.name} (in {templates})") from None
+    return numbering.number(document)
+
+
+def render_pdf(document: str) -> bytes:
+    """The PDF of the HTML document, laid out by WeasyPrint with the print rules."""
+    for name in ("weasyprint", "weasyprint.progress", "fontTools"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    import weasyprint
+
+    return weasyprint.HTML(string=document, base_url=str(TEMPLATES)).write_pdf()

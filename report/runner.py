@@ -1,0 +1,133 @@
+"""Runs: take each experiment's result from the store, or train it.
+
+`run_spec` is the one place training happens and it is a pure function of its
+arguments: a run spec (plain data) in, a result (plain data) out, no hidden state.
+That keeps the door open to shipping runs to another machine or a cluster engine.
+TensorFlow is imported inside it, so a build that trains nothing never pays for it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from experiments.definitions import Experiment
+from report import keys, machine, splits
+from report.store import ResultStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Planned:
+    """One experiment of a build: its spec, its key, and the stored entry if there is one."""
+
+    experiment: Experiment
+    spec: dict
+    components: dict
+    key: str
+    entry: dict | None
+
+
+@dataclass
+class Outcome:
+    experiment: Experiment
+    key: str
+    components: dict
+    result: dict
+    source: str  # "cache" (local), "frozen" or "run"
+    seconds: float  # time this build spent on it (lookup or training)
+
+
+def plan(experiments: list[Experiment], specs: list[dict], store: ResultStore, rerun: set[str]) -> list[Planned]:
+    planned = []
+    for exp, spec in zip(experiments, specs):
+        parts = keys.components(spec)
+        key = keys.key_of(parts)
+        entry = None if exp.id in rerun else store.get(key)
+        planned.append(Planned(exp, spec, parts, key, entry))
+    return planned
+
+
+def import_tensorflow():
+    """Import TensorFlow with its native start-up chatter (CUDA probing) kept off the console.
+
+    That chatter is written by C++ code straight to file descriptor 2, which Python's
+    logging cannot filter, so the descriptor is pointed at /dev/null for the import only.
+    """
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            import tensorflow as tf
+
+            tf.config.list_physical_devices("GPU")
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+    return tf
+
+
+def hardware() -> dict:
+    """What ran the experiment: the host's CPU, and any GPU TensorFlow sees."""
+    tf = import_tensorflow()
+
+    gpus = [d.name for d in tf.config.list_physical_devices("GPU")]
+    return {**machine.host(), "gpus": gpus, "device": "GPU" if gpus else "CPU"}
+
+
+def run_spec(spec: dict, data_dir: Path, cache_dir: Path, progress) -> dict:
+    """Train one run spec and return its result: histories, final metrics, time, hardware."""
+    tf = import_tensorflow()
+    tf.config.experimental.enable_op_determinism()
+    data = splits.load_run_data(spec["data"], data_dir, cache_dir)
+    trainer = importlib.import_module(f"experiments.{spec['trainer']}")
+    start = time.perf_counter()
+    history = trainer.train(spec, data, progress)
+    seconds = time.perf_counter() - start
+    return {
+        "history": history,
+        "final": {name: values[-1] for name, values in history.items()},
+        "unit": "iteration" if "iterations" in spec["hparams"] else "epoch",
+        "train_seconds": round(seconds, 3),
+        "data": data.summary(),
+        "hardware": hardware(),
+        "versions": keys.versions(),
+        "seed": spec["seed"],
+    }
+
+
+def _progress_logger(exp_id: str):
+    """A progress callback that logs about ten lines per run, whatever its length."""
+    start = time.perf_counter()
+
+    def progress(step: int, total: int, metrics: dict) -> None:
+        if step == total or step % max(1, total // 10) == 0:
+            rate = step / max(time.perf_counter() - start, 1e-9)
+            shown = " ".join(f"{k}={float(v):.4f}" for k, v in metrics.items())
+            log.info("  %s %d/%d (%.1f/s) %s", exp_id, step, total, rate, shown)
+
+    return progress
+
+
+def obtain(planned: list[Planned], store: ResultStore, data_dir: Path, cache_dir: Path) -> list[Outcome]:
+    """Every planned experiment's result: from the store when its key is there, else trained."""
+    outcomes = []
+    for p in planned:
+        if p.entry is not None:
+            tier = "frozen" if store.where(p.key) == "frozen" else "cache"
+            log.info("%-6s cached (%s) %s", p.experiment.id, tier, p.key[:12])
+            outcomes.append(Outcome(p.experiment, p.key, p.components, p.entry["result"], tier, 0.0))
+            continue
+        log.info("%-6s running %s", p.experiment.id, p.key[:12])
+        start = time.perf_counter()
+        result = run_spec(p.spec, data_dir, cache_dir, _progress_logger(p.experiment.id))
+        store.put(p.key, p.components, result)
+        seconds = time.perf_counter() - start
+        log.info("%-6s done in %.1f s: val_acc=%.4f", p.experiment.id, seconds, result["final"]["val_acc"])
+        outcomes.append(Outcome(p.experiment, p.key, p.components, result, "run", seconds))
+    return outcomes

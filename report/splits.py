@@ -1,0 +1,163 @@
+"""From verified dataset files to the train/validation arrays one run trains on.
+
+A run's data is described by a small dict (its *data spec*, part of the cache key);
+`load_run_data` turns that description into arrays, deterministically, so that the
+same spec always means the same images in the same order.
+
+notMNIST has two splits:
+
+* ``original`` — as the original study had it: 200,000 training images drawn evenly
+  over the ten letters from notMNIST_large; validation is notMNIST_small without its
+  unreadable files and without exact duplicates of any training image (≈ 17,000).
+* ``substitute`` — for machines without notMNIST_large: notMNIST_small alone,
+  de-duplicated (identical pixel arrays kept once, arrays shown under two letters
+  dropped), then split per letter into train and validation. Its numbers are *not*
+  comparable with the original's; the report says so wherever they appear.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from report import datasets
+from report.errors import ReportError
+
+SPLITS = ("original", "substitute")
+SPLIT_ENV = "REPORT_NOTMNIST_SPLIT"
+ORIGINAL_TRAIN_PER_LETTER = 20_000
+SUBSTITUTE_TEST_FRACTION = 0.15
+DATA_SEED = 20170831  # fixed: the split must not move when an experiment's seed does
+
+
+@dataclass(frozen=True)
+class RunData:
+    """Arrays ready for training: images flattened to floats in [0, 1], labels as int32."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+
+    def summary(self) -> dict:
+        """Counts and a checksum of exactly what was trained on, for the record and the report."""
+        h = hashlib.sha256()
+        for a in (self.x_train, self.y_train, self.x_val, self.y_val):
+            h.update(np.ascontiguousarray(a).tobytes())
+        return {"n_train": int(len(self.y_train)), "n_val": int(len(self.y_val)), "sha256": h.hexdigest()}
+
+
+def choose_split(cli_value: str | None, data_dir: Path) -> str:
+    """The notMNIST split, chosen explicitly; without notMNIST_large and without a choice, stop."""
+    value = cli_value or os.environ.get(SPLIT_ENV)
+    if value:
+        if value not in SPLITS:
+            raise ReportError(f"unknown notMNIST split {value!r}: choose one of {', '.join(SPLITS)}")
+        return value
+    if datasets.find_file(datasets.NOTMNIST_LARGE, data_dir):
+        return "original"
+    raise ReportError(
+        f"notMNIST_large.tar.gz is not in {data_dir / 'notmnist'}: put it there for the original split, "
+        f"or choose the substitute split of notMNIST_small with --notmnist-split substitute "
+        f"(or {SPLIT_ENV}=substitute)"
+    )
+
+
+def data_spec(dataset: str, split: str | None, n_train: int | None, n_val: int | None) -> dict:
+    """The description of a run's data that enters its cache key.
+
+    It names the sources by their declared content checksums, so it can be computed
+    without the data files (a fresh clone renders cached results with no data at all).
+    """
+    if dataset == "fashion-mnist":
+        sources = {f.name: f.content_sha256 for f in datasets.FASHION_MNIST.values()}
+        return {"dataset": dataset, "sources": sources, "n_train": n_train, "n_val": n_val}
+    if dataset == "notmnist":
+        sources = {datasets.NOTMNIST_SMALL.name: datasets.NOTMNIST_SMALL.content_sha256}
+        spec = {"dataset": dataset, "split": split, "n_train": n_train, "n_val": n_val}
+        if split == "original":
+            sources[datasets.NOTMNIST_LARGE.name] = "unpublished: verified by structure"
+            spec["train_per_letter"] = ORIGINAL_TRAIN_PER_LETTER
+        else:
+            spec["test_fraction"] = SUBSTITUTE_TEST_FRACTION
+        spec["sources"] = sources
+        return spec
+    raise ReportError(f"unknown dataset {dataset!r}")
+
+
+def load_run_data(spec: dict, data_dir: Path, cache_dir: Path) -> RunData:
+    """The arrays a data spec describes (None counts mean 'all')."""
+    cache = datasets.DecodedCache(cache_dir / "decoded")
+    if spec["dataset"] == "fashion-mnist":
+        d = datasets.load_fashion_mnist(data_dir, cache)
+        xtr, ytr, xva, yva = d["train-images"], d["train-labels"], d["test-images"], d["test-labels"]
+    elif spec["split"] == "original":
+        xtr, ytr, xva, yva = _original_split(data_dir, cache)
+    else:
+        xtr, ytr, xva, yva = _substitute_split(data_dir, cache)
+    ntr, nva = spec["n_train"], spec["n_val"]
+    return RunData(_as_inputs(xtr[:ntr]), ytr[:ntr].astype(np.int32), _as_inputs(xva[:nva]), yva[:nva].astype(np.int32))
+
+
+def _as_inputs(images: np.ndarray) -> np.ndarray:
+    return (np.asarray(images, np.float32).reshape(len(images), -1) / 255.0).astype(np.float32)
+
+
+def _pixel_keys(images: np.ndarray) -> list[bytes]:
+    return [hashlib.sha1(img.tobytes()).digest() for img in images]
+
+
+def _shuffled(rng: np.random.Generator, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+    order = rng.permutation(len(arrays[0]))
+    return tuple(np.asarray(a)[order] for a in arrays)
+
+
+def _substitute_split(data_dir: Path, cache: datasets.DecodedCache) -> tuple[np.ndarray, ...]:
+    small = datasets.load_letter_archive(datasets.NOTMNIST_SMALL, data_dir, cache)
+    images, labels = np.asarray(small["images"]), np.asarray(small["labels"])
+    first: dict[bytes, int] = {}
+    ambiguous: set[bytes] = set()
+    for i, key in enumerate(_pixel_keys(images)):
+        if key not in first:
+            first[key] = i
+        elif labels[first[key]] != labels[i]:
+            ambiguous.add(key)
+    keep = np.array(sorted(i for k, i in first.items() if k not in ambiguous))
+    rng = np.random.default_rng(DATA_SEED)
+    train_idx, val_idx = [], []
+    for letter in range(len(datasets.LETTERS)):
+        idx = rng.permutation(keep[labels[keep] == letter])
+        n_val = round(SUBSTITUTE_TEST_FRACTION * len(idx))
+        val_idx.append(idx[:n_val])
+        train_idx.append(idx[n_val:])
+    tr, va = np.concatenate(train_idx), np.concatenate(val_idx)
+    xtr, ytr = _shuffled(rng, images[tr], labels[tr])
+    xva, yva = _shuffled(rng, images[va], labels[va])
+    return xtr, ytr, xva, yva
+
+
+def _original_split(data_dir: Path, cache: datasets.DecodedCache) -> tuple[np.ndarray, ...]:
+    large = datasets.load_letter_archive(datasets.NOTMNIST_LARGE, data_dir, cache)
+    small = datasets.load_letter_archive(datasets.NOTMNIST_SMALL, data_dir, cache)
+    images, labels = np.asarray(large["images"]), np.asarray(large["labels"])
+    rng = np.random.default_rng(DATA_SEED)
+    chosen = []
+    for letter in range(len(datasets.LETTERS)):
+        idx = np.flatnonzero(labels == letter)
+        if len(idx) < ORIGINAL_TRAIN_PER_LETTER:
+            raise ReportError(
+                f"notMNIST_large has {len(idx)} readable images of {datasets.LETTERS[letter]}, "
+                f"fewer than the {ORIGINAL_TRAIN_PER_LETTER} the original split takes"
+            )
+        chosen.append(rng.permutation(idx)[:ORIGINAL_TRAIN_PER_LETTER])
+    tr = np.concatenate(chosen)
+    xtr, ytr = _shuffled(rng, images[tr], labels[tr])
+    train_keys = set(_pixel_keys(xtr))
+    simages, slabels = np.asarray(small["images"]), np.asarray(small["labels"])
+    keep = np.array([k not in train_keys for k in _pixel_keys(simages)], bool)
+    xva, yva = _shuffled(rng, simages[keep], slabels[keep])
+    return xtr, ytr, xva, yva

@@ -1,0 +1,76 @@
+"""The results store: finished runs as small JSON files named by their cache key.
+
+Two tiers, looked up in order:
+
+* the local cache (`.cache/results/`, ignored by git) where every finished run lands;
+* the frozen store (`frozen/`, committed), into which `build.py freeze` copies the
+  entries a build used — so a fresh clone renders the report without training, and
+  an edit retrains exactly the runs whose key it moves (Quarto's `_freeze/`, keyed).
+
+An entry holds histories and metrics only (no weights), plus the key's components so
+that any later build can explain why a key differs. Writes are atomic; an entry that
+does not parse or whose content does not match its name is treated as absent.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from pathlib import Path
+
+from report.fsutil import atomic_write_text
+from report.keys import key_of
+
+log = logging.getLogger(__name__)
+
+
+class ResultStore:
+    def __init__(self, local: Path, frozen: Path) -> None:
+        self.local = local
+        self.frozen = frozen
+
+    @staticmethod
+    def _path(root: Path, key: str) -> Path:
+        return root / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> dict | None:
+        """The stored entry for `key`, or None; corrupt entries are reported and ignored."""
+        for root in (self.local, self.frozen):
+            path = self._path(root, key)
+            if not path.is_file():
+                continue
+            try:
+                entry = json.loads(path.read_text(encoding="utf-8"))
+                if entry.get("key") != key or key_of(entry["components"]) != key:
+                    raise ValueError("content does not match its key")
+                return entry
+            except (ValueError, KeyError, TypeError, OSError) as exc:
+                log.warning("cache entry %s is corrupt (%s): it will be recomputed", path, exc)
+        return None
+
+    def put(self, key: str, components: dict, result: dict) -> dict:
+        entry = {"key": key, "components": components, "result": result}
+        atomic_write_text(self._path(self.local, key), json.dumps(entry, indent=1, sort_keys=True) + "\n")
+        return entry
+
+    def where(self, key: str) -> str | None:
+        """'local', 'frozen' or None: which tier holds `key`."""
+        for name, root in (("local", self.local), ("frozen", self.frozen)):
+            if self._path(root, key).is_file():
+                return name
+        return None
+
+    def freeze(self, keys: list[str]) -> int:
+        """Copy the given entries from the local cache into the frozen store; returns how many."""
+        copied = 0
+        for key in keys:
+            src, dst = self._path(self.local, key), self._path(self.frozen, key)
+            if src.is_file() and not dst.is_file():
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                tmp = dst.with_suffix(".tmp")
+                shutil.copyfile(src, tmp)
+                tmp.replace(dst)
+                copied += 1
+        return copied
+
