@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
-from functools import lru_cache
+from functools import cache
 from importlib import metadata
 
 from report import source
@@ -20,7 +20,7 @@ DATA_MODULE = "report.splits"
 FRAMEWORKS = ("tensorflow", "keras", "numpy")
 
 
-@lru_cache(maxsize=None)
+@cache
 def versions() -> dict[str, str]:
     """Library versions, read from package metadata (importing TensorFlow would cost seconds)."""
     found = {"python": platform.python_version()}

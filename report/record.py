@@ -29,8 +29,8 @@ def build_time() -> dt.datetime:
     """Now, or SOURCE_DATE_EPOCH when set, so that identical inputs give identical outputs."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch:
-        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC)
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def git_state(root: Path) -> dict:

@@ -45,7 +45,7 @@ class Outcome:
 
 def plan(experiments: list[Experiment], specs: list[dict], store: ResultStore, rerun: set[str]) -> list[Planned]:
     planned = []
-    for exp, spec in zip(experiments, specs):
+    for exp, spec in zip(experiments, specs, strict=False):
         parts = keys.components(spec)
         key = keys.key_of(parts)
         entry = None if exp.id in rerun else store.get(key)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import ast
 import copy
 import hashlib
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,7 +27,7 @@ def module_file(module: str) -> Path:
     return ROOT / (module.replace(".", "/") + ".py")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _parsed(module: str) -> tuple[str, dict[str, ast.stmt]]:
     text = module_file(module).read_text(encoding="utf-8")
     top: dict[str, ast.stmt] = {}

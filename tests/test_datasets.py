@@ -1,0 +1,90 @@
+"""Loaders: verified decoding of the published formats, clear errors for bad files."""
+
+from __future__ import annotations
+
+import hashlib
+import urllib.error
+
+import numpy as np
+import pytest
+from conftest import idx_bytes, png_bytes, write_gz, write_letter_tar
+
+from report import datasets
+from report.errors import ReportError
+
+
+def _idx_file(tmp_path, rng):
+    array = rng.integers(0, 256, size=(5, 28, 28), dtype=np.uint8)
+    content = idx_bytes(array)
+    f = datasets.DataFile("fashion-mnist", "x-idx3-ubyte.gz", "http://invalid.example/x.gz",
+                          hashlib.sha256(content).hexdigest())
+    write_gz(tmp_path / "data" / "fashion-mnist" / f.name, content)
+    return f, array, content
+
+
+def test_idx_decodes_and_second_load_comes_from_the_decoded_cache(tmp_path, rng):
+    f, array, _ = _idx_file(tmp_path, rng)
+    cache = datasets.DecodedCache(tmp_path / "decoded")
+    first = datasets.load_idx(f, tmp_path / "data", cache)
+    np.testing.assert_array_equal(first, array)
+    (tmp_path / "data" / "fashion-mnist" / f.name).unlink()  # the cache alone must serve now
+    np.testing.assert_array_equal(datasets.load_idx(f, tmp_path / "data", cache), array)
+
+
+def test_truncated_gzip_is_refused_with_one_clear_line(tmp_path, rng):
+    f, _, _ = _idx_file(tmp_path, rng)
+    path = tmp_path / "data" / "fashion-mnist" / f.name
+    path.write_bytes(path.read_bytes()[:200])
+    with pytest.raises(ReportError, match=f"{f.name} is corrupt or truncated") as exc:
+        datasets.load_idx(f, tmp_path / "data", datasets.DecodedCache(tmp_path / "decoded"))
+    assert "\n" not in str(exc.value)
+
+
+def test_wrong_content_fails_verification(tmp_path, rng):
+    f, array, content = _idx_file(tmp_path, rng)
+    tampered = bytearray(content)
+    tampered[-1] ^= 0xFF
+    write_gz(tmp_path / "data" / "fashion-mnist" / f.name, bytes(tampered))
+    with pytest.raises(ReportError, match="fails verification"):
+        datasets.load_idx(f, tmp_path / "data", datasets.DecodedCache(tmp_path / "decoded"))
+
+
+def test_missing_file_offline_names_file_places_and_remedy(tmp_path, rng, monkeypatch):
+    f, _, _ = _idx_file(tmp_path, rng)
+
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("no network")
+
+    monkeypatch.setattr(datasets.urllib.request, "urlopen", offline)
+    empty = tmp_path / "empty"
+    with pytest.raises(ReportError) as exc:
+        datasets.load_idx(f, empty, datasets.DecodedCache(tmp_path / "decoded"))
+    message = str(exc.value)
+    assert f.name in message and str(empty / "fashion-mnist") in message
+    assert "--data-dir" in message and f.url in message and "\n" not in message
+
+
+def test_declared_fashion_checksums_match_the_shared_copy():
+    """The declared checksums are those of the real data (decompressed content)."""
+    from conftest import SHARED_DATA
+
+    if not (SHARED_DATA / "fashion-mnist").is_dir():
+        pytest.skip("shared data not present")
+    cache = datasets.DecodedCache(SHARED_DATA.parent / "nonexistent-cache")
+    label = datasets.FASHION_MNIST["test-labels"]
+    path = datasets.find_file(label, SHARED_DATA)
+    content = datasets._read_gzip(label, path)
+    assert hashlib.sha256(content).hexdigest() == label.content_sha256
+    assert cache.get(None, ("data",)) is None
+
+
+def test_letter_archive_skips_unreadable_files_and_labels_by_folder(tmp_path, rng):
+    files = {f"{letter}/img{i}.png": png_bytes(rng.integers(0, 256, (28, 28))) for letter in "AJ" for i in range(3)}
+    files["B/empty.png"] = b""
+    entries = sorted(files.items())
+    f = datasets.DataFile("notmnist", "letters.tar.gz", "http://invalid.example/l.tgz",
+                          datasets.tar_content_digest(entries))
+    write_letter_tar(tmp_path / "data" / "notmnist" / f.name, "letters", files)
+    arrays = datasets.load_letter_archive(f, tmp_path / "data", datasets.DecodedCache(tmp_path / "decoded"))
+    assert arrays["images"].shape == (6, 28, 28)
+    assert list(arrays["labels"]) == [0, 0, 0, 9, 9, 9]

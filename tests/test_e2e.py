@@ -1,0 +1,191 @@
+"""End to end: the real `build.py`, quick profile, real data, in a copy of the project.
+
+The copy lets the tests edit templates and training code the way a user would and
+watch what the next build retrains, without touching the checkout.
+"""
+
+from __future__ import annotations
+
+import html as html_module
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, SHARED_DATA
+
+pytestmark = pytest.mark.e2e
+DATA = Path(os.environ.get("REPORT_DATA_DIR") or SHARED_DATA)
+QUICK = ["--profile", "quick", "--notmnist-split", "substitute"]
+
+
+def _copy_project(dst: Path) -> Path:
+    for name in ("report", "experiments", "templates"):
+        shutil.copytree(ROOT / name, dst / name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "build.py", dst / "build.py")
+    return dst
+
+
+class Project:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.out = root / "build"
+
+    def build(self, *args: str, data: Path = DATA) -> subprocess.CompletedProcess:
+        """Run build.py through report.cli.main and report whether TensorFlow got imported."""
+        code = (
+            "import sys; from report.cli import main; rc = main(sys.argv[1:]); "
+            "print('TENSORFLOW_IMPORTED=%s' % ('tensorflow' in sys.modules)); sys.exit(rc)"
+        )
+        env = {**os.environ, "REPORT_DATA_DIR": str(data), "SOURCE_DATE_EPOCH": "1790000000"}
+        return subprocess.run([sys.executable, "-c", code, *args], cwd=self.root, env=env,
+                              capture_output=True, text=True, timeout=900)
+
+    def record(self) -> dict:
+        return json.loads((self.out / "record.json").read_text())
+
+    def edit(self, relpath: str, old: str, new: str) -> None:
+        path = self.root / relpath
+        text = path.read_text()
+        assert old in text, f"{old!r} not in {relpath}"
+        path.write_text(text.replace(old, new, 1))
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Project:
+    if not (DATA / "fashion-mnist").is_dir():
+        pytest.skip(f"real data not found in {DATA}: set REPORT_DATA_DIR")
+    p = Project(_copy_project(tmp_path_factory.mktemp("project")))
+    first = p.build(*QUICK)
+    assert first.returncode == 0, first.stderr
+    p.first = first
+    return p
+
+
+def _visible_text(path: Path) -> str:
+    """The HTML's text as a reader sees it (tags dropped, entities decoded)."""
+    return html_module.unescape(re.sub(r"<[^>]+>", "", path.read_text()))
+
+
+def _pdf_text(path: Path) -> str:
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(path).pages)
+
+
+def test_first_build_trains_both_parts_and_reports_progress(project):
+    err = project.first.stderr
+    assert "A1     running" in err and "B1     running" in err
+    assert "A1 60/60" in err  # progress inside the run
+    assert "2 trained, 0 cached" in err
+    rec = project.record()
+    assert rec["profile"] == "quick" and rec["notmnist_split"] == "substitute"
+    for exp in ("A1", "B1"):
+        e = rec["experiments"][exp]
+        assert e["source"] == "run" and len(e["key"]) == 64
+        assert set(e["final"]) == {"train_loss", "train_acc", "val_loss", "val_acc"}
+        assert e["data"]["n_train"] == 3000 and e["data"]["n_val"] == 1000
+
+
+def test_html_is_self_contained_with_sections_figures_and_numbers(project):
+    html = (project.out / "report.html").read_text()
+    rec = project.record()
+    assert "Quick build" in html and "not the study" in html
+    assert "Substitute data for Part B" in html
+    assert html.count('src="data:image/svg+xml;base64,') == 2
+    assert "http://" not in html.split("<body>")[0] and "<link" not in html  # nothing fetched
+    for anchor in ("part-a", "part-b", "a1", "b1", "appendix"):
+        assert f'id="{anchor}"' in html
+    for exp, ref in (("A1", "0.8300"), ("B1", "0.8569")):
+        assert f"{rec['experiments'][exp]['final']['val_acc']:.4f}" in html
+        assert ref in html
+    # listings from the live source
+    assert "experiments.lowlevel.forward" in html and "experiments.keras_models.build_model" in html
+    assert "reduce_max" in html and "steps_per_execution" in html
+    assert '<span class="capnum">Figure 1.</span>' in html and '<span class="capnum">Table 1.</span>' in html
+
+
+def test_pdf_has_title_contents_with_page_numbers_and_results(project):
+    text = _pdf_text(project.out / "report.pdf")
+    rec = project.record()
+    assert "Quick build" in text
+    assert "Contents" in text and "Appendix" in text
+    lines = [ln for ln in text.splitlines() if "Part A" in ln and "Low-level" in ln]
+    assert any(ln.rstrip()[-1].isdigit() for ln in lines), lines  # TOC entry ends with its page number
+    assert f"{rec['experiments']['A1']['final']['val_acc']:.4f}" in text
+    assert rec["id"] in text
+
+
+def test_second_build_is_a_no_op_without_tensorflow(project):
+    before = project.record()
+    again = project.build(*QUICK)
+    assert again.returncode == 0, again.stderr
+    assert "up to date" in again.stderr
+    assert "TENSORFLOW_IMPORTED=False" in again.stdout
+    assert project.record() == before
+
+
+def test_template_edit_rerenders_without_training(project):
+    project.edit("templates/intro.html.j2", "This report reruns", "This freshly edited report reruns")
+    result = project.build(*QUICK)
+    assert result.returncode == 0, result.stderr
+    assert "0 trained, 2 cached" in result.stderr and "TENSORFLOW_IMPORTED=False" in result.stdout
+    assert "freshly edited" in (project.out / "report.html").read_text()
+
+
+def test_comment_edit_retrains_nothing_and_forward_edit_retrains_part_a_only(project):
+    project.edit("experiments/lowlevel.py", "    a = x\n", "    a = x  # the input images are the first activations\n")
+    result = project.build(*QUICK)
+    assert "0 trained, 2 cached" in result.stderr, result.stderr
+    old_keys = {k: v["key"] for k, v in project.record()["experiments"].items()}
+    project.edit("experiments/lowlevel.py", "tf.maximum(w @ a + b, 0.0)", "tf.nn.relu(w @ a + b)")
+    result = project.build(*QUICK)
+    assert result.returncode == 0, result.stderr
+    assert "A1     running" in result.stderr and "B1     cached" in result.stderr
+    new = project.record()["experiments"]
+    assert new["A1"]["key"] != old_keys["A1"] and new["B1"]["key"] == old_keys["B1"]
+    assert "tf.nn.relu(w @ a + b)" in _visible_text(project.out / "report.html")
+
+
+def test_frozen_store_renders_a_fresh_clone_without_training(project):
+    frozen = project.build("freeze")
+    assert frozen.returncode == 0 and "froze 2 new results" in frozen.stderr
+    result = project.build(*QUICK, "--cache-dir", str(project.root / "fresh-cache"), "--out", str(project.root / "o2"),
+                           data=project.root / "no-data-here")
+    assert result.returncode == 0, result.stderr
+    assert "0 trained, 2 cached" in result.stderr and "TENSORFLOW_IMPORTED=False" in result.stdout
+    rec = json.loads((project.root / "o2" / "record.json").read_text())
+    assert {e["source"] for e in rec["experiments"].values()} == {"frozen"}
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--profile", "nope"], "unknown profile 'nope'"),
+    (["--only", "Z9"], "unknown experiment Z9"),
+    (["--profile", "quick"], "--notmnist-split substitute"),
+])
+def test_bad_input_is_one_line_and_exit_2(project, args, message, monkeypatch):
+    monkeypatch.delenv("REPORT_NOTMNIST_SPLIT", raising=False)
+    before = (project.out / "report.pdf").read_bytes()
+    result = project.build(*args, "--out", str(project.out))
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
+    assert (project.out / "report.pdf").read_bytes() == before
+
+
+def test_truncated_data_file_is_refused_in_one_line(project, tmp_path):
+    data = tmp_path / "data" / "fashion-mnist"
+    data.mkdir(parents=True)
+    for f in (DATA / "fashion-mnist").glob("*.gz"):
+        shutil.copy(f, data / f.name)
+    labels = data / "train-labels-idx1-ubyte.gz"
+    labels.write_bytes(labels.read_bytes()[:1000])
+    result = project.build(*QUICK, "--only", "A1", "--rerun", "--cache-dir", str(tmp_path / "cache"),
+                           "--out", str(tmp_path / "out"), data=tmp_path / "data")
+    assert result.returncode == 2
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: data file") and "train-labels-idx1-ubyte.gz" in last and "truncated" in last
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,103 @@
+"""Cache keys move exactly when something that can change a result moves."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from experiments.definitions import EXPERIMENTS, resolve
+from experiments.profiles import PROFILES
+from report import keys, source
+
+TRAINER = '''
+"""A toy trainer."""
+SCALE = 2
+
+
+def helper(x):
+    """Doubles."""
+    return x * SCALE  # a comment
+
+
+def unused(x):
+    return x - 1
+
+
+def train(spec, data, progress):
+    return helper(spec)
+'''
+
+
+@pytest.fixture
+def toy(tmp_path, monkeypatch):
+    """A trainer module in a temporary project root; returns a function that rewrites it."""
+    (tmp_path / "toy").mkdir()
+    path = tmp_path / "toy" / "trainer.py"
+    monkeypatch.setattr(source, "ROOT", tmp_path)
+
+    def write(text: str) -> dict[str, str]:
+        path.write_text(textwrap.dedent(text))
+        source._parsed.cache_clear()
+        return source.fingerprints("toy.trainer", "train")
+
+    yield write
+    source._parsed.cache_clear()
+
+
+def test_comment_docstring_and_formatting_edits_keep_fingerprints(toy):
+    before = toy(TRAINER)
+    after = toy(TRAINER.replace("# a comment", "# reworded").replace('"""Doubles."""', '"""Twice."""')
+                .replace("return x * SCALE", "return (x *   SCALE)"))
+    assert before == after
+
+
+def test_a_behaviour_edit_moves_only_the_edited_function(toy):
+    before = toy(TRAINER)
+    after = toy(TRAINER.replace("return x * SCALE", "return x * SCALE + 1"))
+    changed = {name for name in before if before[name] != after[name]}
+    assert changed == {"toy.trainer:helper"}
+
+
+def test_unreachable_code_is_not_part_of_the_key(toy):
+    fp = toy(TRAINER)
+    assert set(fp) == {"toy.trainer:train", "toy.trainer:helper", "toy.trainer:SCALE"}
+    assert toy(TRAINER.replace("return x - 1", "return x - 2")) == fp
+
+
+def _key(exp, profile="full", split="substitute"):
+    return keys.key_of(keys.components(resolve(exp, PROFILES[profile], split)))
+
+
+def test_key_moves_with_hyper_parameters_profile_data_and_versions(monkeypatch):
+    a1 = next(e for e in EXPERIMENTS if e.id == "A1")
+    base = _key(a1)
+    assert _key(a1) == base  # deterministic
+    changed_lr = type(a1)(**{**a1.__dict__, "hparams": {**a1.hparams, "learning_rate": 0.01}})
+    assert _key(changed_lr) != base
+    assert _key(a1, profile="quick") != base
+    changed_seed = type(a1)(**{**a1.__dict__, "seed": 1})
+    assert _key(changed_seed) != base
+    from report import datasets
+
+    f = datasets.FASHION_MNIST["train-labels"]
+    monkeypatch.setitem(datasets.FASHION_MNIST, "train-labels", type(f)(**{**f.__dict__, "content_sha256": "0" * 64}))
+    assert _key(a1) != base
+    monkeypatch.undo()
+    assert _key(a1) == base
+    real = keys.versions()
+    monkeypatch.setattr(keys, "versions", lambda: {**real, "tensorflow": "9.9"})
+    assert _key(a1) != base
+
+
+def test_key_ignores_experiment_name_and_reference_numbers():
+    a1 = next(e for e in EXPERIMENTS if e.id == "A1")
+    renamed = type(a1)(**{**a1.__dict__, "id": "A1-renamed", "title": "another title"})
+    assert _key(renamed) == _key(a1)
+
+
+def test_split_choice_is_part_of_notmnist_keys_only():
+    a1, b1 = (next(e for e in EXPERIMENTS if e.id == i) for i in ("A1", "B1"))
+    assert _key(b1, split="substitute") != _key(b1, split="original")
+    assert _key(a1, split="substitute") == _key(a1, split="original")
+
