@@ -32,9 +32,9 @@ HPARAM_LABELS = {
     "init": "weight initialisation",
 }
 SPLIT_LABELS = {
-    "original": "original split: 200,000 training images from notMNIST_large, validation on notMNIST_small "
+    "original": "Original split: 200,000 training images from notMNIST_large, validation on notMNIST_small "
                 "without unreadable files and duplicates of training images",
-    "substitute": "substitute split of notMNIST_small (de-duplicated, 85 % train / 15 % validation per letter); "
+    "substitute": "Substitute split of notMNIST_small (de-duplicated, 85 % train / 15 % validation per letter); "
                   "notMNIST_large was not available, so these numbers are not comparable with the original's",
 }
 

@@ -189,3 +189,14 @@ def test_truncated_data_file_is_refused_in_one_line(project, tmp_path):
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("error: data file") and "train-labels-idx1-ubyte.gz" in last and "truncated" in last
     assert "Traceback" not in result.stderr
+
+
+def test_same_results_render_to_identical_bytes(project, tmp_path):
+    """With SOURCE_DATE_EPOCH set, two renders of the same cached results are byte-identical."""
+    env = {**os.environ, "REPORT_DATA_DIR": str(DATA), "SOURCE_DATE_EPOCH": "1790000000"}
+    outputs = []
+    for name in ("one", "two"):
+        subprocess.run([sys.executable, "build.py", *QUICK, "-q", "--out", str(tmp_path / name)],
+                       cwd=project.root, env=env, check=True, timeout=300)
+        outputs.append([(tmp_path / name / f).read_bytes() for f in ("report.html", "report.pdf")])
+    assert outputs[0] == outputs[1]
