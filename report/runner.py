@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import math
 import os
 import time
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from pathlib import Path
 
 from experiments.definitions import Experiment
 from report import keys, machine, splits
+from report.checkpoints import Checkpoint
+from report.errors import ReportError
 from report.store import ResultStore
 
 log = logging.getLogger(__name__)
@@ -80,14 +83,14 @@ def hardware() -> dict:
     return {**machine.host(), "gpus": gpus, "device": "GPU" if gpus else "CPU"}
 
 
-def run_spec(spec: dict, data_dir: Path, cache_dir: Path, progress) -> dict:
+def run_spec(spec: dict, data_dir: Path, cache_dir: Path, progress, checkpoint: Checkpoint) -> dict:
     """Train one run spec and return its result: histories, final metrics, time, hardware."""
     tf = import_tensorflow()
     tf.config.experimental.enable_op_determinism()
     data = splits.load_run_data(spec["data"], data_dir, cache_dir)
     trainer = importlib.import_module(f"experiments.{spec['trainer']}")
     start = time.perf_counter()
-    history = trainer.train(spec, data, progress)
+    history = trainer.train(spec, data, progress, checkpoint)
     seconds = time.perf_counter() - start
     return {
         "history": history,
@@ -102,10 +105,14 @@ def run_spec(spec: dict, data_dir: Path, cache_dir: Path, progress) -> dict:
 
 
 def _progress_logger(exp_id: str):
-    """A progress callback that logs about ten lines per run, whatever its length."""
+    """A progress callback that logs about ten lines per run, whatever its length,
+    and stops a run whose metrics stop being finite numbers."""
     start = time.perf_counter()
 
     def progress(step: int, total: int, metrics: dict) -> None:
+        bad = [k for k, v in metrics.items() if not math.isfinite(float(v))]
+        if bad:
+            raise ReportError(f"{exp_id} diverged at step {step} of {total}: {', '.join(bad)} is not finite")
         if step == total or step % max(1, total // 10) == 0:
             rate = step / max(time.perf_counter() - start, 1e-9)
             shown = " ".join(f"{k}={float(v):.4f}" for k, v in metrics.items())
@@ -125,8 +132,10 @@ def obtain(planned: list[Planned], store: ResultStore, data_dir: Path, cache_dir
             continue
         log.info("%-6s running %s", p.experiment.id, p.key[:12])
         start = time.perf_counter()
-        result = run_spec(p.spec, data_dir, cache_dir, _progress_logger(p.experiment.id))
+        checkpoint = Checkpoint(cache_dir / "checkpoints" / f"{p.key}.npz")
+        result = run_spec(p.spec, data_dir, cache_dir, _progress_logger(p.experiment.id), checkpoint)
         store.put(p.key, p.components, result)
+        checkpoint.clear()
         seconds = time.perf_counter() - start
         log.info("%-6s done in %.1f s: val_acc=%.4f", p.experiment.id, seconds, result["final"]["val_acc"])
         outcomes.append(Outcome(p.experiment, p.key, p.components, result, "run", seconds))

@@ -1,0 +1,68 @@
+"""Part A's hand-written numerics and its resumable training loop (small generated data)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+tf = pytest.importorskip("tensorflow")
+from experiments import lowlevel  # noqa: E402
+from report.checkpoints import Checkpoint  # noqa: E402
+from report.splits import RunData  # noqa: E402
+
+
+def test_log_softmax_is_finite_for_huge_logits_and_matches_the_definition():
+    logits = tf.constant([[1000.0, -5.0], [0.0, 3.0], [-1000.0, 4.0]])
+    out = lowlevel.log_softmax(logits).numpy()
+    assert np.isfinite(out).all()
+    small = np.array([[-5.0], [3.0], [4.0]])
+    expected = np.log(np.exp(small) / np.exp(small).sum(axis=0))
+    np.testing.assert_allclose(out[:, 1:], expected, rtol=1e-6)
+    assert out[0, 0] == 0.0 and out[2, 0] < -1999  # no log(0) = -inf even when p underflows
+
+
+def test_cross_entropy_and_accuracy_on_a_known_case():
+    logits = tf.constant([[2.0, 0.0], [0.0, 2.0]])
+    onehot = tf.constant([[1.0, 1.0], [0.0, 0.0]])
+    expected = -(np.log(np.exp(2) / (np.exp(2) + 1)) + np.log(1 / (np.exp(2) + 1))) / 2
+    assert float(lowlevel.cross_entropy(logits, onehot)) == pytest.approx(expected, rel=1e-6)
+    assert float(lowlevel.accuracy(logits, tf.constant([0, 0]))) == 0.5
+
+
+def test_penalties():
+    params = [(tf.Variable([[1.0, -2.0]]), tf.Variable([[5.0]]))]
+    assert float(lowlevel.penalty(params, "l2", 0.5)) == pytest.approx(2.5)  # biases excluded
+    assert float(lowlevel.penalty(params, "l1", 0.5)) == pytest.approx(1.5)
+    assert float(lowlevel.penalty(params, None, 0.5)) == 0.0
+
+
+class _Killed(Exception):
+    pass
+
+
+class _KillAfterSave(Checkpoint):
+    """Saves like the real checkpoint, then 'kills' the run a few steps later."""
+
+    def __init__(self, path, kill_at):
+        super().__init__(path)
+        self.kill_at = kill_at
+
+    def save(self, step, history, arrays):
+        super().save(step, history, arrays)
+        if step >= self.kill_at:
+            raise _Killed
+
+
+def test_resumed_run_is_bit_identical_to_an_uninterrupted_one(tmp_path, monkeypatch):
+    monkeypatch.setattr(lowlevel, "CHECKPOINT_EVERY", 5)
+    rng = np.random.default_rng(0)
+    data = RunData(rng.random((200, 784), np.float32), rng.integers(0, 10, 200).astype(np.int32),
+                   rng.random((50, 784), np.float32), rng.integers(0, 10, 50).astype(np.int32))
+    spec = {"hparams": {"hidden": [16], "penalty": "l2", "alpha": 0.001, "learning_rate": 1e-2, "iterations": 17},
+            "seed": 3}
+    quiet = lambda *a: None  # noqa: E731
+    whole = lowlevel.train(spec, data, quiet, Checkpoint(tmp_path / "unused.npz"))
+    with pytest.raises(_Killed):
+        lowlevel.train(spec, data, quiet, _KillAfterSave(tmp_path / "ck.npz", kill_at=10))
+    resumed = lowlevel.train(spec, data, quiet, Checkpoint(tmp_path / "ck.npz"))
+    assert resumed == whole  # every value of every curve, bit for bit
