@@ -21,6 +21,7 @@ class Facts:
     plateau_step: int  # first step within PLATEAU_TOLERANCE of the best validation accuracy
     best_val_acc: float
     final_gap: float  # train accuracy - validation accuracy at the end
+    final_val_acc: float
 
 
 def facts(history: dict[str, list[float]]) -> Facts:
@@ -36,4 +37,29 @@ def facts(history: dict[str, list[float]]) -> Facts:
         plateau_step=plateau_at + 1,
         best_val_acc=best_acc,
         final_gap=history["train_acc"][-1] - val_acc[-1],
+        final_val_acc=val_acc[-1],
     )
+
+
+def flops_per_step(spec: dict, n_train: int, n_val: int) -> float:
+    """Floating-point operations of one iteration or epoch of a dense network.
+
+    A matrix product of (m × n_in) by (n_in × n_out) costs 2·m·n_in·n_out; training
+    costs the forward product plus two of the same size backward (≈ 3×), validation
+    the forward product only. Element-wise work is negligible beside these.
+    """
+    sizes = [784, *spec["hparams"]["hidden"], 10]
+    macs = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+    return 2.0 * macs * (3 * n_train + n_val)
+
+
+def achieved_gflops(spec: dict, result: dict) -> float:
+    """Average arithmetic throughput of a finished run."""
+    steps = len(result["history"]["val_loss"])
+    flops = flops_per_step(spec, result["data"]["n_train"], result["data"]["n_val"]) * steps
+    return flops / max(result["train_seconds"], 1e-9) / 1e9
+
+
+def best_of(facts_by_id: dict[str, Facts]) -> str:
+    """The experiment whose final validation accuracy is highest (first on ties)."""
+    return max(facts_by_id, key=lambda i: facts_by_id[i].final_val_acc)

@@ -62,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         if args.command == "freeze":
-            log.info("froze %d new results into %s", pipeline.freeze(cfg), cfg.frozen_dir)
+            copied, dropped = pipeline.freeze(cfg)
+            log.info("froze %d new results into %s, dropped %d no longer used", copied, cfg.frozen_dir, dropped)
         else:
             pipeline.build(cfg)
     except ReportError as exc:

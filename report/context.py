@@ -58,12 +58,29 @@ def _hparam_text(name: str, value: object) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def results_table(final: dict[str, float], reference: dict[str, float | None]) -> list[dict]:
-    """Ours, the original's, and the difference, per final metric."""
+def layer_summary(hparams: dict) -> dict:
+    """The network's layers and parameter counts, derived from its definition (like
+    Keras' `summary()`, without building the model)."""
+    sizes = [784, *hparams["hidden"], 10]
+    dropout = hparams.get("dropout") or [0.0] * len(hparams["hidden"])
+    rows = []
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        last = i == len(sizes) - 2
+        rows.append({"layer": f"Dense ({'softmax' if last else 'ReLU'})", "units": n_out, "params": n_in * n_out + n_out})
+        if not last and dropout[i]:
+            rows.append({"layer": f"Dropout ({dropout[i]:g})", "units": n_out, "params": 0})
+    return {"rows": rows, "total": sum(r["params"] for r in rows)}
+
+
+def results_table(history: dict[str, list[float]], reference: dict[str, float | None]) -> list[dict]:
+    """Ours, the original's, and the difference, per metric, at the step the original's
+    numbers were read (the end of the run unless the reference says otherwise)."""
+    steps = len(history["val_acc"])
+    at = min(reference.get("at") or steps, steps)
     rows = []
     for metric, label in METRICS:
-        ours, ref = final[metric], reference.get(metric)
-        rows.append({"label": label, "ours": ours, "ref": ref, "diff": None if ref is None else ours - ref})
+        ours, ref = history[metric][at - 1], reference.get(metric)
+        rows.append({"label": label, "ours": ours, "ref": ref, "diff": None if ref is None else ours - ref, "at": at})
     return rows
 
 
@@ -81,12 +98,15 @@ def experiment(outcome: Outcome) -> dict:
             if not (k == "alpha" and not spec["hparams"].get("penalty"))
         ],
         "data": result["data"],
+        "layers": layer_summary(spec["hparams"]),
         "unit": result["unit"],
         "final": result["final"],
-        "table": results_table(result["final"], reference),
+        "table": results_table(result["history"], reference),
         "figure": data_uri(figures.curves(result["history"], result["unit"], reference)),
         "facts": analysis.facts(result["history"]),
+        "alpha": spec["hparams"].get("alpha"),
         "train_seconds": result["train_seconds"],
+        "gflops": analysis.achieved_gflops(spec, result),
         "device": result["hardware"]["device"],
         "source": outcome.source,
         "key": outcome.key,
@@ -94,14 +114,33 @@ def experiment(outcome: Outcome) -> dict:
     }
 
 
+def sweep(members: list[dict], histories: list[dict]) -> dict:
+    """A group of runs compared in one overlay figure, with its best member named."""
+    best = analysis.best_of({m["id"]: m["facts"] for m in members})
+    return {
+        "members": members,
+        "figure": data_uri(figures.overlay([(m["id"], h) for m, h in zip(members, histories)], members[0]["unit"])),
+        "best": next(m for m in members if m["id"] == best),
+        "middle_is_best": len(members) == 3 and members[1]["id"] == best,
+    }
+
+
 def build_context(outcomes: list[Outcome], profile: Profile, split: str | None, build: dict) -> dict:
-    """The whole report's context: experiments grouped by part, listings, build metadata."""
+    """The whole report's context: experiments grouped by part and sweep, listings, build metadata."""
     parts: dict[str, list[dict]] = {}
     trainers: dict[str, str] = {}
+    grouped: dict[str, tuple[list[dict], list[dict]]] = {}
     for outcome in outcomes:
-        parts.setdefault(outcome.experiment.part, []).append(experiment(outcome))
+        e = experiment(outcome)
+        parts.setdefault(outcome.experiment.part, []).append(e)
         trainers.setdefault(outcome.experiment.part, outcome.experiment.trainer)
+        for group in outcome.experiment.groups:
+            members, histories = grouped.setdefault(group, ([], []))
+            members.append(e)
+            histories.append(outcome.result["history"])
     return {
+        "runs": {e["id"]: e for part in parts.values() for e in part},
+        "sweeps": {name: sweep(members, histories) for name, (members, histories) in grouped.items()},
         "profile": {"name": profile.name, "description": profile.description, "quick": profile.name != "full"},
         "split": split,
         "split_label": SPLIT_LABELS.get(split or "", ""),

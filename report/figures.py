@@ -32,11 +32,41 @@ TRAIN, VAL = "-", "--"
 REFERENCE_COLOR = "#888888"
 
 
+def _focus(loss_ax: plt.Axes, acc_ax: plt.Axes, histories: list[dict[str, list[float]]]) -> None:
+    """Zoom on where runs end up: the first steps of training would otherwise squeeze the
+    part of the curves the text talks about into a few pixels."""
+    finals = [h[f"{s}_loss"][-1] for h in histories for s in ("train", "val")]
+    peak = max(max(h[f"{s}_loss"]) for h in histories for s in ("train", "val"))
+    loss_ax.set_ylim(0, min(peak, 2.5 * max(finals)) * 1.05)
+    accs = [a for h in histories for s in ("train", "val") for a in h[f"{s}_acc"]]
+    acc_ax.set_ylim(max(min(accs), max(accs) - 0.3), min(1.0, max(accs) + 0.02))
+
+
 def _svg(fig: plt.Figure) -> str:
     buf = io.StringIO()
     fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(fig)
     return buf.getvalue()
+
+
+def overlay(runs: list[tuple[str, dict[str, list[float]]]], unit: str) -> str:
+    """Several runs in one figure: one colour per run, training solid, validation dashed."""
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(1, 2, figsize=(6.4, 2.7))
+        for i, (label, history) in enumerate(runs):
+            steps = range(1, len(history["train_loss"]) + 1)
+            for ax, metric in ((axes[0], "loss"), (axes[1], "acc")):
+                ax.plot(steps, history[f"train_{metric}"], TRAIN, color=f"C{i}", linewidth=1.1)
+                ax.plot(steps, history[f"val_{metric}"], VAL, color=f"C{i}", linewidth=1.1, label=label)
+        for ax, label in ((axes[0], "cross-entropy loss"), (axes[1], "accuracy")):
+            ax.set_xlabel(unit)
+            ax.set_ylabel(label)
+        _focus(axes[0], axes[1], [h for _, h in runs])
+        axes[1].plot([], [], TRAIN, color="#444444", label="train (solid)")
+        axes[1].plot([], [], VAL, color="#444444", label="validation (dashed)")
+        axes[1].legend(loc="lower right", fontsize=7)
+        fig.tight_layout()
+        return _svg(fig)
 
 
 def curves(history: dict[str, list[float]], unit: str, reference: dict[str, float | None]) -> str:
@@ -57,6 +87,7 @@ def curves(history: dict[str, list[float]], unit: str, reference: dict[str, floa
                     ax.axhline(ref, color=REFERENCE_COLOR, linestyle=style, linewidth=0.9)
             ax.set_xlabel(unit)
             ax.set_ylabel(label)
+        _focus(axes[0], axes[1], [history])
         axes[1].plot([], [], color=REFERENCE_COLOR, linestyle=(0, (1, 1)), label="original (final)")
         axes[1].legend(loc="lower right")
         fig.tight_layout()

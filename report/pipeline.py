@@ -146,10 +146,10 @@ def _render(cfg: BuildConfig, profile, split, outcomes: list[runner.Outcome], re
     return rec
 
 
-def freeze(cfg: BuildConfig) -> int:
-    """Copy the results the latest build used into the committed frozen store."""
+def freeze(cfg: BuildConfig) -> tuple[int, int]:
+    """Make the committed frozen store hold the results the latest build used (for its profile)."""
     latest = record.read(cfg.out_dir / "record.json")
     if latest is None:
         raise ReportError(f"no build record in {cfg.out_dir}: run a build first")
     store = ResultStore(cfg.cache_dir / "results", cfg.frozen_dir)
-    return store.freeze([e["key"] for e in latest["experiments"].values()])
+    return store.freeze([e["key"] for e in latest["experiments"].values()], latest["profile"])

@@ -61,8 +61,20 @@ class ResultStore:
                 return name
         return None
 
-    def freeze(self, keys: list[str]) -> int:
-        """Copy the given entries from the local cache into the frozen store; returns how many."""
+    def freeze(self, keys: list[str], profile: str) -> tuple[int, int]:
+        """Make the frozen store hold exactly `keys` for `profile`: copy the missing entries
+        from the local cache, drop that profile's entries no longer used. Returns (copied, dropped)."""
+        dropped = 0
+        for path in sorted(self.frozen.glob("*/*.json")):
+            if path.stem in keys:
+                continue
+            try:
+                stale = json.loads(path.read_text(encoding="utf-8"))["components"]["spec"]["profile"] == profile
+            except (ValueError, KeyError, TypeError, OSError):
+                stale = True
+            if stale:
+                path.unlink()
+                dropped += 1
         copied = 0
         for key in keys:
             src, dst = self._path(self.local, key), self._path(self.frozen, key)
@@ -72,5 +84,5 @@ class ResultStore:
                 shutil.copyfile(src, tmp)
                 tmp.replace(dst)
                 copied += 1
-        return copied
+        return copied, dropped
 

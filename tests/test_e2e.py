@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, SHARED_DATA
 
+from experiments.definitions import EXPERIMENTS
+
 pytestmark = pytest.mark.e2e
 DATA = Path(os.environ.get("REPORT_DATA_DIR") or SHARED_DATA)
 QUICK = ["--profile", "quick", "--notmnist-split", "substitute"]
@@ -79,12 +81,13 @@ def _pdf_text(path: Path) -> str:
 
 def test_first_build_trains_both_parts_and_reports_progress(project):
     err = project.first.stderr
+    rec = project.record()
+    assert set(rec["experiments"]) == {e.id for e in EXPERIMENTS}
     assert "A1     running" in err and "B1     running" in err
     assert "A1 60/60" in err  # progress inside the run
-    assert "2 trained, 0 cached" in err
-    rec = project.record()
+    assert f"{len(EXPERIMENTS)} trained, 0 cached" in err
     assert rec["profile"] == "quick" and rec["notmnist_split"] == "substitute"
-    for exp in ("A1", "B1"):
+    for exp in ("A1", "A3-L1-0.0003", "B1", "B3-d0.4/0.2"):
         e = rec["experiments"][exp]
         assert e["source"] == "run" and len(e["key"]) == 64
         assert set(e["final"]) == {"train_loss", "train_acc", "val_loss", "val_acc"}
@@ -96,9 +99,10 @@ def test_html_is_self_contained_with_sections_figures_and_numbers(project):
     rec = project.record()
     assert "Quick build" in html and "not the study" in html
     assert "Substitute data for Part B" in html
-    assert html.count('src="data:image/svg+xml;base64,') == 2
+    # one figure per experiment, one per comparison (A depth, L2, L1, B depth, dropout)
+    assert html.count('src="data:image/svg+xml;base64,') == len(rec["experiments"]) + 5
     assert "http://" not in html.split("<body>")[0] and "<link" not in html  # nothing fetched
-    for anchor in ("part-a", "part-b", "a1", "b1", "appendix"):
+    for anchor in ("part-a", "part-b", "a1", "a3-l2", "a3-l1", "b1", "b3-d04-02", "b-dropout", "appendix"):
         assert f'id="{anchor}"' in html
     for exp, ref in (("A1", "0.8300"), ("B1", "0.8569")):
         assert f"{rec['experiments'][exp]['final']['val_acc']:.4f}" in html
@@ -133,31 +137,40 @@ def test_template_edit_rerenders_without_training(project):
     project.edit("templates/intro.html.j2", "This report reruns", "This freshly edited report reruns")
     result = project.build(*QUICK)
     assert result.returncode == 0, result.stderr
-    assert "0 trained, 2 cached" in result.stderr and "TENSORFLOW_IMPORTED=False" in result.stdout
+    assert f"0 trained, {len(EXPERIMENTS)} cached" in result.stderr and "TENSORFLOW_IMPORTED=False" in result.stdout
     assert "freshly edited" in (project.out / "report.html").read_text()
 
 
 def test_comment_edit_retrains_nothing_and_forward_edit_retrains_part_a_only(project):
     project.edit("experiments/lowlevel.py", "    a = x\n", "    a = x  # the input images are the first activations\n")
     result = project.build(*QUICK)
-    assert "0 trained, 2 cached" in result.stderr, result.stderr
+    assert f"0 trained, {len(EXPERIMENTS)} cached" in result.stderr, result.stderr
     old_keys = {k: v["key"] for k, v in project.record()["experiments"].items()}
     project.edit("experiments/lowlevel.py", "tf.maximum(w @ a + b, 0.0)", "tf.nn.relu(w @ a + b)")
     result = project.build(*QUICK)
     assert result.returncode == 0, result.stderr
-    assert "A1     running" in result.stderr and "B1     cached" in result.stderr
     new = project.record()["experiments"]
-    assert new["A1"]["key"] != old_keys["A1"] and new["B1"]["key"] == old_keys["B1"]
+    for exp, e in new.items():  # every Part A run uses forward(), no Part B run does
+        assert (e["source"] == "run") == exp.startswith("A"), exp
+        assert (e["key"] != old_keys[exp]) == exp.startswith("A"), exp
     assert "tf.nn.relu(w @ a + b)" in _visible_text(project.out / "report.html")
+
+
+def test_changing_one_rate_retrains_only_that_run(project):
+    project.edit("experiments/definitions.py", "(0.001, 0.003, 0.006)", "(0.001, 0.003, 0.007)")
+    result = project.build(*QUICK)
+    assert result.returncode == 0, result.stderr
+    runs = {i: e["source"] for i, e in project.record()["experiments"].items()}
+    assert runs.pop("A3-L2-0.007") == "run" and set(runs.values()) == {"cache"}, runs
 
 
 def test_frozen_store_renders_a_fresh_clone_without_training(project):
     frozen = project.build("freeze")
-    assert frozen.returncode == 0 and "froze 2 new results" in frozen.stderr
+    assert frozen.returncode == 0 and f"froze {len(EXPERIMENTS)} new results" in frozen.stderr
     result = project.build(*QUICK, "--cache-dir", str(project.root / "fresh-cache"), "--out", str(project.root / "o2"),
                            data=project.root / "no-data-here")
     assert result.returncode == 0, result.stderr
-    assert "0 trained, 2 cached" in result.stderr and "TENSORFLOW_IMPORTED=False" in result.stdout
+    assert f"0 trained, {len(EXPERIMENTS)} cached" in result.stderr and "TENSORFLOW_IMPORTED=False" in result.stdout
     rec = json.loads((project.root / "o2" / "record.json").read_text())
     assert {e["source"] for e in rec["experiments"].values()} == {"frozen"}
 

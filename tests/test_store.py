@@ -27,9 +27,28 @@ def test_truncated_or_edited_entries_are_treated_as_absent(tmp_path):
     assert store.get(KEY) is None
 
 
+def _parts(x, profile="full"):
+    return {"scheme": 1, "spec": {"x": x, "profile": profile}, "code": {}, "versions": {}}
+
+
 def test_freeze_copies_into_the_frozen_tier_which_is_then_used(tmp_path):
     store = ResultStore(tmp_path / "local", tmp_path / "frozen")
-    store.put(KEY, PARTS, {"final": {}})
-    assert store.freeze([KEY]) == 1 and store.freeze([KEY]) == 0
+    key = key_of(_parts(1))
+    store.put(key, _parts(1), {"final": {}})
+    assert store.freeze([key], "full") == (1, 0) and store.freeze([key], "full") == (0, 0)
     fresh = ResultStore(tmp_path / "other-local", tmp_path / "frozen")
-    assert fresh.get(KEY) is not None and fresh.where(KEY) == "frozen"
+    assert fresh.get(key) is not None and fresh.where(key) == "frozen"
+
+
+def test_freeze_drops_entries_of_the_same_profile_that_the_build_no_longer_uses(tmp_path):
+    store = ResultStore(tmp_path / "local", tmp_path / "frozen")
+    old, new, quick = key_of(_parts(1)), key_of(_parts(2)), key_of(_parts(3, "quick"))
+    for key, parts in ((old, _parts(1)), (new, _parts(2)), (quick, _parts(3, "quick"))):
+        store.put(key, parts, {})
+    store.freeze([old, quick], "full")
+    assert store.freeze([new], "full") == (1, 1)
+    def frozen(key):
+        return (tmp_path / "frozen" / key[:2] / f"{key}.json").is_file()
+
+    assert not frozen(old) and frozen(new)
+    assert frozen(quick)  # another profile's entry stays
