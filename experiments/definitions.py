@@ -59,13 +59,15 @@ def _lowlevel(hidden: list[int], penalty: str | None = None, alpha: float = 0.0)
     }
 
 
-def _keras(hidden: list[int], dropout: list[float] | None = None, epochs: int = 10) -> dict:
+def _keras(hidden: list[int], dropout: list[float] | None = None, epochs: int = 10,
+           batch_norm: bool = False, learning_rate: float = 1e-3) -> dict:
     """Part B's hyper-parameters: Adam at Keras' defaults, batch size 32 as `fit` defaults to."""
     return {
         "hidden": hidden,
         "dropout": dropout or [0.0] * len(hidden),
+        "batch_norm": batch_norm,
         "optimizer": "adam",
-        "learning_rate": 1e-3,
+        "learning_rate": learning_rate,
         "batch_size": 32,
         "epochs": epochs,
     }
@@ -142,7 +144,19 @@ EXPERIMENTS: list[Experiment] = [
     Experiment(
         "B4-d0.4", "B", "B4 with dropout 0.4 after every hidden layer", "keras_models", "notmnist",
         _keras([600, 400, 200], [0.4, 0.4, 0.4], DROPOUT_EPOCHS),
-        Reference(train_loss=0.2367, train_acc=0.9255, val_loss=0.2338, val_acc=0.9330, at=10),
+        Reference(train_loss=0.2367, train_acc=0.9255, val_loss=0.2338, val_acc=0.9330, at=10), groups=("C-reg",),
+    ),
+    # Part C: our own experiments behind the batch-normalisation section. C-plain is B4
+    # itself (same spec, so the same cached result); the others vary BN and the rate.
+    *(
+        Experiment(
+            f"C-{'bn' if bn else 'plain'}-{name}", "C",
+            f"B4{' + batch norm' if bn else ''}, learning rate {lr:g}", "keras_models", "notmnist",
+            _keras([600, 400, 200], batch_norm=bn, learning_rate=lr),
+            groups=(f"C-{name}", *(("C-reg",) if lr == 1e-3 else ())),
+        )
+        for name, lr in (("lr1e-3", 1e-3), ("lr1e-2", 1e-2))
+        for bn in (False, True)
     ),
 ]
 

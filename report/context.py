@@ -22,6 +22,7 @@ METRICS = (
 HPARAM_LABELS = {
     "hidden": "hidden layers (ReLU units)",
     "dropout": "dropout after each hidden layer",
+    "batch_norm": "batch normalisation before each ReLU",
     "penalty": "weight penalty",
     "alpha": "penalty rate α",
     "optimizer": "optimiser",
@@ -51,6 +52,8 @@ def _hparam_text(name: str, value: object) -> str:
         return ", ".join(f"{r:g}" for r in value) if any(value) else "none"
     if name == "penalty":
         return {"l1": "L1 (α·Σ|w|)", "l2": "L2 (α·Σw²)"}.get(value, "none")
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if name == "init":
         return {"he_normal": "He normal"}.get(value, str(value))
     if name == "optimizer":
@@ -103,8 +106,12 @@ def experiment(outcome: Outcome) -> dict:
         "final": result["final"],
         "table": results_table(result["history"], reference),
         "figure": data_uri(figures.curves(result["history"], result["unit"], reference)),
+        "diagram": data_uri(figures.network(spec["hparams"]["hidden"], True, spec["hparams"]["dropout"]))
+        if spec["hparams"].get("batch_norm") else None,
+        "history": result["history"],
         "facts": analysis.facts(result["history"]),
         "alpha": spec["hparams"].get("alpha"),
+        "learning_rate": spec["hparams"].get("learning_rate"),
         "train_seconds": result["train_seconds"],
         "gflops": analysis.achieved_gflops(spec, result),
         "device": result["hardware"]["device"],
@@ -125,6 +132,24 @@ def sweep(members: list[dict], histories: list[dict]) -> dict:
     }
 
 
+BN_RUNS = ("C-plain-lr1e-3", "C-bn-lr1e-3", "C-plain-lr1e-2", "C-bn-lr1e-2")
+
+
+def batchnorm_evidence(runs: dict[str, dict]) -> dict | None:
+    """What Part C's claims rest on: how fast each run reaches a common accuracy target.
+
+    The target is one point below the best validation accuracy of plain B4 at the usual
+    rate, so "reaches it" means "trains about as well as the baseline ever does".
+    """
+    if not all(i in runs for i in BN_RUNS):
+        return None
+    target = max(runs["C-plain-lr1e-3"]["history"]["val_acc"]) - 0.01
+    return {
+        "target": target,
+        "epochs": {i: analysis.first_reaching(runs[i]["history"]["val_acc"], target) for i in BN_RUNS},
+    }
+
+
 def build_context(outcomes: list[Outcome], profile: Profile, split: str | None, build: dict) -> dict:
     """The whole report's context: experiments grouped by part and sweep, listings, build metadata."""
     parts: dict[str, list[dict]] = {}
@@ -138,14 +163,19 @@ def build_context(outcomes: list[Outcome], profile: Profile, split: str | None, 
             members, histories = grouped.setdefault(group, ([], []))
             members.append(e)
             histories.append(outcome.result["history"])
+    runs = {e["id"]: e for part in parts.values() for e in part}
     return {
-        "runs": {e["id"]: e for part in parts.values() for e in part},
+        "runs": runs,
+        "bn": batchnorm_evidence(runs),
         "sweeps": {name: sweep(members, histories) for name, (members, histories) in grouped.items()},
         "profile": {"name": profile.name, "description": profile.description, "quick": profile.name != "full"},
         "split": split,
         "split_label": SPLIT_LABELS.get(split or "", ""),
         "parts": parts,
-        "listings": {part: listings.trainer_listings(trainer) for part, trainer in trainers.items()},
+        "listings": {
+            **{part: listings.function_listings(f"experiments.{trainer}", "train") for part, trainer in trainers.items()},
+            "batchnorm": listings.function_listings("experiments.batchnorm", "batch_norm"),
+        },
         "pygments_css": listings.css(),
         "build": build,
     }

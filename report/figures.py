@@ -92,3 +92,44 @@ def curves(history: dict[str, list[float]], unit: str, reference: dict[str, floa
         axes[1].legend(loc="lower right")
         fig.tight_layout()
         return _svg(fig)
+
+
+def network(hidden: list[int], batch_norm: bool, dropout: list[float]) -> str:
+    """The network as a chain of operations, hidden layers bracketed, batch norm highlighted,
+    so the diagram shows exactly where the normalisation sits in the model that ran."""
+    ops: list[tuple[str, str | None]] = [("input\n784", None)]
+    for n, (units, rate) in enumerate(zip(hidden, dropout), start=1):
+        group = f"hidden layer {n}"
+        ops.append((f"Dense\n{units}" + ("\nno bias" if batch_norm else ""), group))
+        if batch_norm:
+            ops.append(("Batch\nNorm\nγ, β", group))
+        ops.append(("ReLU", group))
+        if rate:
+            ops.append((f"Dropout\n{rate:g}", group))
+    ops += [("Dense\n10", None), ("soft-\nmax", None)]
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(6.4, 1.5))
+        ax.set_axis_off()
+        w, h, step = 0.68, 0.8, 0.86
+        groups: dict[str, list[float]] = {}
+        for i, (label, group) in enumerate(ops):
+            x = i * step
+            bn = label.startswith("Batch")
+            ax.add_patch(matplotlib.patches.FancyBboxPatch(
+                (x, 0), w, h, boxstyle="round,pad=0.01,rounding_size=0.06",
+                facecolor="#fde9b8" if bn else "#eef2f8", edgecolor="#d1495b" if bn else "#1f5fa8",
+                linewidth=1.2 if bn else 0.7))
+            ax.text(x + w / 2, h / 2, label, ha="center", va="center", fontsize=6.4, linespacing=1.1)
+            if i:
+                ax.annotate("", (x, h / 2), (x - step + w, h / 2),
+                            arrowprops={"arrowstyle": "-|>", "color": "#5c6470", "lw": 0.7, "shrinkA": 0, "shrinkB": 0})
+            if group:
+                groups.setdefault(group, []).append(x)
+        for group, xs in groups.items():
+            left, right = min(xs) - 0.06, max(xs) + w + 0.06
+            ax.plot([left, left, right, right], [-0.12, -0.2, -0.2, -0.12], color="#5c6470", lw=0.7)
+            ax.text((left + right) / 2, -0.28, group, ha="center", va="top", fontsize=7, color="#5c6470")
+        ax.set_xlim(-0.05, len(ops) * step)
+        ax.set_ylim(-0.55, h + 0.05)
+        ax.set_aspect("equal")
+        return _svg(fig)

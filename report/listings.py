@@ -15,10 +15,9 @@ def css() -> str:
     return _FORMATTER.get_style_defs(".code")
 
 
-def trainer_listings(trainer: str) -> list[dict[str, str]]:
-    """Every function a trainer's `train` reaches, in file order, as highlighted HTML."""
-    module = f"experiments.{trainer}"
+def function_listings(module: str, entry: str) -> list[dict[str, str]]:
+    """Every function `entry` reaches in `module`, in file order, as highlighted HTML."""
     return [
         {"name": name, "module": module, "html": highlight(source.source_of(module, name), PythonLexer(), _FORMATTER)}
-        for name in source.functions_of(module, "train")
+        for name in source.functions_of(module, entry)
     ]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import jinja2
 
-from report import numbering
+from report import equations, numbering
 from report.errors import ReportError
 
 log = logging.getLogger(__name__)
@@ -37,10 +37,10 @@ def environment(templates: Path = TEMPLATES) -> jinja2.Environment:
         loader=jinja2.FileSystemLoader(templates),
         autoescape=jinja2.select_autoescape(["html", "j2"]),
         undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(num=_num, signed=_signed, pct=_pct)
+    env.filters.update(num=_num, signed=_signed, pct=_pct, math=equations.math,
+                       display_math=lambda tex: equations.math(tex, display=True))
     return env
 
 

@@ -122,9 +122,17 @@ def _progress_logger(exp_id: str):
 
 
 def obtain(planned: list[Planned], store: ResultStore, data_dir: Path, cache_dir: Path) -> list[Outcome]:
-    """Every planned experiment's result: from the store when its key is there, else trained."""
+    """Every planned experiment's result: from the store when its key is there, else trained.
+
+    Two experiments with the same key (the same run under two names) are trained once.
+    """
     outcomes = []
+    trained: dict[str, dict] = {}
     for p in planned:
+        if p.entry is None and p.key in trained:
+            log.info("%-6s same run as an experiment above %s", p.experiment.id, p.key[:12])
+            outcomes.append(Outcome(p.experiment, p.key, p.components, trained[p.key], "cache", 0.0))
+            continue
         if p.entry is not None:
             tier = "frozen" if store.where(p.key) == "frozen" else "cache"
             log.info("%-6s cached (%s) %s", p.experiment.id, tier, p.key[:12])
@@ -136,6 +144,7 @@ def obtain(planned: list[Planned], store: ResultStore, data_dir: Path, cache_dir
         result = run_spec(p.spec, data_dir, cache_dir, _progress_logger(p.experiment.id), checkpoint)
         store.put(p.key, p.components, result)
         checkpoint.clear()
+        trained[p.key] = result
         seconds = time.perf_counter() - start
         log.info("%-6s done in %.1f s: val_acc=%.4f", p.experiment.id, seconds, result["final"]["val_acc"])
         outcomes.append(Outcome(p.experiment, p.key, p.components, result, "run", seconds))
