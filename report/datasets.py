@@ -53,23 +53,17 @@ class DataFile:
 
 
 _FASHION_URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
+
+
+def _fashion(name: str, sha256: str) -> DataFile:
+    return DataFile("fashion-mnist", name, _FASHION_URL + name, sha256, ("/usr/share/datasets/fashion-mnist",))
+
+
 FASHION_MNIST = {
-    "train-images": DataFile(
-        "fashion-mnist", "train-images-idx3-ubyte.gz", _FASHION_URL + "train-images-idx3-ubyte.gz",
-        "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
-        ("/usr/share/datasets/fashion-mnist",)),
-    "train-labels": DataFile(
-        "fashion-mnist", "train-labels-idx1-ubyte.gz", _FASHION_URL + "train-labels-idx1-ubyte.gz",
-        "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
-        ("/usr/share/datasets/fashion-mnist",)),
-    "test-images": DataFile(
-        "fashion-mnist", "t10k-images-idx3-ubyte.gz", _FASHION_URL + "t10k-images-idx3-ubyte.gz",
-        "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
-        ("/usr/share/datasets/fashion-mnist",)),
-    "test-labels": DataFile(
-        "fashion-mnist", "t10k-labels-idx1-ubyte.gz", _FASHION_URL + "t10k-labels-idx1-ubyte.gz",
-        "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
-        ("/usr/share/datasets/fashion-mnist",)),
+    "train-images": _fashion("train-images-idx3-ubyte.gz", "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"),
+    "train-labels": _fashion("train-labels-idx1-ubyte.gz", "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9"),
+    "test-images": _fashion("t10k-images-idx3-ubyte.gz", "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b"),
+    "test-labels": _fashion("t10k-labels-idx1-ubyte.gz", "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"),
 }
 
 _NOTMNIST_URL = "http://yaroslavvb.com/upload/notMNIST/"

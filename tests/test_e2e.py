@@ -85,7 +85,9 @@ def test_first_build_trains_both_parts_and_reports_progress(project):
     assert set(rec["experiments"]) == {e.id for e in EXPERIMENTS}
     assert "A1     running" in err and "B1     running" in err
     assert "A1 60/60" in err  # progress inside the run
-    assert f"{len(EXPERIMENTS)} trained, 0 cached" in err
+    distinct = len({e["key"] for e in rec["experiments"].values()})  # C-plain-lr1e-3 is B4 under another name
+    assert distinct == len(EXPERIMENTS) - 1
+    assert f"{distinct} trained, 1 cached" in err and "same run as an experiment above" in err
     assert rec["profile"] == "quick" and rec["notmnist_split"] == "substitute"
     for exp in ("A1", "A3-L1-0.0003", "B1", "B3-d0.4/0.2"):
         e = rec["experiments"][exp]
@@ -99,10 +101,12 @@ def test_html_is_self_contained_with_sections_figures_and_numbers(project):
     rec = project.record()
     assert "Quick build" in html and "not the study" in html
     assert "Substitute data for Part B" in html
-    # one figure per experiment, one per comparison (A depth, L2, L1, B depth, dropout)
-    assert html.count('src="data:image/svg+xml;base64,') == len(rec["experiments"]) + 5
+    # curves of every Part A and B run, 5 comparisons there, and Part C's 3 comparisons and diagram
+    shown = sum(not i.startswith("C") for i in rec["experiments"])
+    assert html.count('src="data:image/svg+xml;base64,') == shown + 5 + 4
     assert "http://" not in html.split("<body>")[0] and "<link" not in html  # nothing fetched
-    for anchor in ("part-a", "part-b", "a1", "a3-l2", "a3-l1", "b1", "b3-d04-02", "b-dropout", "appendix"):
+    for anchor in ("part-a", "part-b", "part-c", "a1", "a3-l2", "a3-l1", "b1", "b3-d04-02", "b-dropout", "c-transform",
+                   "fig-c-network", "appendix"):
         assert f'id="{anchor}"' in html
     for exp, ref in (("A1", "0.8300"), ("B1", "0.8569")):
         assert f"{rec['experiments'][exp]['final']['val_acc']:.4f}" in html
@@ -166,7 +170,8 @@ def test_changing_one_rate_retrains_only_that_run(project):
 
 def test_frozen_store_renders_a_fresh_clone_without_training(project):
     frozen = project.build("freeze")
-    assert frozen.returncode == 0 and f"froze {len(EXPERIMENTS)} new results" in frozen.stderr
+    distinct = len({e["key"] for e in project.record()["experiments"].values()})
+    assert frozen.returncode == 0 and f"froze {distinct} new results" in frozen.stderr
     result = project.build(*QUICK, "--cache-dir", str(project.root / "fresh-cache"), "--out", str(project.root / "o2"),
                            data=project.root / "no-data-here")
     assert result.returncode == 0, result.stderr
