@@ -8,6 +8,7 @@ as they were (every write is atomic).
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -27,8 +28,11 @@ def parser() -> argparse.ArgumentParser:
         description="Regenerate the study's report: train (or take from cache) every experiment, "
         "draw every figure, render HTML and PDF.",
     )
-    p.add_argument("command", nargs="?", default="build", choices=("build", "freeze"),
-                   help="build (default): build the report; freeze: copy the latest build's results into frozen/")
+    p.add_argument("command", nargs="?", default="build", choices=("build", "status", "freeze"),
+                   help="build (default): build the report; status: what is cached, what is stale and why; "
+                   "freeze: copy the latest build's results into frozen/")
+    p.add_argument("--strict", action="store_true", help="fail the build when the runs contradict a claim of the text")
+    p.add_argument("--json", action="store_true", help="status: print JSON instead of text")
     p.add_argument("--profile", default="full", help=f"one of {', '.join(PROFILES)} (default: full)")
     p.add_argument("--data-dir", help="where the datasets are (default: $REPORT_DATA_DIR, else ~/.cache/dlreport/data)")
     p.add_argument("--notmnist-split", help=f"{' or '.join(SPLITS)} (default: ${SPLIT_ENV}; required without notMNIST_large)")
@@ -58,10 +62,16 @@ def main(argv: list[str] | None = None) -> int:
         notmnist_split=args.notmnist_split,
         only=_ids(args.only),
         rerun=frozenset(_ids(args.rerun)),
+        strict=args.strict,
         **overrides,
     )
     try:
-        if args.command == "freeze":
+        if args.command == "status":
+            from report import status
+
+            report = pipeline.status(cfg)
+            print(json.dumps(report, indent=1) if args.json else status.format_text(report))
+        elif args.command == "freeze":
             copied, dropped = pipeline.freeze(cfg)
             log.info("froze %d new results into %s, dropped %d no longer used", copied, cfg.frozen_dir, dropped)
         else:

@@ -20,6 +20,7 @@ from pathlib import Path
 from experiments.definitions import EXPERIMENTS, Experiment, resolve
 from experiments.profiles import PROFILES
 from report import keys, machine, record, runner, splits
+from report import status as status_mod
 from report.errors import ReportError
 from report.fsutil import atomic_write_bytes, atomic_write_text
 from report.store import ResultStore
@@ -40,6 +41,7 @@ class BuildConfig:
     out_dir: Path = ROOT / "build"
     cache_dir: Path = ROOT / ".cache"
     frozen_dir: Path = ROOT / "frozen"
+    strict: bool = False  # a claim the runs contradict fails the build
 
 
 def select(only: tuple[str, ...]) -> list[Experiment]:
@@ -64,9 +66,8 @@ def _outputs_intact(out_dir: Path, previous: dict) -> bool:
     return all(record.sha256_file(out_dir / name) == digest for name, digest in previous["outputs"].items())
 
 
-def build(cfg: BuildConfig) -> dict:
-    """Run the whole build; returns its record."""
-    started = time.perf_counter()
+def _plan(cfg: BuildConfig) -> tuple:
+    """Profile, split, store and planned runs of a configuration (reads no data, imports no TensorFlow)."""
     if cfg.profile not in PROFILES:
         raise ReportError(f"unknown profile {cfg.profile!r}: choose one of {', '.join(PROFILES)}")
     profile = PROFILES[cfg.profile]
@@ -79,10 +80,22 @@ def build(cfg: BuildConfig) -> dict:
 
     store = ResultStore(cfg.cache_dir / "results", cfg.frozen_dir)
     specs = [resolve(e, profile, split) for e in experiments]
-    planned = runner.plan(experiments, specs, store, rerun)
+    return profile, split, store, runner.plan(experiments, specs, store, rerun)
+
+
+def status(cfg: BuildConfig) -> dict:
+    """What a build with this configuration would take from the cache, and what it would train and why."""
+    _, _, store, planned = _plan(cfg)
+    return status_mod.survey(planned, record.read(cfg.out_dir / "record.json"), store)
+
+
+def build(cfg: BuildConfig) -> dict:
+    """Run the whole build; returns its record."""
+    started = time.perf_counter()
+    profile, split, store, planned = _plan(cfg)
     render_inputs = keys.key_of({
         "keys": [p.key for p in planned], "ids": [p.experiment.id for p in planned], "sources": sources_digest(),
-        "profile": profile.name, "split": split, "epoch": os.environ.get("SOURCE_DATE_EPOCH"),
+        "profile": profile.name, "split": split, "epoch": os.environ.get("SOURCE_DATE_EPOCH"), "strict": cfg.strict,
     })
     previous = record.read(cfg.out_dir / "record.json")
     if (
@@ -111,7 +124,11 @@ def _render(cfg: BuildConfig, profile, split, outcomes: list[runner.Outcome], re
     }
     log.info("rendering report")
     ctx = context_mod.build_context(outcomes, profile, split, build_info)
-    html = render.render_html(ctx)
+    html, claims = render.render_html(ctx)
+    for claim in claims.contradicted:
+        log.warning("CLAIM CONTRADICTED: expected %s, but this build's runs contradict it", claim)
+    if claims.contradicted and cfg.strict:
+        raise ReportError(f"{len(claims.contradicted)} claim(s) contradicted by the runs (--strict): {claims.contradicted[0]}")
     pdf = render.render_pdf(html)
     try:
         atomic_write_text(cfg.out_dir / "report.html", html)
@@ -124,10 +141,12 @@ def _render(cfg: BuildConfig, profile, split, outcomes: list[runner.Outcome], re
         "profile": profile.name,
         "notmnist_split": split,
         "render_inputs": render_inputs,
+        "claims": claims.checked,
         "outputs": {name: record.sha256_file(cfg.out_dir / name) for name in ("report.html", "report.pdf")},
         "figures": {
             e["id"]: hashlib.sha256(e["figure"].encode()).hexdigest() for part in ctx["parts"].values() for e in part
         },
+        "sources": {name: text for o in outcomes for name, text in status_mod.sources_of(o.components).items()},
         "experiments": {
             o.experiment.id: {
                 "key": o.key, "components": o.components, "source": o.source, "seconds": round(o.seconds, 3),

@@ -11,6 +11,7 @@ import logging
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup
 
 from report import equations, numbering
 from report.errors import ReportError
@@ -32,6 +33,28 @@ def _pct(value: float, digits: int = 1) -> str:
     return f"{100 * value:.{digits}f} %"
 
 
+class Claims:
+    """Expectations a template states about the results, checked against this build's runs.
+
+    `{{ expect(condition, "the middle rate is best") }}` renders nothing when the condition
+    holds and a visible mark when it does not; the build then warns (or, with --strict,
+    fails), so a claim the runs contradict is never printed as if it were true.
+    """
+
+    def __init__(self) -> None:
+        self.checked: list[dict] = []
+
+    def __call__(self, holds: bool, claim: str) -> Markup:
+        self.checked.append({"claim": claim, "holds": bool(holds)})
+        if holds:
+            return Markup("")
+        return Markup('<span class="contradicted">✗ Expected {}, but this build\'s runs contradict it.</span>').format(claim)
+
+    @property
+    def contradicted(self) -> list[str]:
+        return [c["claim"] for c in self.checked if not c["holds"]]
+
+
 def environment(templates: Path = TEMPLATES) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates),
@@ -44,10 +67,14 @@ def environment(templates: Path = TEMPLATES) -> jinja2.Environment:
     return env
 
 
-def render_html(context: dict, templates: Path = TEMPLATES) -> str:
-    """The report as one HTML document; template errors become one-line ReportErrors."""
+def render_html(context: dict, templates: Path = TEMPLATES) -> tuple[str, Claims]:
+    """The report as one HTML document, and the claims its templates checked.
+
+    Template errors become one-line ReportErrors."""
+    claims = Claims()
     try:
         env = environment(templates)
+        env.globals["expect"] = claims
         css = (templates / "report.css").read_text(encoding="utf-8")
         document = env.get_template("report.html.j2").render(css=css, **context)
     except jinja2.TemplateSyntaxError as exc:
@@ -56,7 +83,7 @@ def render_html(context: dict, templates: Path = TEMPLATES) -> str:
         raise ReportError(f"template error: {exc.message}") from None
     except jinja2.TemplateNotFound as exc:
         raise ReportError(f"template not found: {exc.name} (in {templates})") from None
-    return numbering.number(document)
+    return numbering.number(document), claims
 
 
 def render_pdf(document: str) -> bytes:

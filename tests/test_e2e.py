@@ -117,6 +117,14 @@ def test_html_is_self_contained_with_sections_figures_and_numbers(project):
     assert '<span class="capnum">Figure 1.</span>' in html and '<span class="capnum">Table 1.</span>' in html
 
 
+def test_contradicted_claims_are_warned_about_and_marked_in_the_report(project):
+    rec = project.record()
+    contradicted = [c["claim"] for c in rec["claims"] if not c["holds"]]
+    assert len(rec["claims"]) >= 10
+    assert project.first.stderr.count("CLAIM CONTRADICTED") == len(contradicted)
+    assert (project.out / "report.html").read_text().count('class="contradicted"') == len(contradicted)
+
+
 def test_pdf_has_title_contents_with_page_numbers_and_results(project):
     text = _pdf_text(project.out / "report.pdf")
     rec = project.record()
@@ -143,6 +151,23 @@ def test_template_edit_rerenders_without_training(project):
     assert result.returncode == 0, result.stderr
     assert f"0 trained, {len(EXPERIMENTS)} cached" in result.stderr and "TENSORFLOW_IMPORTED=False" in result.stdout
     assert "freshly edited" in (project.out / "report.html").read_text()
+
+
+def test_status_names_the_exact_cause_without_tensorflow(project):
+    clean = project.build("status", *QUICK)
+    assert clean.returncode == 0 and f"0 of {len(EXPERIMENTS)} to run" in clean.stdout
+    project.edit("experiments/definitions.py", "_lowlevel([]),", '_lowlevel([], "l2", 0.001),')
+    project.edit("experiments/lowlevel.py", "tf.maximum(w @ a + b, 0.0)", "tf.nn.relu(w @ a + b)")
+    result = project.build("status", *QUICK)
+    assert result.returncode == 0, result.stderr
+    a1 = next(ln for ln in result.stdout.splitlines() if ln.startswith("A1 "))
+    assert "stale" in a1 and "penalty None → l2" in a1 and "alpha 0.0 → 0.001" in a1 and "forward() changed" in a1
+    assert "-        a = tf.maximum(w @ a + b, 0.0)" in result.stdout and "+        a = tf.nn.relu(w @ a + b)" in result.stdout
+    assert next(ln for ln in result.stdout.splitlines() if ln.startswith("B1 ")).endswith("cached (local)")
+    assert "TENSORFLOW_IMPORTED=False" in result.stdout
+    assert f"9 of {len(EXPERIMENTS)} to run" in result.stdout  # every Part A run uses forward()
+    project.edit("experiments/definitions.py", '_lowlevel([], "l2", 0.001),', "_lowlevel([]),")
+    project.edit("experiments/lowlevel.py", "tf.nn.relu(w @ a + b)", "tf.maximum(w @ a + b, 0.0)")
 
 
 def test_comment_edit_retrains_nothing_and_forward_edit_retrains_part_a_only(project):

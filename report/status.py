@@ -1,0 +1,124 @@
+"""`build.py status`: before building, what is cached, what is stale and exactly why.
+
+"Why" is read off the cache key's components: the latest build record keeps, for every
+experiment, the components its key was made of and the source of every function those
+fingerprints cover, so a changed key can be explained at the level of the change —
+`learning_rate 0.001 → 0.01`, `forward() changed` with a diff of the function,
+`tensorflow 2.20.0 → 2.21.0`. No TensorFlow is imported.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+
+from report import source
+
+
+def _flat(value: object, prefix: str = "") -> dict[str, object]:
+    """Nested dicts as dotted keys, so a change deep inside a spec is named precisely."""
+    if isinstance(value, dict):
+        out: dict[str, object] = {}
+        for k, v in value.items():
+            out.update(_flat(v, f"{prefix}{k}."))
+        return out
+    return {prefix[:-1]: value}
+
+
+def _show(value: object) -> str:
+    return json.dumps(value) if isinstance(value, (list, dict)) else str(value)
+
+
+def _changes(old: dict, new: dict, label: str) -> list[str]:
+    before, after = _flat(old), _flat(new)
+    return [
+        f"{label}{k} {_show(before.get(k, '—'))} → {_show(after.get(k, '—'))}"
+        for k in sorted(set(before) | set(after))
+        if before.get(k, "—") != after.get(k, "—")
+    ]
+
+
+def code_diff(name: str, old_source: str | None) -> str:
+    """A short unified diff of one function, old (from the record) against the file now."""
+    module, func = name.split(":")
+    try:
+        new_source = source.source_of(module, func)
+    except (KeyError, OSError):
+        new_source = ""
+    if old_source is None:
+        return ""
+    lines = difflib.unified_diff(old_source.splitlines(), new_source.splitlines(), "before", "now", n=1, lineterm="")
+    return "\n".join(list(lines)[2:])
+
+
+def explain(old: dict, new: dict, old_sources: dict[str, str]) -> list[dict]:
+    """Each difference between two sets of key components, as {"cause", "diff"}."""
+    causes: list[dict] = []
+    old_spec, new_spec = old["spec"], new["spec"]
+    for part, label in (("hparams", ""), ("data", "data ")):
+        causes += [{"cause": c, "diff": ""} for c in _changes(old_spec.get(part, {}), new_spec.get(part, {}), label)]
+        if part == "data" and old_spec["data"].get("sources") != new_spec["data"].get("sources"):
+            causes = [c for c in causes if not c["cause"].startswith("data sources.")]
+            causes.append({"cause": "data checksum changed", "diff": ""})
+    for field in ("profile", "seed", "trainer"):
+        if old_spec.get(field) != new_spec.get(field):
+            causes.append({"cause": f"{field} {old_spec.get(field)} → {new_spec.get(field)}", "diff": ""})
+    for name in sorted(set(old["code"]) | set(new["code"])):
+        if old["code"].get(name) != new["code"].get(name):
+            func = name.split(":")[1]
+            what = "added" if name not in old["code"] else "removed" if name not in new["code"] else "changed"
+            causes.append({"cause": f"{func}() {what}", "diff": code_diff(name, old_sources.get(name))})
+    causes += [{"cause": c, "diff": ""} for c in _changes(old["versions"], new["versions"], "")]
+    if old.get("scheme") != new.get("scheme"):
+        causes.append({"cause": f"key scheme {old.get('scheme')} → {new.get('scheme')}", "diff": ""})
+    return causes
+
+
+def sources_of(components: dict) -> dict[str, str]:
+    """The source text behind every code fingerprint of a key, for later diffs."""
+    out = {}
+    for name in components["code"]:
+        module, func = name.split(":")
+        out[name] = source.source_of(module, func)
+    return out
+
+
+def survey(planned: list, previous: dict | None, store) -> dict:
+    """Every planned experiment's state (cached / stale / never-run) with causes, and the
+    time to bring all up to date, estimated from the durations the last build recorded."""
+    before = (previous or {}).get("experiments", {})
+    old_sources = (previous or {}).get("sources", {})
+    rows, estimate, unknown = [], 0.0, 0
+    for p in planned:
+        row = {"id": p.experiment.id, "key": p.key}
+        if p.entry is not None:
+            row.update(state="cached", where=store.where(p.key))
+        elif p.experiment.id in before:
+            old = before[p.experiment.id]
+            row.update(state="stale", causes=explain(old["components"], p.components, old_sources))
+            estimate += old.get("train_seconds", 0.0)
+        else:
+            row.update(state="never-run")
+            unknown += 1
+        rows.append(row)
+    return {"experiments": rows, "estimate_s": round(estimate, 1), "without_estimate": unknown}
+
+
+def format_text(report: dict) -> str:
+    lines = []
+    for row in report["experiments"]:
+        if row["state"] == "cached":
+            lines.append(f"{row['id']:<14} cached ({row['where']})")
+        elif row["state"] == "never-run":
+            lines.append(f"{row['id']:<14} never run")
+        else:
+            lines.append(f"{row['id']:<14} stale: " + "; ".join(c["cause"] for c in row["causes"]))
+            for c in row["causes"]:
+                lines += ["    " + ln for ln in c["diff"].splitlines()]
+    to_run = sum(r["state"] != "cached" for r in report["experiments"])
+    summary = f"{to_run} of {len(report['experiments'])} to run"
+    if to_run:
+        summary += f", about {report['estimate_s'] / 60:.1f} min of training by recorded durations"
+        if report["without_estimate"]:
+            summary += f" plus {report['without_estimate']} never run before"
+    return "\n".join([*lines, summary])

@@ -1,0 +1,41 @@
+"""Stale causes are named at the level of the change."""
+
+from __future__ import annotations
+
+import copy
+
+from report import status
+
+OLD = {
+    "scheme": 1,
+    "spec": {"trainer": "lowlevel", "hparams": {"learning_rate": 0.001, "epochs": 10, "hidden": [300]},
+             "data": {"dataset": "notmnist", "n_train": 3000, "sources": {"a.tar.gz": "abc"}},
+             "profile": "quick", "seed": 0},
+    "code": {"experiments.lowlevel:forward": "1111", "experiments.lowlevel:train": "2222"},
+    "versions": {"tensorflow": "2.20.0", "numpy": "2.4.6"},
+}
+
+
+def _causes(new):
+    return [c["cause"] for c in status.explain(OLD, new, {})]
+
+
+def test_no_change_no_cause():
+    assert _causes(copy.deepcopy(OLD)) == []
+
+
+def test_each_kind_of_change_is_named():
+    new = copy.deepcopy(OLD)
+    new["spec"]["hparams"]["learning_rate"] = 0.01
+    new["spec"]["hparams"]["hidden"] = [300, 100]
+    new["spec"]["data"]["sources"]["a.tar.gz"] = "def"
+    new["spec"]["profile"] = "full"
+    new["code"]["experiments.lowlevel:forward"] = "3333"
+    new["versions"]["tensorflow"] = "2.21.0"
+    causes = _causes(new)
+    assert "learning_rate 0.001 → 0.01" in causes
+    assert "hidden [300] → [300, 100]" in causes
+    assert "data checksum changed" in causes and not any("sources" in c for c in causes)
+    assert "profile quick → full" in causes
+    assert "forward() changed" in causes and "train() changed" not in causes
+    assert "tensorflow 2.20.0 → 2.21.0" in causes
