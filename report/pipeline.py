@@ -152,6 +152,7 @@ def _render(cfg: BuildConfig, profile, split, outcomes: list[runner.Outcome], re
                 "key": o.key, "components": o.components, "source": o.source, "seconds": round(o.seconds, 3),
                 "train_seconds": o.result["train_seconds"], "final": o.result["final"], "data": o.result["data"],
                 "device": o.result["hardware"]["device"],
+                "gflops": round(ctx["runs"][o.experiment.id]["gflops"], 1),
             }
             for o in outcomes
         },
