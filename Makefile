@@ -15,7 +15,7 @@ NOTMNIST_SPLIT ?= substitute
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c requirements.lock -e '.[test]'
+	$(PY) -m pip install --quiet -r requirements.lock
 	touch $@
 
 report: $(VENV)/.installed

@@ -112,6 +112,7 @@ def experiment(outcome: Outcome) -> dict:
         "facts": analysis.facts(result["history"]),
         "alpha": spec["hparams"].get("alpha"),
         "learning_rate": spec["hparams"].get("learning_rate"),
+        "dropout": spec["hparams"].get("dropout"),
         "train_seconds": result["train_seconds"],
         "gflops": analysis.achieved_gflops(spec, result),
         "device": result["hardware"]["device"],

@@ -187,10 +187,12 @@ def test_comment_edit_retrains_nothing_and_forward_edit_retrains_part_a_only(pro
 
 def test_changing_one_rate_retrains_only_that_run(project):
     project.edit("experiments/definitions.py", "(0.001, 0.003, 0.006)", "(0.001, 0.003, 0.007)")
+    project.edit("experiments/definitions.py", "(0.6, Reference(", "(0.5, Reference(")
     result = project.build(*QUICK)
     assert result.returncode == 0, result.stderr
     runs = {i: e["source"] for i, e in project.record()["experiments"].items()}
-    assert runs.pop("A3-L2-0.007") == "run" and set(runs.values()) == {"cache"}, runs
+    assert runs.pop("A3-L2-0.007") == "run" and runs.pop("B3-d0.5") == "run"
+    assert set(runs.values()) == {"cache"}, runs
 
 
 def test_frozen_store_renders_a_fresh_clone_without_training(project):
