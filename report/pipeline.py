@@ -19,7 +19,7 @@ from pathlib import Path
 
 from experiments.definitions import EXPERIMENTS, Experiment, resolve
 from experiments.profiles import PROFILES
-from report import keys, machine, record, runner, splits
+from report import keys, lock, machine, record, runner, splits
 from report import status as status_mod
 from report.errors import ReportError
 from report.fsutil import atomic_write_bytes, atomic_write_text
@@ -90,7 +90,12 @@ def status(cfg: BuildConfig) -> dict:
 
 
 def build(cfg: BuildConfig) -> dict:
-    """Run the whole build; returns its record."""
+    """Run the whole build, holding the cache's lock; returns its record."""
+    with lock.exclusive(cfg.cache_dir / "build.lock"):
+        return _build(cfg)
+
+
+def _build(cfg: BuildConfig) -> dict:
     started = time.perf_counter()
     profile, split, store, planned = _plan(cfg)
     render_inputs = keys.key_of({

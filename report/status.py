@@ -14,6 +14,8 @@ import json
 
 from report import source
 
+ABSENT = "(absent)"
+
 
 def _flat(value: object, prefix: str = "") -> dict[str, object]:
     """Nested dicts as dotted keys, so a change deep inside a spec is named precisely."""
@@ -32,9 +34,9 @@ def _show(value: object) -> str:
 def _changes(old: dict, new: dict, label: str) -> list[str]:
     before, after = _flat(old), _flat(new)
     return [
-        f"{label}{k} {_show(before.get(k, '—'))} → {_show(after.get(k, '—'))}"
+        f"{label}{k} {_show(before.get(k, ABSENT))} → {_show(after.get(k, ABSENT))}"
         for k in sorted(set(before) | set(after))
-        if before.get(k, "—") != after.get(k, "—")
+        if before.get(k, ABSENT) != after.get(k, ABSENT)
     ]
 
 
