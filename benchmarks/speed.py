@@ -1,0 +1,193 @@
+"""Speed benchmark: prints figures measured side by side in one run, and writes them as JSON.
+
+    .venv/bin/python benchmarks/speed.py [--data-dir DIR] [--json build/bench.json]
+
+Measured here, on this machine, in this order:
+  * build level: a no-op build, a rebuild after a template edit (HTML + PDF), `status`
+    — wall time of the real command, best of three, in a scratch copy of the project
+    that shares this checkout's cached results (so nothing is trained);
+  * Part A (A2b shape, full batch, real Fashion-MNIST): our XLA-compiled step against a
+    naive eager GradientTape loop of the same maths, and against a measured matmul peak;
+  * Part B (B4, batch 32, real notMNIST substitute split): our `fit` with
+    steps_per_execution against a default `model.fit` of the same model and data;
+  * peak resident memory of each measuring process.
+Nothing here asserts a speed: a benchmark reports, tests check behaviour.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _best_wall(cmd: list[str], cwd: Path, env: dict, repeat: int = 3, before=None) -> float:
+    times = []
+    for _ in range(repeat):
+        if before:
+            before()
+        start = time.perf_counter()
+        subprocess.run(cmd, cwd=cwd, env=env, check=True, capture_output=True)
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def build_level(data_dir: Path) -> dict:
+    """No-op build, template-edit rebuild and status, in a scratch copy sharing the cache."""
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp)
+        for name in ("report", "experiments", "templates", "frozen"):
+            shutil.copytree(ROOT / name, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copy(ROOT / "build.py", copy)
+        env = {**os.environ, "REPORT_DATA_DIR": str(data_dir), "REPORT_NOTMNIST_SPLIT": "substitute"}
+        cmd = [sys.executable, "build.py", "-q", "--cache-dir", str(ROOT / ".cache")]
+        subprocess.run(cmd, cwd=copy, env=env, check=True, capture_output=True)  # warm: renders once
+        intro = copy / "templates" / "intro.html.j2"
+        edits = iter(range(100))
+
+        def edit_template() -> None:
+            intro.write_text(intro.read_text() + f"\n<!-- benchmark edit {next(edits)} -->\n")
+
+        return {
+            "noop_build_s": _best_wall(cmd, copy, env),
+            "template_edit_rebuild_s": _best_wall(cmd, copy, env, before=edit_template),
+            "status_s": _best_wall([*cmd[:2], "status", *cmd[2:]], copy, env),
+        }
+
+
+def matmul_peak(tf, n: int = 2048, repeat: int = 20) -> float:
+    """Best sustained fp32 GFLOP/s of a square matrix product on this machine."""
+    a = tf.random.normal((n, n))
+    f = tf.function(lambda: tf.reduce_sum(a @ a))
+    f()
+    best = 0.0
+    for _ in range(3):
+        start = time.perf_counter()
+        for _ in range(repeat):
+            float(f())
+        best = max(best, 2 * n**3 * repeat / (time.perf_counter() - start) / 1e9)
+    return best
+
+
+def part_a(tf, data, iterations: int = 6) -> dict:
+    """A2b, full batch: our compiled training step against an eager GradientTape loop."""
+    from experiments import lowlevel
+    from report.analysis import flops_per_step
+    from report.checkpoints import Checkpoint
+
+    spec = {"hparams": {"hidden": [300, 100], "penalty": None, "alpha": 0.0, "learning_rate": 1e-3,
+                        "iterations": iterations}, "seed": 0}
+    flops = flops_per_step(spec, len(data.y_train), len(data.y_val))
+    quiet = lambda *a: None  # noqa: E731
+    with tempfile.TemporaryDirectory() as tmp:
+        lowlevel.train({**spec, "hparams": {**spec["hparams"], "iterations": 2}}, data, quiet, Checkpoint(Path(tmp) / "w"))
+        start = time.perf_counter()
+        lowlevel.train(spec, data, quiet, Checkpoint(Path(tmp) / "c"))
+        ours = (time.perf_counter() - start) / iterations
+
+    params = lowlevel.init_params([784, 300, 100, 10], 0)
+    variables = [v for pair in params for v in pair]
+    x, onehot = tf.constant(data.x_train.T), tf.one_hot(data.y_train, 10, axis=0)
+    xv, onehot_v = tf.constant(data.x_val.T), tf.one_hot(data.y_val, 10, axis=0)
+    optimizer = tf.keras.optimizers.Adam(1e-3)
+
+    def eager_step() -> None:
+        with tf.GradientTape() as tape:
+            loss = lowlevel.cross_entropy(lowlevel.forward(params, x), onehot)
+        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        float(lowlevel.cross_entropy(lowlevel.forward(params, xv), onehot_v))
+
+    eager_step()
+    start = time.perf_counter()
+    for _ in range(iterations):
+        eager_step()
+    naive = (time.perf_counter() - start) / iterations
+    n = len(data.y_train)
+    return {
+        "ours_s_per_iteration": ours, "naive_s_per_iteration": naive,
+        "ours_examples_per_s": n / ours, "naive_examples_per_s": n / naive,
+        "ours_gflops": flops / ours / 1e9, "naive_gflops": flops / naive / 1e9,
+    }
+
+
+def part_b(data, epochs: int = 1) -> dict:
+    """B4 at batch 32: our `fit` (steps_per_execution) against a default `fit`, same data."""
+    import keras
+
+    from experiments import keras_models
+    from report.analysis import flops_per_step
+
+    hp = {"hidden": [600, 400, 200], "dropout": [0.0] * 3, "batch_norm": False}
+    flops = flops_per_step({"hparams": hp}, len(data.y_train), len(data.y_val)) * epochs
+
+    def timed(steps_per_execution: int) -> float:
+        keras.utils.set_random_seed(0)
+        model = keras_models.build_model(hp["hidden"], hp["dropout"], False)
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"],
+                      steps_per_execution=steps_per_execution)
+        model.fit(data.x_train[:2048], data.y_train[:2048], batch_size=32, epochs=1, verbose=0)  # compile
+        start = time.perf_counter()
+        model.fit(data.x_train, data.y_train, batch_size=32, epochs=epochs,
+                  validation_data=(data.x_val, data.y_val), verbose=0)
+        return (time.perf_counter() - start) / epochs
+
+    default, ours = timed(1), timed(keras_models.STEPS_PER_EXECUTION)
+    n = len(data.y_train)
+    return {
+        "ours_s_per_epoch": ours, "default_fit_s_per_epoch": default,
+        "ours_examples_per_s": n / ours, "default_fit_examples_per_s": n / default,
+        "ours_gflops": flops / ours / 1e9, "default_fit_gflops": flops / default / 1e9,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data-dir", default=os.environ.get("REPORT_DATA_DIR"))
+    parser.add_argument("--json", type=Path, default=ROOT / "build" / "bench.json")
+    args = parser.parse_args()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from report import datasets, splits
+    from report.runner import import_tensorflow
+
+    data_dir = datasets.resolve_data_dir(args.data_dir)
+    results = {"build": build_level(data_dir)}
+    tf = import_tensorflow()
+    cache = ROOT / ".cache"
+    fashion = splits.load_run_data(splits.data_spec("fashion-mnist", None, None, None), data_dir, cache)
+    notmnist = splits.load_run_data(splits.data_spec("notmnist", "substitute", None, None), data_dir, cache)
+    results["matmul_peak_gflops"] = matmul_peak(tf)
+    results["part_a"] = part_a(tf, fashion)
+    results["part_b"] = part_b(notmnist)
+    results["peak_rss_mb"] = {
+        "benchmark_process": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "build_subprocesses": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+    }
+    a, b = results["part_a"], results["part_b"]
+    print(f"no-op build              {results['build']['noop_build_s']:.2f} s")
+    print(f"template edit → HTML+PDF {results['build']['template_edit_rebuild_s']:.2f} s")
+    print(f"status                   {results['build']['status_s']:.2f} s")
+    print(f"matmul peak              {results['matmul_peak_gflops']:.0f} GFLOP/s")
+    share = a["ours_gflops"] / results["matmul_peak_gflops"]
+    print(f"Part A (A2b, full batch) ours {a['ours_gflops']:.0f} GFLOP/s ({share:.0%} of peak), naive eager "
+          f"{a['naive_gflops']:.0f} GFLOP/s: {a['naive_s_per_iteration'] / a['ours_s_per_iteration']:.2f}×")
+    print(f"Part B (B4, batch 32)    ours {b['ours_examples_per_s']:.0f} ex/s, default fit "
+          f"{b['default_fit_examples_per_s']:.0f} ex/s: {b['default_fit_s_per_epoch'] / b['ours_s_per_epoch']:.2f}×")
+    print(f"peak RSS                 {results['peak_rss_mb']['benchmark_process']:.0f} MB (benchmark), "
+          f"{results['peak_rss_mb']['build_subprocesses']:.0f} MB (builds)")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(results, indent=1) + "\n")
+    print(f"written {args.json}")
+
+
+if __name__ == "__main__":
+    main()
