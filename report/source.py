@@ -71,6 +71,7 @@ def reachable(module: str, entry: str) -> list[str]:
     return sorted(seen)
 
 
+@cache
 def fingerprints(module: str, entry: str) -> dict[str, str]:
     """`module:name` → hash of the docstring-free syntax tree, for everything `entry` reaches."""
     _, top = _parsed(module)
@@ -94,3 +95,9 @@ def functions_of(module: str, entry: str) -> list[str]:
     _, top = _parsed(module)
     names = [n for n in reachable(module, entry) if isinstance(top[n], (ast.FunctionDef, ast.ClassDef))]
     return sorted(names, key=lambda n: top[n].lineno)
+
+
+def forget() -> None:
+    """Drop what has been read, so edited files are read again (a build reads each file once)."""
+    _parsed.cache_clear()
+    fingerprints.cache_clear()

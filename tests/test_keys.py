@@ -38,11 +38,11 @@ def toy(tmp_path, monkeypatch):
 
     def write(text: str) -> dict[str, str]:
         path.write_text(textwrap.dedent(text))
-        source._parsed.cache_clear()
+        source.forget()
         return source.fingerprints("toy.trainer", "train")
 
     yield write
-    source._parsed.cache_clear()
+    source.forget()
 
 
 def test_comment_docstring_and_formatting_edits_keep_fingerprints(toy):
