@@ -22,7 +22,7 @@ from experiments.profiles import PROFILES
 from report import keys, lock, machine, record, runner, splits
 from report import status as status_mod
 from report.errors import ReportError
-from report.fsutil import atomic_write_bytes, atomic_write_text
+from report.fsutil import atomic_write_bytes
 from report.store import ResultStore
 
 log = logging.getLogger(__name__)
@@ -135,9 +135,10 @@ def _render(cfg: BuildConfig, profile, split, outcomes: list[runner.Outcome], re
     if claims.contradicted and cfg.strict:
         raise ReportError(f"{len(claims.contradicted)} claim(s) contradicted by the runs (--strict): {claims.contradicted[0]}")
     pdf = render.render_pdf(html)
+    written = {"report.html": html.encode("utf-8"), "report.pdf": pdf}
     try:
-        atomic_write_text(cfg.out_dir / "report.html", html)
-        atomic_write_bytes(cfg.out_dir / "report.pdf", pdf)
+        for name, data in written.items():
+            atomic_write_bytes(cfg.out_dir / name, data)
     except OSError as exc:
         raise ReportError(f"cannot write the report to {cfg.out_dir}: {exc.strerror or exc}") from None
     rec = {
@@ -147,7 +148,7 @@ def _render(cfg: BuildConfig, profile, split, outcomes: list[runner.Outcome], re
         "notmnist_split": split,
         "render_inputs": render_inputs,
         "claims": claims.checked,
-        "outputs": {name: record.sha256_file(cfg.out_dir / name) for name in ("report.html", "report.pdf")},
+        "outputs": {name: hashlib.sha256(data).hexdigest() for name, data in written.items()},
         "figures": {
             e["id"]: hashlib.sha256(e["figure"].encode()).hexdigest() for part in ctx["parts"].values() for e in part
         },
