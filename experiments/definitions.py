@@ -161,10 +161,6 @@ EXPERIMENTS: list[Experiment] = [
 ]
 
 
-def by_id() -> dict[str, Experiment]:
-    return {e.id: e for e in EXPERIMENTS}
-
-
 def resolve(exp: Experiment, profile: Profile, notmnist_split: str | None) -> dict:
     """The run spec of `exp` under `profile`: everything the run depends on, as plain data."""
     hp = dict(exp.hparams)
