@@ -161,6 +161,27 @@ EXPERIMENTS: list[Experiment] = [
 ]
 
 
+def _positive(value: object, integer: bool) -> bool:
+    kind = int if integer else (int, float)
+    return isinstance(value, kind) and not isinstance(value, bool) and 0 < value < float("inf")
+
+
+def problems(exp: Experiment) -> list[str]:
+    """What is wrong with an experiment's hyper-parameters, in words (empty when nothing),
+    so a typo in a definition stops the build before it trains anything."""
+    hp, found = exp.hparams, []
+    for name, integer in (("learning_rate", False), ("iterations", True), ("epochs", True), ("batch_size", True)):
+        if name in hp and not _positive(hp[name], integer):
+            found.append(f"{name} must be a positive {'whole ' if integer else ''}number, not {hp[name]!r}")
+    if not all(_positive(units, True) for units in hp.get("hidden", [])):
+        found.append(f"hidden layer sizes must be positive whole numbers, not {hp['hidden']!r}")
+    if "dropout" in hp and (len(hp["dropout"]) != len(hp["hidden"]) or not all(0 <= r < 1 for r in hp["dropout"])):
+        found.append(f"dropout needs one rate in [0, 1) per hidden layer, not {hp['dropout']!r}")
+    if hp.get("penalty") not in (None, "l1", "l2") or not 0 <= hp.get("alpha", 0.0) < float("inf"):
+        found.append(f"penalty must be none, l1 or l2 with a rate α ≥ 0, not {hp.get('penalty')!r} α={hp.get('alpha')!r}")
+    return found
+
+
 def resolve(exp: Experiment, profile: Profile, notmnist_split: str | None) -> dict:
     """The run spec of `exp` under `profile`: everything the run depends on, as plain data."""
     hp = dict(exp.hparams)

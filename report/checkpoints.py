@@ -39,10 +39,14 @@ class Checkpoint:
         return meta["step"], meta["history"], arrays
 
     def save(self, step: int, history: dict[str, list[float]], arrays: list[np.ndarray]) -> None:
+        """Save, or warn and go on when the disk refuses: a checkpoint is an insurance, not a result."""
         buf = io.BytesIO()
         meta = json.dumps({"step": step, "history": history, "n_arrays": len(arrays)})
         np.savez(buf, meta=np.array(meta), **{f"a{i}": a for i, a in enumerate(arrays)})
-        atomic_write_bytes(self.path, buf.getvalue())
+        try:
+            atomic_write_bytes(self.path, buf.getvalue())
+        except OSError as exc:
+            log.warning("checkpoint at step %d not saved (%s): the run goes on without it", step, exc.strerror or exc)
 
     def clear(self) -> None:
         self.path.unlink(missing_ok=True)

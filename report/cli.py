@@ -1,4 +1,4 @@
-"""The command line: `python build.py [build|freeze] [options]`.
+"""The command line: `python build.py [build|status|diff|builds|prune|freeze] [options]`.
 
 User mistakes (bad options, missing data, template errors) end in one line on stderr
 and exit code 2; an interrupt ends with exit code 130 and leaves cache and outputs
@@ -19,8 +19,12 @@ from report.errors import ReportError
 log = logging.getLogger("report")
 
 
+COMMANDS = ("build", "status", "diff", "builds", "prune", "freeze")
+
+
 def parser() -> argparse.ArgumentParser:
     from experiments.profiles import PROFILES
+    from report.ledger import DEFAULT_KEEP
     from report.splits import SPLIT_ENV, SPLITS
 
     p = argparse.ArgumentParser(
@@ -28,11 +32,27 @@ def parser() -> argparse.ArgumentParser:
         description="Regenerate the study's report: train (or take from cache) every experiment, "
         "draw every figure, render HTML and PDF.",
     )
-    p.add_argument("command", nargs="?", default="build", choices=("build", "status", "freeze"),
+    p.add_argument("command", nargs="?", default="build", choices=COMMANDS,
                    help="build (default): build the report; status: what is cached, what is stale and why; "
+                   "diff [OLD] [NEW]: what changed between two builds and why (default: the last two); "
+                   "builds: list the builds kept in the ledger; prune: delete all but the last --keep builds; "
                    "freeze: copy the latest build's results into frozen/")
+    p.add_argument("builds", nargs="*", metavar="BUILD",
+                   help="diff: builds to compare, as latest, previous, a number (7 or #7) or a prefix of a build id")
     p.add_argument("--strict", action="store_true", help="fail the build when the runs contradict a claim of the text")
-    p.add_argument("--json", action="store_true", help="status: print JSON instead of text")
+    p.add_argument("--keep-going", action="store_true",
+                   help="build everything else when a run diverges, and show that run as failed in the report")
+    p.add_argument("--changes-since", metavar="BUILD",
+                   help="add a 'Changes since' section comparing this build with an earlier one of the ledger")
+    p.add_argument("--json", action="store_true", help="status, diff, builds: print JSON instead of text")
+    p.add_argument("--format", choices=("text", "markdown", "json"), default="text", help="diff: output format")
+    p.add_argument("--atol", action="append", default=[], metavar="[METRIC=]TOL",
+                   help="diff: absolute tolerance, for every metric or one (repeatable), e.g. --atol val_acc=0.005")
+    p.add_argument("--rtol", action="append", default=[], metavar="[METRIC=]TOL",
+                   help="diff: relative tolerance, for every metric or one (repeatable)")
+    p.add_argument("--fail-on-change", action="store_true",
+                   help="diff: exit with 1 when a metric changed beyond tolerance or an experiment was added or removed")
+    p.add_argument("--keep", type=int, default=DEFAULT_KEEP, help=f"prune: builds to keep (default {DEFAULT_KEEP})")
     p.add_argument("--profile", default="full", help=f"one of {', '.join(PROFILES)} (default: full)")
     p.add_argument("--data-dir", help="where the datasets are (default: $REPORT_DATA_DIR, else ~/.cache/dlreport/data)")
     p.add_argument("--notmnist-split", help=f"{' or '.join(SPLITS)} (default: ${SPLIT_ENV}; required without notMNIST_large)")
@@ -63,23 +83,47 @@ def main(argv: list[str] | None = None) -> int:
         only=_ids(args.only),
         rerun=frozenset(_ids(args.rerun)),
         strict=args.strict,
+        changes_since=args.changes_since,
+        keep_going=args.keep_going,
         **overrides,
     )
     try:
-        if args.command == "status":
-            from report import status
-
-            report = pipeline.status(cfg)
-            print(json.dumps(report, indent=1) if args.json else status.format_text(report))
-        elif args.command == "freeze":
-            copied, dropped = pipeline.freeze(cfg)
-            log.info("froze %d new results into %s, dropped %d no longer used", copied, cfg.frozen_dir, dropped)
-        else:
-            pipeline.build(cfg)
+        return _run(args, cfg)
     except ReportError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:  # a file system refusal no specific handler anticipated: still one line
+        print(f"error: {exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted: cache and outputs are unchanged", file=sys.stderr)
         return 130
+
+
+def _run(args: argparse.Namespace, cfg) -> int:
+    from report import changes, ledger, pipeline, status
+
+    if args.builds and args.command != "diff":
+        raise ReportError(f"{args.command} takes no build arguments (got {' '.join(args.builds)})")
+    if args.command == "status":
+        report = pipeline.status(cfg)
+        print(json.dumps(report, indent=1) if args.json else status.format_text(report))
+    elif args.command == "diff":
+        if len(args.builds) > 2:
+            raise ReportError("diff compares two builds: give at most OLD and NEW")
+        old, new = [*args.builds, "previous", "latest"][:2] if not args.builds else [*args.builds, "latest"][:2]
+        result = pipeline.diff(cfg, old, new, changes.parse_tolerances(args.atol, args.rtol))
+        print(changes.FORMATS["json" if args.json else args.format](result))
+        return 1 if args.fail_on_change and result["any_change"] else 0
+    elif args.command == "builds":
+        rows = [ledger.summary(e) for e in ledger.Ledger(cfg.out_dir).entries()]
+        print(json.dumps(rows, indent=1) if args.json else ledger.format_list(rows))
+    elif args.command == "prune":
+        removed = ledger.Ledger(cfg.out_dir).prune(args.keep)
+        log.info("removed %d build(s) from the ledger, kept the last %d", len(removed), args.keep)
+    elif args.command == "freeze":
+        copied, dropped = pipeline.freeze(cfg)
+        log.info("froze %d new results into %s, dropped %d no longer used", copied, cfg.frozen_dir, dropped)
+    else:
+        pipeline.build(cfg)
     return 0

@@ -6,11 +6,12 @@ show is produced here from the outcomes of this build.
 
 from __future__ import annotations
 
-import base64
 from dataclasses import asdict
 
+from experiments.definitions import DROPOUT_EPOCHS, EXPERIMENTS
 from experiments.profiles import Profile
-from report import analysis, figures, listings
+from report import analysis, changes, listings
+from report.figure_cache import Figure, FigureCache
 from report.runner import Outcome
 
 METRICS = (
@@ -40,9 +41,8 @@ SPLIT_LABELS = {
 }
 
 
-def data_uri(svg: str) -> str:
-    """An SVG as a data: URI, so the HTML is one self-contained file."""
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+def _anchor(exp_id: str) -> str:
+    return exp_id.lower().replace("/", "-").replace(".", "")
 
 
 def _hparam_text(name: str, value: object) -> str:
@@ -87,13 +87,13 @@ def results_table(history: dict[str, list[float]], reference: dict[str, float | 
     return rows
 
 
-def experiment(outcome: Outcome) -> dict:
+def experiment(outcome: Outcome, cache: FigureCache) -> dict:
     exp, result = outcome.experiment, outcome.result
     spec = outcome.components["spec"]
     reference = asdict(exp.reference)
     return {
         "id": exp.id,
-        "anchor": exp.id.lower().replace("/", "-").replace(".", ""),
+        "anchor": _anchor(exp.id),
         "title": exp.title,
         "hparams": [
             {"name": HPARAM_LABELS.get(k, k), "value": _hparam_text(k, v)}
@@ -105,8 +105,8 @@ def experiment(outcome: Outcome) -> dict:
         "unit": result["unit"],
         "final": result["final"],
         "table": results_table(result["history"], reference),
-        "figure": data_uri(figures.curves(result["history"], result["unit"], reference)),
-        "diagram": data_uri(figures.network(spec["hparams"]["hidden"], True, spec["hparams"]["dropout"]))
+        "figure": Figure(cache, "curves", result["history"], result["unit"], reference),
+        "diagram": Figure(cache, "network", spec["hparams"]["hidden"], True, spec["hparams"]["dropout"])
         if spec["hparams"].get("batch_norm") else None,
         "history": result["history"],
         "facts": analysis.facts(result["history"]),
@@ -122,12 +122,23 @@ def experiment(outcome: Outcome) -> dict:
     }
 
 
-def sweep(members: list[dict], histories: list[dict]) -> dict:
+def failure(outcome: Outcome, cache: FigureCache) -> dict:
+    """A run that diverged: where, why, and its curves up to there when it has any."""
+    result = outcome.result
+    history = result["history"]
+    return {
+        "id": outcome.experiment.id, "title": outcome.experiment.title, "unit": result["unit"], **result["failed"],
+        "figure": Figure(cache, "overlay", [(outcome.experiment.id, history)], result["unit"])
+        if history and len(next(iter(history.values()))) > 1 else None,
+    }
+
+
+def sweep(members: list[dict], histories: list[dict], cache: FigureCache) -> dict:
     """A group of runs compared in one overlay figure, with its best member named."""
     best = analysis.best_of({m["id"]: m["facts"] for m in members})
     return {
         "members": members,
-        "figure": data_uri(figures.overlay([(m["id"], h) for m, h in zip(members, histories)], members[0]["unit"])),
+        "figure": Figure(cache, "overlay", [(m["id"], h) for m, h in zip(members, histories)], members[0]["unit"]),
         "best": next(m for m in members if m["id"] == best),
         "middle_is_best": len(members) == 3 and members[1]["id"] == best,
     }
@@ -151,13 +162,35 @@ def batchnorm_evidence(runs: dict[str, dict]) -> dict | None:
     }
 
 
-def build_context(outcomes: list[Outcome], profile: Profile, split: str | None, build: dict) -> dict:
-    """The whole report's context: experiments grouped by part and sweep, listings, build metadata."""
+def changes_section(diff: dict, old_series: dict, outcomes: list[Outcome], cache: FigureCache) -> dict:
+    """The "Changes since build X" section: the comparison, and for every experiment whose
+    result is not the same stored one, its old and new curves re-plotted in one figure."""
+    outcome_of = {o.experiment.id: o for o in outcomes}
+    overlays = []
+    for row in diff["experiments"]:
+        if row["state"] in (changes.CACHE_HIT, "added", "removed") or row["id"] not in old_series:
+            continue
+        result = outcome_of[row["id"]].result
+        runs = [(diff["old"]["build"], old_series[row["id"]]["history"]), ("this build", result["history"])]
+        overlays.append({"id": row["id"], "anchor": "chg-" + _anchor(row["id"]), "causes": row["causes"],
+                         "figure": Figure(cache, "overlay", runs, result["unit"])})
+    return {**diff, "overlays": overlays}
+
+
+def build_context(outcomes: list[Outcome], profile: Profile, split: str | None, build: dict,
+                  cache: FigureCache) -> dict:
+    """The whole report's context: experiments grouped by part and sweep, listings, build metadata.
+
+    A build of some experiments only (`--only`) gets the sections whose runs it has:
+    a comparison is drawn only when every run of its group is present (`sweeps`, `have`)."""
     parts: dict[str, list[dict]] = {}
     trainers: dict[str, str] = {}
     grouped: dict[str, tuple[list[dict], list[dict]]] = {}
+    failed = [failure(o, cache) for o in outcomes if "failed" in o.result]
     for outcome in outcomes:
-        e = experiment(outcome)
+        if "failed" in outcome.result:
+            continue
+        e = experiment(outcome, cache)
         parts.setdefault(outcome.experiment.part, []).append(e)
         trainers.setdefault(outcome.experiment.part, outcome.experiment.trainer)
         for group in outcome.experiment.groups:
@@ -165,10 +198,15 @@ def build_context(outcomes: list[Outcome], profile: Profile, split: str | None, 
             members.append(e)
             histories.append(outcome.result["history"])
     runs = {e["id"]: e for part in parts.values() for e in part}
+    complete = {g for g, (members, _) in grouped.items() if len(members) == sum(g in e.groups for e in EXPERIMENTS)}
     return {
         "runs": runs,
+        "have": lambda *ids: all(i in runs for i in ids),
+        "n_defined": len(EXPERIMENTS),
+        "failed": failed,
+        "dropout_epochs": min(DROPOUT_EPOCHS, profile.max_epochs or DROPOUT_EPOCHS),
         "bn": batchnorm_evidence(runs),
-        "sweeps": {name: sweep(members, histories) for name, (members, histories) in grouped.items()},
+        "sweeps": {name: sweep(members, histories, cache) for name, (members, histories) in grouped.items() if name in complete},
         "profile": {"name": profile.name, "description": profile.description, "quick": profile.name != "full"},
         "split": split,
         "split_label": SPLIT_LABELS.get(split or "", ""),
@@ -179,4 +217,5 @@ def build_context(outcomes: list[Outcome], profile: Profile, split: str | None, 
         },
         "pygments_css": listings.css(),
         "build": build,
+        "changes": None,
     }

@@ -166,13 +166,25 @@ def _decode_idx(content: bytes, path: Path) -> np.ndarray:
 
 
 class DecodedCache:
-    """Uncompressed `.npy` copies of decoded datasets, named by their source's content checksum."""
+    """Uncompressed `.npy` copies of decoded datasets, named by their source's content checksum.
+
+    Each array file has a `.sha256` companion written before it; a file that no longer
+    matches (truncated, edited, half-written by a killed build) is reported and decoded
+    again from the verified source.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
 
     def _path(self, digest: str, part: str) -> Path:
         return self.root / f"{digest[:20]}-{part}.npy"
+
+    def _load(self, path: Path) -> np.ndarray:
+        data = path.read_bytes()
+        expected = path.with_name(path.name + ".sha256").read_text().strip()
+        if hashlib.sha256(data).hexdigest() != expected:
+            raise ValueError("checksum mismatch")
+        return np.load(io.BytesIO(data), allow_pickle=False)
 
     def get(self, digest: str | None, parts: tuple[str, ...]) -> dict[str, np.ndarray] | None:
         if not digest:
@@ -181,16 +193,22 @@ class DecodedCache:
         if not all(p.is_file() for p in paths.values()):
             return None
         try:
-            return {p: np.load(path, mmap_mode="r") for p, path in paths.items()}
+            return {p: self._load(path) for p, path in paths.items()}
         except (ValueError, OSError) as exc:
-            log.warning("decoded cache for %s unreadable (%s): decoding again", digest[:12], exc)
+            log.warning("decoded data %s is corrupt (%s): decoding it again", self.root / digest[:20], exc)
             return None
 
     def put(self, digest: str, arrays: dict[str, np.ndarray]) -> None:
         for part, array in arrays.items():
             buf = io.BytesIO()
             np.save(buf, np.ascontiguousarray(array), allow_pickle=False)
-            atomic_write_bytes(self._path(digest, part), buf.getvalue())
+            path = self._path(digest, part)
+            try:
+                atomic_write_bytes(path.with_name(path.name + ".sha256"), hashlib.sha256(buf.getvalue()).hexdigest().encode())
+                atomic_write_bytes(path, buf.getvalue())
+            except OSError as exc:  # the decoded copy only saves time: go on without it
+                log.warning("decoded data not cached in %s (%s)", self.root, exc.strerror or exc)
+                return
 
 
 def load_idx(f: DataFile, data_dir: Path, cache: DecodedCache) -> np.ndarray:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import shutil
 import tempfile
 from pathlib import Path
+
+from report.errors import ReportError
+
+log = logging.getLogger(__name__)
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -27,3 +33,38 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def ensure_writable(folder: Path, what: str) -> None:
+    """Fail at once, in one line, when `folder` cannot be written — not hours later,
+    when a result or the report is ready to be saved."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".probe.", suffix=".tmp")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ReportError(f"the {what} {folder} is not writable: {exc.strerror or exc}") from None
+
+
+def remove_leftovers(root: Path) -> int:
+    """Delete the temporary files (and folders) of writes that a killed build never renamed
+    into place. Only safe while holding the build lock: then no live writer owns them."""
+    count = 0
+    for path in sorted(root.rglob(".*.tmp"), reverse=True) if root.is_dir() else []:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        count += 1
+    if count:
+        log.info("removed %d leftover temporary file(s) of an interrupted build in %s", count, root)
+    return count
+
+
+def replace_symlink(link: Path, target: str) -> None:
+    """Point `link` at `target` in one atomic step (a new link renamed over the old one)."""
+    tmp = link.with_name(f".{link.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    os.symlink(target, tmp)
+    os.replace(tmp, link)

@@ -11,18 +11,19 @@ such a build imports neither TensorFlow nor matplotlib nor WeasyPrint.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from experiments.definitions import EXPERIMENTS, Experiment, resolve
+from experiments.definitions import EXPERIMENTS, Experiment, problems, resolve
 from experiments.profiles import PROFILES
-from report import keys, lock, machine, record, runner, splits
+from report import changes, keys, ledger, lock, machine, record, runner, splits
 from report import status as status_mod
 from report.errors import ReportError
-from report.fsutil import atomic_write_bytes
+from report.fsutil import ensure_writable, remove_leftovers
 from report.store import ResultStore
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,8 @@ class BuildConfig:
     cache_dir: Path = ROOT / ".cache"
     frozen_dir: Path = ROOT / "frozen"
     strict: bool = False  # a claim the runs contradict fails the build
+    changes_since: str | None = None  # a ledger build to compare with in a "Changes since" section
+    keep_going: bool = False  # a diverged run is shown as failed instead of stopping the build
 
 
 def select(only: tuple[str, ...]) -> list[Experiment]:
@@ -72,6 +75,9 @@ def _plan(cfg: BuildConfig) -> tuple:
         raise ReportError(f"unknown profile {cfg.profile!r}: choose one of {', '.join(PROFILES)}")
     profile = PROFILES[cfg.profile]
     experiments = select(cfg.only)
+    for exp in experiments:
+        if found := problems(exp):
+            raise ReportError(f"experiment {exp.id}: {'; '.join(found)}")
     unknown = cfg.rerun - {"all"} - {e.id for e in experiments}
     if unknown:
         raise ReportError(f"--rerun names {', '.join(sorted(unknown))}, not among this build's experiments")
@@ -91,7 +97,11 @@ def status(cfg: BuildConfig) -> dict:
 
 def build(cfg: BuildConfig) -> dict:
     """Run the whole build, holding the cache's lock; returns its record."""
+    ensure_writable(cfg.cache_dir, "cache directory")
+    ensure_writable(cfg.out_dir, "output directory")
     with lock.exclusive(cfg.cache_dir / "build.lock"):
+        for folder in (cfg.cache_dir, cfg.out_dir):
+            remove_leftovers(folder)
         return _build(cfg)
 
 
@@ -101,7 +111,10 @@ def _build(cfg: BuildConfig) -> dict:
     render_inputs = keys.key_of({
         "keys": [p.key for p in planned], "ids": [p.experiment.id for p in planned], "sources": sources_digest(),
         "profile": profile.name, "split": split, "epoch": os.environ.get("SOURCE_DATE_EPOCH"), "strict": cfg.strict,
+        "keep_going": cfg.keep_going,
     })
+    since = ledger.Ledger(cfg.out_dir).find(cfg.changes_since) if cfg.changes_since else None
+    render_inputs = keys.key_of({"render": render_inputs, "changes_since": since and since.name})
     previous = record.read(cfg.out_dir / "record.json")
     if (
         previous and previous.get("render_inputs") == render_inputs
@@ -110,13 +123,31 @@ def _build(cfg: BuildConfig) -> dict:
         log.info("up to date: %d experiments cached, report unchanged (%.2f s)", len(planned), time.perf_counter() - started)
         return previous
 
-    outcomes = runner.obtain(planned, store, cfg.data_dir, cfg.cache_dir)
-    return _render(cfg, profile, split, outcomes, render_inputs, started)
+    outcomes = runner.obtain(planned, store, cfg.data_dir, cfg.cache_dir, cfg.keep_going)
+    return _render(cfg, profile, split, outcomes, render_inputs, since, started)
 
 
-def _render(cfg: BuildConfig, profile, split, outcomes: list[runner.Outcome], render_inputs: str, started: float) -> dict:
+def _experiments_record(outcomes: list[runner.Outcome]) -> dict:
+    """What the record keeps of each experiment: enough for `status` and `diff` to explain it later."""
+    from report import analysis
+
+    return {
+        o.experiment.id: {
+            "key": o.key, "components": o.components, "source": o.source, "seconds": round(o.seconds, 3),
+            "train_seconds": o.result["train_seconds"], "final": o.result["final"], "data": o.result["data"],
+            "device": o.result["hardware"]["device"],
+            "gflops": 0.0 if "failed" in o.result else round(analysis.achieved_gflops(o.components["spec"], o.result), 1),
+            **({"failed": o.result["failed"]} if "failed" in o.result else {}),
+        }
+        for o in outcomes
+    }
+
+
+def _render(cfg: BuildConfig, profile, split, outcomes: list[runner.Outcome], render_inputs: str,
+            since: ledger.Entry | None, started: float) -> dict:
     from report import context as context_mod
     from report import render
+    from report.figure_cache import FigureCache
 
     when = record.build_time()
     build_info = {
@@ -125,51 +156,69 @@ def _render(cfg: BuildConfig, profile, split, outcomes: list[runner.Outcome], re
         "git": record.git_state(ROOT),
         "versions": keys.versions(),
         "hardware": machine.host(),
-        "counts": {"run": sum(o.source == "run" for o in outcomes), "cached": sum(o.source != "run" for o in outcomes)},
+        "counts": {"run": sum(o.source == "run" for o in outcomes), "cached": sum(o.source != "run" for o in outcomes),
+                   "failed": sum("failed" in o.result for o in outcomes)},
+    }
+    rec = {
+        "format": record.RECORD_FORMAT,
+        **{k: build_info[k] for k in ("id", "time", "git", "versions", "hardware", "counts")},
+        "profile": profile.name,
+        "notmnist_split": split,
+        "render_inputs": render_inputs,
+        "sources": {name: text for o in outcomes for name, text in status_mod.sources_of(o.components).items()},
+        "experiments": _experiments_record(outcomes),
     }
     log.info("rendering report")
-    ctx = context_mod.build_context(outcomes, profile, split, build_info)
+    figure_cache = FigureCache(cfg.cache_dir / "figures")
+    ctx = context_mod.build_context(outcomes, profile, split, build_info, figure_cache)
     html, claims = render.render_html(ctx)
+    if since is not None:
+        diff = changes.compare(since.record(), {**rec, "claims": claims.checked}, changes.Tolerances(),
+                               (f"build #{since.seq}", "this build"))
+        ctx["changes"] = context_mod.changes_section(diff, since.series(), outcomes, figure_cache)
+        html, claims = render.render_html(ctx)
     for claim in claims.contradicted:
         log.warning("CLAIM CONTRADICTED: expected %s, but this build's runs contradict it", claim)
     if claims.contradicted and cfg.strict:
         raise ReportError(f"{len(claims.contradicted)} claim(s) contradicted by the runs (--strict): {claims.contradicted[0]}")
     pdf = render.render_pdf(html)
     written = {"report.html": html.encode("utf-8"), "report.pdf": pdf}
-    try:
-        for name, data in written.items():
-            atomic_write_bytes(cfg.out_dir / name, data)
-    except OSError as exc:
-        raise ReportError(f"cannot write the report to {cfg.out_dir}: {exc.strerror or exc}") from None
-    rec = {
-        "format": record.RECORD_FORMAT,
-        **{k: build_info[k] for k in ("id", "time", "git", "versions", "hardware")},
-        "profile": profile.name,
-        "notmnist_split": split,
-        "render_inputs": render_inputs,
-        "claims": claims.checked,
-        "outputs": {name: hashlib.sha256(data).hexdigest() for name, data in written.items()},
-        "figures": {
-            e["id"]: hashlib.sha256(e["figure"].encode()).hexdigest() for part in ctx["parts"].values() for e in part
+    rec.update(
+        claims=claims.checked,
+        changes_since=since and since.name,
+        outputs={name: hashlib.sha256(data).hexdigest() for name, data in written.items()},
+        figures={  # the curves the report shows (runs shown only inside a comparison have none)
+            e["id"]: hashlib.sha256(str(e["figure"]).encode()).hexdigest()
+            for part in ctx["parts"].values() for e in part if e["figure"].drawn
         },
-        "sources": {name: text for o in outcomes for name, text in status_mod.sources_of(o.components).items()},
-        "experiments": {
-            o.experiment.id: {
-                "key": o.key, "components": o.components, "source": o.source, "seconds": round(o.seconds, 3),
-                "train_seconds": o.result["train_seconds"], "final": o.result["final"], "data": o.result["data"],
-                "device": o.result["hardware"]["device"],
-                "gflops": round(ctx["runs"][o.experiment.id]["gflops"], 1),
-            }
-            for o in outcomes
-        },
-    }
-    rec["duration_s"] = round(time.perf_counter() - started, 2)
-    record.write(cfg.out_dir / "record.json", rec)
+        duration_s=round(time.perf_counter() - started, 2),
+    )
+    _save(cfg.out_dir, rec, written, outcomes)
     log.info(
         "built %s: %d trained, %d cached, %.1f s → %s",
         rec["id"], build_info["counts"]["run"], build_info["counts"]["cached"], rec["duration_s"], cfg.out_dir / "report.pdf",
     )
     return rec
+
+
+def _save(out_dir: Path, rec: dict, written: dict[str, bytes], outcomes: list[runner.Outcome]) -> None:
+    """Keep the build in the ledger, then publish it as the current report in one atomic
+    step (see `ledger`), so outputs and record always belong to the same build."""
+    series = {o.experiment.id: {"unit": o.result["unit"], "history": o.result["history"]} for o in outcomes}
+    book = ledger.Ledger(out_dir)
+    try:
+        rec["ledger"] = f"{book.next_seq():04d}_{rec['id']}"
+        files = {**written, "record.json": record.dumps(rec).encode(), "series.json": json.dumps(series, sort_keys=True).encode()}
+        book.publish(book.add(rec["id"], files), [*written, "record.json"])
+    except OSError as exc:
+        raise ReportError(f"cannot write the report to {out_dir}: {exc.strerror or exc}") from None
+
+
+def diff(cfg: BuildConfig, old_ref: str, new_ref: str, tol: changes.Tolerances) -> dict:
+    """Two builds of the ledger compared (default: the last two)."""
+    book = ledger.Ledger(cfg.out_dir)
+    old, new = book.find(old_ref), book.find(new_ref)
+    return changes.compare(old.record(), new.record(), tol, (f"#{old.seq} {old.build_id}", f"#{new.seq} {new.build_id}"))
 
 
 def freeze(cfg: BuildConfig) -> tuple[int, int]:
@@ -178,4 +227,5 @@ def freeze(cfg: BuildConfig) -> tuple[int, int]:
     if latest is None:
         raise ReportError(f"no build record in {cfg.out_dir}: run a build first")
     store = ResultStore(cfg.cache_dir / "results", cfg.frozen_dir)
-    return store.freeze([e["key"] for e in latest["experiments"].values()], latest["profile"])
+    with lock.exclusive(cfg.cache_dir / "build.lock"):
+        return store.freeze([e["key"] for e in latest["experiments"].values()], latest["profile"])

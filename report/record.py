@@ -2,13 +2,16 @@
 
 Format (version `RECORD_FORMAT`):
 
-    {"format", "id", "time", "git": {"commit", "dirty"}, "profile", "notmnist_split",
-     "versions", "hardware", "duration_s", "render_inputs", "outputs": {file: sha256},
-     "figures": {experiment id: sha256 of its SVG},
+    {"format", "id", "ledger": "<seq>_<id>", "time", "git": {"commit", "dirty"}, "profile",
+     "notmnist_split", "versions", "hardware", "counts": {"run", "cached"}, "duration_s",
+     "render_inputs", "changes_since", "outputs": {file: sha256},
+     "figures": {experiment id: sha256 of its curves, when shown}, "claims": [{"claim", "holds"}],
+     "sources": {"module:function": source text},
      "experiments": {id: {"key", "components", "source": run|cache|frozen, "seconds",
-                          "train_seconds", "final", "data", "device"}}}
+                          "train_seconds", "final", "data", "device", "gflops"}}}
 
-`components` are the cache key's parts, so a later build can name what changed.
+`components` are the cache key's parts and `sources` the code behind their fingerprints,
+so a later build can name what changed, down to a diff of a function.
 """
 
 from __future__ import annotations
@@ -16,13 +19,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import os
 import subprocess
 from pathlib import Path
 
 from report.fsutil import atomic_write_text
 
-RECORD_FORMAT = 1
+log = logging.getLogger(__name__)
+
+RECORD_FORMAT = 2
 
 
 def build_time() -> dt.datetime:
@@ -53,14 +59,32 @@ def sha256_file(path: Path) -> str | None:
         return None
 
 
+def _checksum(record: dict) -> str:
+    body = {k: v for k, v in record.items() if k != "checksum"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
 def read(path: Path) -> dict | None:
-    """A build record, or None if it is missing or unreadable."""
+    """A build record, or None if it is missing, unreadable, of another format or corrupt
+    (its checksum no longer matches: the next build then renders afresh)."""
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (FileNotFoundError, NotADirectoryError):
         return None
-    return record if isinstance(record, dict) and record.get("format") == RECORD_FORMAT else None
+    except (OSError, ValueError) as exc:
+        log.warning("build record %s is unreadable (%s): ignored", path, exc)
+        return None
+    if not isinstance(record, dict) or record.get("format") != RECORD_FORMAT:
+        return None
+    if record.get("checksum") != _checksum(record):
+        log.warning("build record %s is corrupt (checksum mismatch): ignored", path)
+        return None
+    return record
+
+
+def dumps(record: dict) -> str:
+    return json.dumps({**record, "checksum": _checksum(record)}, indent=1, sort_keys=True) + "\n"
 
 
 def write(path: Path, record: dict) -> None:
-    atomic_write_text(path, json.dumps(record, indent=1, sort_keys=True) + "\n")
+    atomic_write_text(path, dumps(record))

@@ -83,18 +83,47 @@ def hardware() -> dict:
     return {**machine.host(), "gpus": gpus, "device": "GPU" if gpus else "CPU"}
 
 
+class Diverged(Exception):
+    """A metric stopped being a finite number: the run cannot go on."""
+
+    def __init__(self, step: int, total: int, metrics: list[str]) -> None:
+        super().__init__(f"diverged at step {step} of {total}: {', '.join(metrics)} not finite")
+        self.failure = {"step": step, "total": total, "metrics": metrics, "reason": str(self)}
+
+
 def run_spec(spec: dict, data_dir: Path, cache_dir: Path, progress, checkpoint: Checkpoint) -> dict:
-    """Train one run spec and return its result: histories, final metrics, time, hardware."""
+    """Train one run spec and return its result: histories, final metrics, time, hardware.
+
+    A run whose loss or accuracy becomes NaN or infinite is stopped there and its result
+    says so (`failed`: where and which metric), with the history up to the last finite
+    step; like any result it is a pure function of the spec, so it is cached too."""
     tf = import_tensorflow()
     tf.config.experimental.enable_op_determinism()
     data = splits.load_run_data(spec["data"], data_dir, cache_dir)
     trainer = importlib.import_module(f"experiments.{spec['trainer']}")
+    seen: dict[str, list[float]] = {}
+
+    def watched(step: int, total: int, metrics: dict) -> None:
+        bad = [k for k, v in metrics.items() if not math.isfinite(float(v))]
+        if bad:
+            raise Diverged(step, total, bad)
+        for name, value in metrics.items():
+            seen.setdefault(name, []).append(float(value))
+        progress(step, total, metrics)
+
     start = time.perf_counter()
-    history = trainer.train(spec, data, progress, checkpoint)
+    failed = None
+    try:
+        history = trainer.train(spec, data, watched, checkpoint)
+    except Diverged as exc:
+        failed = exc.failure
+        # only a history seen from step 1 (not resumed from a checkpoint) is complete enough to plot
+        history = seen if all(len(v) == failed["step"] - 1 for v in seen.values()) else {}
     seconds = time.perf_counter() - start
     return {
+        **({"failed": failed} if failed else {}),
         "history": history,
-        "final": {name: values[-1] for name, values in history.items()},
+        "final": {} if failed else {name: values[-1] for name, values in history.items()},
         "unit": "iteration" if "iterations" in spec["hparams"] else "epoch",
         "train_seconds": round(seconds, 3),
         "data": data.summary(),
@@ -105,14 +134,10 @@ def run_spec(spec: dict, data_dir: Path, cache_dir: Path, progress, checkpoint: 
 
 
 def _progress_logger(exp_id: str):
-    """A progress callback that logs about ten lines per run, whatever its length,
-    and stops a run whose metrics stop being finite numbers."""
+    """A progress callback that logs about ten lines per run, whatever its length."""
     start = time.perf_counter()
 
     def progress(step: int, total: int, metrics: dict) -> None:
-        bad = [k for k, v in metrics.items() if not math.isfinite(float(v))]
-        if bad:
-            raise ReportError(f"{exp_id} diverged at step {step} of {total}: {', '.join(bad)} is not finite")
         if step == total or step % max(1, total // 10) == 0:
             rate = step / max(time.perf_counter() - start, 1e-9)
             shown = " ".join(f"{k}={float(v):.4f}" for k, v in metrics.items())
@@ -121,10 +146,21 @@ def _progress_logger(exp_id: str):
     return progress
 
 
-def obtain(planned: list[Planned], store: ResultStore, data_dir: Path, cache_dir: Path) -> list[Outcome]:
+def _check_failure(exp: Experiment, result: dict, keep_going: bool) -> None:
+    if "failed" not in result:
+        return
+    if not keep_going:
+        raise ReportError(f"{exp.id} {result['failed']['reason']}: fix its definition, or pass --keep-going "
+                          "to build the rest and show it as failed")
+    log.warning("%-6s FAILED: %s (--keep-going: the report shows it as failed)", exp.id, result["failed"]["reason"])
+
+
+def obtain(planned: list[Planned], store: ResultStore, data_dir: Path, cache_dir: Path,
+           keep_going: bool = False) -> list[Outcome]:
     """Every planned experiment's result: from the store when its key is there, else trained.
 
     Two experiments with the same key (the same run under two names) are trained once.
+    A failed (diverged) result stops the build unless `keep_going`.
     """
     outcomes = []
     trained: dict[str, dict] = {}
@@ -136,16 +172,22 @@ def obtain(planned: list[Planned], store: ResultStore, data_dir: Path, cache_dir
         if p.entry is not None:
             tier = "frozen" if store.where(p.key) == "frozen" else "cache"
             log.info("%-6s cached (%s) %s", p.experiment.id, tier, p.key[:12])
+            _check_failure(p.experiment, p.entry["result"], keep_going)
             outcomes.append(Outcome(p.experiment, p.key, p.components, p.entry["result"], tier, 0.0))
             continue
         log.info("%-6s running %s", p.experiment.id, p.key[:12])
         start = time.perf_counter()
         checkpoint = Checkpoint(cache_dir / "checkpoints" / f"{p.key}.npz")
         result = run_spec(p.spec, data_dir, cache_dir, _progress_logger(p.experiment.id), checkpoint)
-        store.put(p.key, p.components, result)
+        try:
+            store.put(p.key, p.components, result)
+        except OSError as exc:
+            raise ReportError(f"cannot store the result of {p.experiment.id} in {store.local}: {exc.strerror or exc}") from None
         checkpoint.clear()
         trained[p.key] = result
         seconds = time.perf_counter() - start
-        log.info("%-6s done in %.1f s: val_acc=%.4f", p.experiment.id, seconds, result["final"]["val_acc"])
+        _check_failure(p.experiment, result, keep_going)
+        log.info("%-6s done in %.1f s: %s", p.experiment.id, seconds,
+                 f"val_acc={result['final']['val_acc']:.4f}" if result["final"] else "failed")
         outcomes.append(Outcome(p.experiment, p.key, p.components, result, "run", seconds))
     return outcomes

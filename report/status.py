@@ -40,21 +40,27 @@ def _changes(old: dict, new: dict, label: str) -> list[str]:
     ]
 
 
-def code_diff(name: str, old_source: str | None) -> str:
-    """A short unified diff of one function, old (from the record) against the file now."""
+def _current_source(name: str) -> str:
     module, func = name.split(":")
     try:
-        new_source = source.source_of(module, func)
+        return source.source_of(module, func)
     except (KeyError, OSError):
-        new_source = ""
+        return ""
+
+
+def code_diff(old_source: str | None, new_source: str) -> str:
+    """A short unified diff of one function's two versions ("" when the old one is unknown)."""
     if old_source is None:
         return ""
     lines = difflib.unified_diff(old_source.splitlines(), new_source.splitlines(), "before", "now", n=1, lineterm="")
     return "\n".join(list(lines)[2:])
 
 
-def explain(old: dict, new: dict, old_sources: dict[str, str]) -> list[dict]:
-    """Each difference between two sets of key components, as {"cause", "diff"}."""
+def explain(old: dict, new: dict, old_sources: dict[str, str], new_sources: dict[str, str] | None = None) -> list[dict]:
+    """Each difference between two sets of key components, as {"cause", "diff"}.
+
+    Function diffs compare the old record's source with `new_sources` (another record's),
+    or with the files as they are now when that is None (what `status` wants)."""
     causes: list[dict] = []
     old_spec, new_spec = old["spec"], new["spec"]
     for part, label in (("hparams", ""), ("data", "data ")):
@@ -69,7 +75,8 @@ def explain(old: dict, new: dict, old_sources: dict[str, str]) -> list[dict]:
         if old["code"].get(name) != new["code"].get(name):
             func = name.split(":")[1]
             what = "added" if name not in old["code"] else "removed" if name not in new["code"] else "changed"
-            causes.append({"cause": f"{func}() {what}", "diff": code_diff(name, old_sources.get(name))})
+            new_text = _current_source(name) if new_sources is None else new_sources.get(name, "")
+            causes.append({"cause": f"{func}() {what}", "diff": code_diff(old_sources.get(name), new_text)})
     causes += [{"cause": c, "diff": ""} for c in _changes(old["versions"], new["versions"], "")]
     if old.get("scheme") != new.get("scheme"):
         causes.append({"cause": f"key scheme {old.get('scheme')} → {new.get('scheme')}", "diff": ""})
@@ -86,14 +93,16 @@ def sources_of(components: dict) -> dict[str, str]:
 
 
 def survey(planned: list, previous: dict | None, store) -> dict:
-    """Every planned experiment's state (cached / stale / never-run) with causes, and the
+    """Every planned experiment's state (cached / failed / stale / never-run) with causes, and the
     time to bring all up to date, estimated from the durations the last build recorded."""
     before = (previous or {}).get("experiments", {})
     old_sources = (previous or {}).get("sources", {})
     rows, estimate, unknown = [], 0.0, 0
     for p in planned:
         row = {"id": p.experiment.id, "key": p.key}
-        if p.entry is not None:
+        if p.entry is not None and "failed" in p.entry["result"]:
+            row.update(state="failed", where=store.where(p.key), reason=p.entry["result"]["failed"]["reason"])
+        elif p.entry is not None:
             row.update(state="cached", where=store.where(p.key))
         elif p.experiment.id in before:
             old = before[p.experiment.id]
@@ -111,13 +120,15 @@ def format_text(report: dict) -> str:
     for row in report["experiments"]:
         if row["state"] == "cached":
             lines.append(f"{row['id']:<14} cached ({row['where']})")
+        elif row["state"] == "failed":
+            lines.append(f"{row['id']:<14} failed: {row['reason']} (cached; fix the definition or --rerun it)")
         elif row["state"] == "never-run":
             lines.append(f"{row['id']:<14} never run")
         else:
             lines.append(f"{row['id']:<14} stale: " + "; ".join(c["cause"] for c in row["causes"]))
             for c in row["causes"]:
                 lines += ["    " + ln for ln in c["diff"].splitlines()]
-    to_run = sum(r["state"] != "cached" for r in report["experiments"])
+    to_run = sum(r["state"] not in ("cached", "failed") for r in report["experiments"])
     summary = f"{to_run} of {len(report['experiments'])} to run"
     if to_run:
         summary += f", about {report['estimate_s'] / 60:.1f} min of training by recorded durations"

@@ -8,12 +8,14 @@ Two tiers, looked up in order:
   an edit retrains exactly the runs whose key it moves (Quarto's `_freeze/`, keyed).
 
 An entry holds histories and metrics only (no weights), plus the key's components so
-that any later build can explain why a key differs. Writes are atomic; an entry that
-does not parse or whose content does not match its name is treated as absent.
+that any later build can explain why a key differs, and a checksum of its result.
+Writes are atomic; an entry that does not parse, whose components do not hash to its
+name or whose result does not match its checksum is reported and treated as absent.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import shutil
@@ -23,6 +25,12 @@ from report.fsutil import atomic_write_text
 from report.keys import key_of
 
 log = logging.getLogger(__name__)
+
+
+def result_checksum(result: dict) -> str:
+    """A checksum of a result's canonical JSON: an entry edited by hand, or damaged on disk,
+    in a way that still parses is caught too."""
+    return hashlib.sha256(json.dumps(result, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 class ResultStore:
@@ -44,13 +52,15 @@ class ResultStore:
                 entry = json.loads(path.read_text(encoding="utf-8"))
                 if entry.get("key") != key or key_of(entry["components"]) != key:
                     raise ValueError("content does not match its key")
+                if entry.get("result_sha256") != result_checksum(entry["result"]):
+                    raise ValueError("result does not match its checksum")
                 return entry
             except (ValueError, KeyError, TypeError, OSError) as exc:
                 log.warning("cache entry %s is corrupt (%s): it will be recomputed", path, exc)
         return None
 
     def put(self, key: str, components: dict, result: dict) -> dict:
-        entry = {"key": key, "components": components, "result": result}
+        entry = {"key": key, "components": components, "result": result, "result_sha256": result_checksum(result)}
         atomic_write_text(self._path(self.local, key), json.dumps(entry, indent=1, sort_keys=True) + "\n")
         return entry
 
@@ -80,7 +90,7 @@ class ResultStore:
             src, dst = self._path(self.local, key), self._path(self.frozen, key)
             if src.is_file() and not dst.is_file():
                 dst.parent.mkdir(parents=True, exist_ok=True)
-                tmp = dst.with_suffix(".tmp")
+                tmp = dst.with_name(f".{dst.name}.tmp")
                 shutil.copyfile(src, tmp)
                 tmp.replace(dst)
                 copied += 1

@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from report.checkpoints import Checkpoint
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
@@ -48,3 +50,28 @@ def write_letter_tar(path: Path, top: str, files: dict[str, bytes]) -> Path:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(0)
+
+
+class Killed(Exception):
+    pass
+
+
+class KillAfterSave(Checkpoint):
+    """Saves like the real checkpoint, then 'kills' the run once it has saved step `kill_at`."""
+
+    def __init__(self, path, kill_at):
+        super().__init__(path)
+        self.kill_at = kill_at
+
+    def save(self, step, history, arrays):
+        super().save(step, history, arrays)
+        if step >= self.kill_at:
+            raise Killed
+
+
+def small_run_data(seed: int = 0, n_train: int = 200, n_val: int = 50):
+    from report.splits import RunData
+
+    rng = np.random.default_rng(seed)
+    return RunData(rng.random((n_train, 784), np.float32), rng.integers(0, 10, n_train).astype(np.int32),
+                   rng.random((n_val, 784), np.float32), rng.integers(0, 10, n_val).astype(np.int32))

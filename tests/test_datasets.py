@@ -31,6 +31,19 @@ def test_idx_decodes_and_second_load_comes_from_the_decoded_cache(tmp_path, rng)
     np.testing.assert_array_equal(datasets.load_idx(f, tmp_path / "data", cache), array)
 
 
+@pytest.mark.parametrize("damage", ["truncate", "edit"])
+def test_damaged_decoded_file_is_detected_and_decoded_again(tmp_path, rng, caplog, damage):
+    f, array, _ = _idx_file(tmp_path, rng)
+    cache = datasets.DecodedCache(tmp_path / "decoded")
+    datasets.load_idx(f, tmp_path / "data", cache)
+    npy = next((tmp_path / "decoded").glob("*.npy"))
+    data = npy.read_bytes()
+    npy.write_bytes(data[:-100] if damage == "truncate" else data[:-1] + bytes([data[-1] ^ 1]))
+    np.testing.assert_array_equal(datasets.load_idx(f, tmp_path / "data", cache), array)
+    assert "is corrupt (checksum mismatch)" in caplog.text
+    assert npy.read_bytes() == data  # written afresh
+
+
 def test_truncated_gzip_is_refused_with_one_clear_line(tmp_path, rng):
     f, _, _ = _idx_file(tmp_path, rng)
     path = tmp_path / "data" / "fashion-mnist" / f.name

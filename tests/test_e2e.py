@@ -21,7 +21,7 @@ from conftest import ROOT, SHARED_DATA
 from experiments.definitions import EXPERIMENTS
 
 pytestmark = pytest.mark.e2e
-DATA = Path(os.environ.get("REPORT_DATA_DIR") or SHARED_DATA)
+DATA = Path(os.environ.get("REPORT_DATA_DIR") or SHARED_DATA).resolve()
 QUICK = ["--profile", "quick", "--notmnist-split", "substitute"]
 
 
@@ -208,6 +208,77 @@ def test_frozen_store_renders_a_fresh_clone_without_training(project):
     assert f"0 trained, {len(EXPERIMENTS)} cached" in result.stderr and "TENSORFLOW_IMPORTED=False" in result.stdout
     rec = json.loads((project.root / "o2" / "record.json").read_text())
     assert {e["source"] for e in rec["experiments"].values()} == {"frozen"}
+
+
+def test_one_hparam_change_status_diff_ledger_and_changes_section(project):
+    """The issue's scenario: change one experiment's learning rate; status names the cause,
+    the rebuild trains only it, diff names it with its cause (the rest identical cache
+    hits) and the claim it makes false, and the report shows the change."""
+    before = project.record()
+    claim = "B1 to settle after about one epoch, as in the original"
+    assert {c["claim"]: c["holds"] for c in before["claims"]}[claim]  # holds for B1 at 1e-3 (quick profile)
+    original = (project.root / "experiments/definitions.py").read_text()
+    project.edit("experiments/definitions.py", '"notmnist", _keras([]),', '"notmnist", _keras([], learning_rate=1e-4),')
+    try:
+        stale = project.build("status", *QUICK)
+        assert "B1             stale: learning_rate 0.001 → 0.0001" in stale.stdout
+        assert f"1 of {len(before['experiments'])} to run" in stale.stdout
+        result = project.build(*QUICK, "--changes-since", "latest")
+    finally:
+        (project.root / "experiments/definitions.py").write_text(original)
+    assert result.returncode == 0, result.stderr
+    runs = {i: e["source"] for i, e in project.record()["experiments"].items()}
+    assert runs.pop("B1") == "run" and set(runs.values()) == {"cache"}
+    assert f"CLAIM CONTRADICTED: expected {claim}" in result.stderr
+
+    diff = project.build("diff", "--fail-on-change")
+    assert diff.returncode == 1, diff.stderr  # something changed
+    lines = diff.stdout.splitlines()
+    assert "B1             changed: learning_rate 0.001 → 0.0001" in lines
+    others = [ln for ln in lines if re.match(r"^[ABC]\S* +", ln) and not ln.startswith("B1 ")]
+    assert len(others) == len(runs) and all(ln.endswith("identical (cache hit)") for ln in others), others
+    assert f"claim holds → contradicted: {claim}" in lines
+    as_json = json.loads(project.build("diff", "--json").stdout.split("TENSORFLOW_IMPORTED")[0])
+    b1 = next(r for r in as_json["experiments"] if r["id"] == "B1")
+    assert b1["metrics"]["val_acc"]["old"] == before["experiments"]["B1"]["final"]["val_acc"]
+    loose = project.build("diff", "--atol", "1", "--rtol", "10", "--fail-on-change", "--format", "markdown")
+    assert loose.returncode == 0 and "| B1 | within tolerance | learning_rate 0.001 → 0.0001 |" in loose.stdout
+
+    html = _visible_text(project.out / "report.html")
+    assert "Changes since build #" in html and "learning_rate 0.001 → 0.0001" in html
+    assert 'id="fig-chg-b1"' in (project.out / "report.html").read_text()  # old-vs-new overlay of B1
+    listing = project.build("builds")
+    assert listing.returncode == 0 and project.record()["id"] in listing.stdout
+    kept = sorted((project.out / "builds").iterdir())
+    assert (kept[-1] / "report.pdf").read_bytes() == (project.out / "report.pdf").read_bytes()
+    assert json.loads((kept[-1] / "series.json").read_text())["B1"]["history"]["val_acc"][-1] == b1["metrics"]["val_acc"]["new"]
+    pruned = project.build("prune", "--keep", "2")
+    assert pruned.returncode == 0 and len(list((project.out / "builds").iterdir())) == 2
+
+
+def test_diverging_run_stops_in_one_line_or_is_shown_as_failed_with_keep_going(project):
+    original = (project.root / "experiments/definitions.py").read_text()
+    project.edit("experiments/definitions.py", '"fashion-mnist", _lowlevel([]),',
+                 '"fashion-mnist", {**_lowlevel([]), "learning_rate": 1e38},')
+    try:
+        stopped = project.build(*QUICK)
+        status = project.build("status", *QUICK)
+        kept = project.build(*QUICK, "--keep-going")
+    finally:
+        (project.root / "experiments/definitions.py").write_text(original)
+    assert kept.returncode == 0, kept.stderr
+    failure = project.record()["experiments"]["A1"]["failed"]
+    assert failure["step"] >= 2 and project.record()["counts"]["failed"] == 1
+    assert stopped.returncode == 2 and "Traceback" not in stopped.stderr
+    last = stopped.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"error: A1 diverged at step {failure['step']} of 60") and "--keep-going" in last, last
+    a1 = next(ln for ln in status.stdout.splitlines() if ln.startswith("A1 "))
+    assert f"failed: diverged at step {failure['step']} of 60" in a1, a1
+    assert "A1     FAILED" in kept.stderr and "0 trained" in kept.stderr  # the failure itself was cached
+    html, text = (project.out / "report.html").read_text(), _visible_text(project.out / "report.html")
+    assert "Failed runs" in text and "1 run failed" in text
+    assert 'id="failed"' in html and 'id="a2a"' in html
+    assert 'id="a1"' not in html and 'id="a-depth"' not in html  # left out, nothing stands in for it
 
 
 @pytest.mark.parametrize("args, message", [

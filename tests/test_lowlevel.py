@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 tf = pytest.importorskip("tensorflow")
+from conftest import KillAfterSave, Killed, small_run_data  # noqa: E402
+
 from experiments import lowlevel  # noqa: E402
 from report.checkpoints import Checkpoint  # noqa: E402
-from report.splits import RunData  # noqa: E402
 
 
 def test_log_softmax_is_finite_for_huge_logits_and_matches_the_definition():
@@ -36,33 +37,14 @@ def test_penalties():
     assert float(lowlevel.penalty(params, None, 0.5)) == 0.0
 
 
-class _Killed(Exception):
-    pass
-
-
-class _KillAfterSave(Checkpoint):
-    """Saves like the real checkpoint, then 'kills' the run a few steps later."""
-
-    def __init__(self, path, kill_at):
-        super().__init__(path)
-        self.kill_at = kill_at
-
-    def save(self, step, history, arrays):
-        super().save(step, history, arrays)
-        if step >= self.kill_at:
-            raise _Killed
-
-
 def test_resumed_run_is_bit_identical_to_an_uninterrupted_one(tmp_path, monkeypatch):
     monkeypatch.setattr(lowlevel, "CHECKPOINT_EVERY", 5)
-    rng = np.random.default_rng(0)
-    data = RunData(rng.random((200, 784), np.float32), rng.integers(0, 10, 200).astype(np.int32),
-                   rng.random((50, 784), np.float32), rng.integers(0, 10, 50).astype(np.int32))
+    data = small_run_data()
     spec = {"hparams": {"hidden": [16], "penalty": "l2", "alpha": 0.001, "learning_rate": 1e-2, "iterations": 17},
             "seed": 3}
     quiet = lambda *a: None  # noqa: E731
     whole = lowlevel.train(spec, data, quiet, Checkpoint(tmp_path / "unused.npz"))
-    with pytest.raises(_Killed):
-        lowlevel.train(spec, data, quiet, _KillAfterSave(tmp_path / "ck.npz", kill_at=10))
+    with pytest.raises(Killed):
+        lowlevel.train(spec, data, quiet, KillAfterSave(tmp_path / "ck.npz", kill_at=10))
     resumed = lowlevel.train(spec, data, quiet, Checkpoint(tmp_path / "ck.npz"))
     assert resumed == whole  # every value of every curve, bit for bit

@@ -25,6 +25,21 @@ def test_truncated_or_edited_entries_are_treated_as_absent(tmp_path):
     assert store.get(KEY) is None
     path.write_text(text.replace('"x": 1', '"x": 2'))  # components no longer hash to the key
     assert store.get(KEY) is None
+    store.put(KEY, PARTS, {"final": {"val_acc": 0.5}})
+    path.write_text(path.read_text().replace("0.5", "0.9"))  # still parses, result edited
+    assert store.get(KEY) is None
+
+
+def test_edited_or_truncated_build_record_is_ignored(tmp_path, caplog):
+    from report import record
+
+    path = tmp_path / "record.json"
+    record.write(path, {"format": record.RECORD_FORMAT, "id": "x", "duration_s": 1.5})
+    assert record.read(path)["id"] == "x"
+    path.write_text(path.read_text().replace("1.5", "2.5"))
+    assert record.read(path) is None and "checksum mismatch" in caplog.text
+    path.write_text(path.read_text()[:20])
+    assert record.read(path) is None and "unreadable" in caplog.text
 
 
 def _parts(x, profile="full"):

@@ -1,0 +1,179 @@
+"""What changed between two builds, and why: `build.py diff` and the report's
+"Changes since build X" section.
+
+Works from build records alone (the ledger keeps them): final metrics are compared
+under per-metric tolerances, and the cause of a difference is read off the cache keys'
+components exactly as `status` does. An experiment whose key is the same in both
+builds and that the newer build took from the cache is identical by construction —
+the same stored result — and is marked so rather than compared number by number.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+
+from report import status
+from report.errors import ReportError
+
+METRICS = ("train_acc", "train_loss", "val_acc", "val_loss")
+CACHE_HIT = "identical (cache hit)"
+
+
+@dataclass(frozen=True)
+class Tolerances:
+    """How far a metric may move before it counts as changed: |new − old| > atol + rtol·|old|."""
+
+    atol: dict[str, float] = field(default_factory=dict)
+    rtol: dict[str, float] = field(default_factory=dict)
+
+    def changed(self, metric: str, old: float, new: float) -> bool:
+        return abs(new - old) > self.atol.get(metric, 0.0) + self.rtol.get(metric, 0.0) * abs(old)
+
+    def describe(self) -> str:
+        parts = [f"{kind} {m}={v:g}" for kind, values in (("atol", self.atol), ("rtol", self.rtol)) for m, v in values.items()]
+        return ", ".join(parts) or "none (any difference counts)"
+
+
+def parse_tolerances(atol: list[str], rtol: list[str]) -> Tolerances:
+    """`["0.01"]` applies to every metric, `["val_acc=0.005"]` to one; later items win."""
+    def parse(items: list[str], option: str) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for item in items:
+            metric, _, value = item.rpartition("=")
+            targets = [metric] if metric else list(METRICS)
+            if metric and metric not in METRICS:
+                raise ReportError(f"{option} {item}: unknown metric {metric!r} (one of {', '.join(METRICS)})")
+            try:
+                number = float(value)
+            except ValueError:
+                number = -1.0
+            if not math.isfinite(number) or number < 0:
+                raise ReportError(f"{option} {item}: the tolerance must be a number ≥ 0")
+            out.update(dict.fromkeys(targets, number))
+        return out
+
+    return Tolerances(parse(atol, "--atol"), parse(rtol, "--rtol"))
+
+
+def _experiment(exp_id: str, old: dict, new: dict, sources: tuple[dict, dict], tol: Tolerances) -> dict:
+    both = old["final"] and new["final"]  # a failed run has no final metrics
+    metrics = {
+        m: {"old": old["final"][m], "new": new["final"][m], "change": new["final"][m] - old["final"][m],
+            "changed": tol.changed(m, old["final"][m], new["final"][m])}
+        for m in (METRICS if both else ())
+    }
+    row = {"id": exp_id, "metrics": metrics, "causes": [], "old_key": old["key"], "new_key": new["key"]}
+    if old["key"] == new["key"] and new["source"] != "run":
+        return {**row, "state": CACHE_HIT}
+    if old["key"] == new["key"]:
+        row["causes"] = [{"cause": "same key, trained again (--rerun)", "diff": ""}]
+    else:
+        row["causes"] = status.explain(old["components"], new["components"], *sources)
+    if "failed" in new:
+        state = "failed"
+    elif not both or any(v["changed"] for v in metrics.values()):
+        state = "changed"
+    elif all(v["change"] == 0 for v in metrics.values()):
+        state = "identical (retrained)"
+    else:
+        state = "within tolerance"
+    return {**row, "state": state}
+
+
+def _claims(old: list[dict], new: list[dict]) -> list[dict]:
+    """Claims whose verdict differs between the builds (or that exist in only one)."""
+    before = {c["claim"]: c["holds"] for c in old}
+    after = {c["claim"]: c["holds"] for c in new}
+    verdict = {True: "holds", False: "contradicted", None: "absent"}
+    return [
+        {"claim": claim, "old": verdict[before.get(claim)], "new": verdict[after.get(claim)]}
+        for claim in [*after, *(c for c in before if c not in after)]
+        if before.get(claim) != after.get(claim)
+    ]
+
+
+def compare(old: dict, new: dict, tol: Tolerances, labels: tuple[str, str]) -> dict:
+    """Every experiment of two build records, old against new, with causes and verdicts."""
+    olds, news = old["experiments"], new["experiments"]
+    sources = (old.get("sources", {}), new.get("sources", {}))
+    rows = []
+    for exp_id in [*news, *(i for i in olds if i not in news)]:
+        if exp_id not in olds:
+            rows.append({"id": exp_id, "state": "added", "metrics": {}, "causes": []})
+        elif exp_id not in news:
+            rows.append({"id": exp_id, "state": "removed", "metrics": {}, "causes": []})
+        else:
+            rows.append(_experiment(exp_id, olds[exp_id], news[exp_id], sources, tol))
+    setting = [
+        f"{name} {old.get(name)} → {new.get(name)}" for name in ("profile", "notmnist_split") if old.get(name) != new.get(name)
+    ]
+    if old["git"] != new["git"]:
+        setting.append(f"git {old['git']['commit'][:10]}{'+' if old['git']['dirty'] else ''} → "
+                       f"{new['git']['commit'][:10]}{'+' if new['git']['dirty'] else ''}")
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["state"]] = counts.get(r["state"], 0) + 1
+    return {
+        "old": {"build": labels[0], "id": old["id"], "time": old["time"]},
+        "new": {"build": labels[1], "id": new["id"], "time": new["time"]},
+        "tolerances": {"atol": tol.atol, "rtol": tol.rtol},
+        "settings": setting,
+        "experiments": rows,
+        "claims": _claims(old.get("claims", []), new.get("claims", [])),
+        "counts": counts,
+        "any_change": any(r["state"] in ("changed", "failed", "added", "removed") for r in rows),
+    }
+
+
+def _cell(v: dict) -> str:
+    return f"{v['old']:.4f} → {v['new']:.4f} ({v['change']:+.4f})"
+
+
+def _summary(diff: dict) -> str:
+    return ", ".join(f"{n} {state}" for state, n in sorted(diff["counts"].items(), key=lambda kv: -kv[1]))
+
+
+def format_text(diff: dict) -> str:
+    o, n = diff["old"], diff["new"]
+    lines = [f"old: {o['build']} ({o['time']})", f"new: {n['build']} ({n['time']})",
+             f"tolerances: {Tolerances(**diff['tolerances']).describe()}"]
+    lines += [f"setting: {s}" for s in diff["settings"]]
+    for r in diff["experiments"]:
+        lines.append(f"{r['id']:<14} {r['state']}" + (": " + "; ".join(c["cause"] for c in r["causes"]) if r["causes"] else ""))
+        if r["state"] != CACHE_HIT:
+            for m, v in r["metrics"].items():
+                mark = "  *" if v["changed"] else ""
+                lines.append(f"    {m:<10} {_cell(v)}{mark}")
+        for c in r["causes"]:
+            lines += ["      " + ln for ln in c["diff"].splitlines()]
+    for c in diff["claims"]:
+        lines.append(f"claim {c['old']} → {c['new']}: {c['claim']}")
+    lines.append(f"summary: {_summary(diff)}; claims changed: {len(diff['claims'])}")
+    return "\n".join(lines)
+
+
+def format_markdown(diff: dict) -> str:
+    o, n = diff["old"], diff["new"]
+    lines = [f"## Changes from `{o['build']}` to `{n['build']}`", "",
+             f"Tolerances: {Tolerances(**diff['tolerances']).describe()}.", ""]
+    lines += [f"- setting: {s}" for s in diff["settings"]]
+    lines += ["", "| experiment | result | cause | " + " | ".join(METRICS) + " |", "|---" * (3 + len(METRICS)) + "|"]
+    for r in diff["experiments"]:
+        cause = "; ".join(c["cause"] for c in r["causes"]).replace("|", "\\|") or "—"
+        cells = [("**" + _cell(r["metrics"][m]) + "**" if r["metrics"][m]["changed"] else _cell(r["metrics"][m]))
+                 if r["metrics"] and r["state"] != CACHE_HIT else "" for m in METRICS]
+        lines.append(f"| {r['id']} | {r['state']} | {cause} | " + " | ".join(cells) + " |")
+    if diff["claims"]:
+        lines += ["", "Claims whose verdict changed:", ""]
+        lines += [f"- {c['claim']}: {c['old']} → **{c['new']}**" for c in diff["claims"]]
+    lines += ["", f"Summary: {_summary(diff)}."]
+    return "\n".join(lines)
+
+
+def format_json(diff: dict) -> str:
+    return json.dumps(diff, indent=1)
+
+
+FORMATS = {"text": format_text, "markdown": format_markdown, "json": format_json}

@@ -1,0 +1,68 @@
+"""Figures drawn once: SVGs kept on disk under a key of what they show and how.
+
+Drawing is most of a re-render's cost, and an edit of the prose changes no figure. A
+figure's key hashes the drawing function's name and arguments (the curves themselves),
+the source of `report/figures.py` and the matplotlib version, so any change to the data
+or to the drawing code draws afresh. Figures are also drawn only when a template shows
+them (`Figure` is lazy): curves of runs the report only shows inside a comparison are
+never drawn.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+from pathlib import Path
+
+from report import figures
+from report.fsutil import atomic_write_text
+
+log = logging.getLogger(__name__)
+
+
+def data_uri(svg: str) -> str:
+    """An SVG as a data: URI, so the HTML is one self-contained file."""
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+
+class FigureCache:
+    def __init__(self, root: Path | None) -> None:
+        self.root = root
+        import matplotlib
+
+        code = Path(figures.__file__).read_bytes()
+        self.salt = hashlib.sha256(code + matplotlib.__version__.encode()).hexdigest()
+
+    def svg(self, kind: str, *args: object) -> str:
+        key = hashlib.sha256(json.dumps([self.salt, kind, args], sort_keys=True).encode()).hexdigest()
+        path = self.root / key[:2] / f"{key}.svg" if self.root else None
+        if path is not None and path.is_file():
+            return path.read_text(encoding="utf-8")
+        svg = getattr(figures, kind)(*args)
+        if path is not None:
+            try:
+                atomic_write_text(path, svg)
+            except OSError as exc:  # the cache only saves time
+                log.warning("figure not cached in %s (%s)", self.root, exc.strerror or exc)
+        return svg
+
+
+class Figure:
+    """A figure as a data: URI, drawn (or read from the cache) the first time a template uses it."""
+
+    def __init__(self, cache: FigureCache, kind: str, *args: object) -> None:
+        self.cache, self.kind, self.args = cache, kind, args
+        self._uri: str | None = None
+
+    @property
+    def drawn(self) -> bool:
+        return self._uri is not None
+
+    def __str__(self) -> str:
+        if self._uri is None:
+            self._uri = data_uri(self.cache.svg(self.kind, *self.args))
+        return self._uri
+
+    __html__ = __str__

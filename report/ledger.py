@@ -1,0 +1,158 @@
+"""The build ledger: every build kept whole, so any two can be compared later.
+
+Each build that renders gets a folder `<out>/builds/<seq>_<build id>/` holding its
+record, HTML, PDF and the series its figures were drawn from (`series.json`). The
+folder is written under a temporary name and renamed into place, so a build killed
+while saving leaves either a complete entry or none. `seq` orders builds even when
+`SOURCE_DATE_EPOCH` gives them all the same time stamp.
+
+The current report is `<out>/current`, a symbolic link to one entry, and
+`<out>/report.pdf` etc. are fixed links through it. Publishing a build is one atomic
+rename of `current`: a reader, or a build killed at any instant, sees the previous
+report or the new one, never a new HTML beside an old PDF.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from report import record
+from report.errors import ReportError
+from report.fsutil import remove_leftovers, replace_symlink
+
+DEFAULT_KEEP = 10
+
+
+@dataclass(frozen=True)
+class Entry:
+    seq: int
+    path: Path
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def build_id(self) -> str:
+        return self.name.split("_", 1)[1]
+
+    def record(self) -> dict:
+        rec = record.read(self.path / "record.json")
+        if rec is None:
+            raise ReportError(f"build {self.name} in the ledger has no readable record")
+        return rec
+
+    def series(self) -> dict:
+        try:
+            return json.loads((self.path / "series.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise ReportError(f"build {self.name} in the ledger has no readable series.json") from None
+
+
+class Ledger:
+    def __init__(self, out_dir: Path) -> None:
+        self.out = out_dir
+        self.root = out_dir / "builds"
+
+    def entries(self) -> list[Entry]:
+        """Complete builds, oldest first (temporary folders of interrupted saves are skipped)."""
+        found = []
+        for path in self.root.glob("[0-9]*_*"):
+            seq = path.name.split("_", 1)[0]
+            if path.is_dir() and seq.isdigit() and (path / "record.json").is_file():
+                found.append(Entry(int(seq), path))
+        return sorted(found, key=lambda e: e.seq)
+
+    def next_seq(self) -> int:
+        return max((e.seq for e in self.entries()), default=0) + 1
+
+    def add(self, build_id: str, files: dict[str, bytes]) -> Entry:
+        """Save one build's files as a new entry, all at once."""
+        seq = self.next_seq()
+        final = self.root / f"{seq:04d}_{build_id}"
+        tmp = self.root / f".{final.name}.{os.getpid()}.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        try:
+            for name, data in files.items():
+                with open(tmp / name, "wb") as fh:
+                    fh.write(data)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            tmp.rename(final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return Entry(seq, final)
+
+    def publish(self, entry: Entry, names: list[str]) -> None:
+        """Make `entry` the current build: switch `current` to it, then make sure each of
+        `names` in the output folder is a link through `current` (older layouts had files)."""
+        replace_symlink(self.out / "current", f"{self.root.name}/{entry.name}")
+        for name in names:
+            link = self.out / name
+            if not (link.is_symlink() and os.readlink(link) == f"current/{name}"):
+                replace_symlink(link, f"current/{name}")
+
+    def current(self) -> Entry | None:
+        link = self.out / "current"
+        if not link.is_symlink():
+            return None
+        return next((e for e in self.entries() if e.name == Path(os.readlink(link)).name), None)
+
+    def find(self, ref: str) -> Entry:
+        """A build by `latest`, `previous`, its number (`7` or `#7`), or a unique prefix of its id
+        (a bare number is taken as a build number first)."""
+        entries = self.entries()
+        if not entries:
+            raise ReportError(f"no builds in {self.root}: run a build first")
+        if ref in ("latest", "previous"):
+            index = -1 if ref == "latest" else -2
+            if len(entries) < -index:
+                raise ReportError(f"there is no {ref} build: the ledger holds {len(entries)}")
+            return entries[index]
+        number = ref.removeprefix("#")
+        match = [e for e in entries if number.isdigit() and e.seq == int(number)]
+        if not match and not ref.startswith("#"):
+            match = [e for e in entries if e.build_id.startswith(ref)]
+        if len(match) != 1:
+            how = "matches no build" if not match else f"matches {len(match)} builds ({', '.join(e.name for e in match)})"
+            raise ReportError(f"{ref!r} {how}: see `build.py builds`")
+        return match[0]
+
+    def prune(self, keep: int = DEFAULT_KEEP) -> list[str]:
+        """Delete all but the newest `keep` builds (never the current one) and the leftovers
+        of interrupted saves."""
+        if keep < 1:
+            raise ReportError(f"--keep must be at least 1, not {keep}")
+        current = self.current()
+        doomed = [e for e in self.entries()[:-keep] if e != current]
+        for entry in doomed:
+            shutil.rmtree(entry.path)
+        remove_leftovers(self.root)
+        return [e.name for e in doomed]
+
+
+def summary(entry: Entry) -> dict:
+    """One line's worth of a build, for `build.py builds`."""
+    rec = entry.record()
+    return {
+        "seq": entry.seq, "id": rec["id"], "time": rec["time"], "commit": rec["git"]["commit"][:10],
+        "dirty": rec["git"]["dirty"], "profile": rec["profile"], "split": rec.get("notmnist_split"),
+        "trained": rec["counts"]["run"], "cached": rec["counts"]["cached"], "duration_s": rec["duration_s"],
+    }
+
+
+def format_list(rows: list[dict]) -> str:
+    if not rows:
+        return "no builds yet"
+    lines = [f"{'#':>4}  {'build id':<22} {'time':<20} {'commit':<11} {'profile':<7} {'trained':>7} {'cached':>6} {'took':>8}"]
+    for r in rows:
+        commit = r["commit"] + ("+" if r["dirty"] else "")
+        lines.append(f"{r['seq']:>4}  {r['id']:<22} {r['time']:<20} {commit:<11} {r['profile']:<7} "
+                     f"{r['trained']:>7} {r['cached']:>6} {r['duration_s']:>7.1f}s")
+    return "\n".join(lines)

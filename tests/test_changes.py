@@ -1,0 +1,108 @@
+"""`diff` between two build records, and the ledger that keeps the builds."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from report import changes, ledger, record
+from report.errors import ReportError
+
+COMPONENTS = {
+    "scheme": 1,
+    "spec": {"trainer": "keras_models", "hparams": {"learning_rate": 0.001, "epochs": 10},
+             "data": {"dataset": "notmnist", "sources": {"a": "1"}}, "profile": "quick", "seed": 0},
+    "code": {"experiments.keras_models:build_model": "f1"},
+    "versions": {"tensorflow": "2.21.0"},
+}
+FINAL = {"train_acc": 0.9, "train_loss": 0.3, "val_acc": 0.88, "val_loss": 0.4}
+
+
+def _record(build_id: str, **experiments: dict) -> dict:
+    return {"format": record.RECORD_FORMAT, "id": build_id, "time": "2026-11-27T10:00:00Z", "profile": "quick",
+            "notmnist_split": "substitute", "git": {"commit": "abc", "dirty": False}, "claims": [],
+            "counts": {"run": 0, "cached": len(experiments)}, "duration_s": 1.0,
+            "sources": {"experiments.keras_models:build_model": "def build_model():\n    return 1\n"},
+            "experiments": experiments}
+
+
+def _exp(key: str, source: str = "cache", lr: float = 0.001, **final: float) -> dict:
+    components = copy.deepcopy(COMPONENTS)
+    components["spec"]["hparams"]["learning_rate"] = lr
+    return {"key": key, "source": source, "components": components, "final": {**FINAL, **final}}
+
+
+def _states(diff: dict) -> dict[str, str]:
+    return {r["id"]: r["state"] for r in diff["experiments"]}
+
+
+def test_same_key_from_cache_is_identical_and_a_changed_rate_is_named_as_cause():
+    old = _record("o", B1=_exp("k1"), B2=_exp("k2"), B3=_exp("k3"))
+    new = _record("n", B1=_exp("k1"), B2=_exp("k2b", "run", lr=0.01, val_acc=0.85), B4=_exp("k4", "run"))
+    diff = changes.compare(old, new, changes.Tolerances(), ("old", "new"))
+    assert _states(diff) == {"B1": changes.CACHE_HIT, "B2": "changed", "B3": "removed", "B4": "added"}
+    b2 = next(r for r in diff["experiments"] if r["id"] == "B2")
+    assert [c["cause"] for c in b2["causes"]] == ["learning_rate 0.001 → 0.01"]
+    assert b2["metrics"]["val_acc"]["changed"] and not b2["metrics"]["train_acc"]["changed"]
+    assert b2["metrics"]["val_acc"]["change"] == pytest.approx(-0.03)
+    assert diff["any_change"]
+    text = changes.format_text(diff)
+    assert "B2             changed: learning_rate 0.001 → 0.01" in text and "0.8800 → 0.8500 (-0.0300)  *" in text
+    assert "| B2 | changed | learning_rate 0.001 → 0.01 |" in changes.format_markdown(diff)
+    assert json.loads(changes.format_json(diff))["counts"] == {changes.CACHE_HIT: 1, "changed": 1, "removed": 1, "added": 1}
+
+
+def test_tolerances_decide_what_counts_as_changed():
+    old = _record("o", B2=_exp("k2"))
+    new = _record("n", B2=_exp("k2b", "run", lr=0.01, val_acc=0.875, val_loss=0.41))
+    loose = changes.parse_tolerances(["val_acc=0.01"], ["val_loss=0.05"])
+    assert _states(changes.compare(old, new, loose, ("o", "n"))) == {"B2": "within tolerance"}
+    assert not changes.compare(old, new, loose, ("o", "n"))["any_change"]
+    tight = changes.parse_tolerances(["0.001"], [])
+    assert _states(changes.compare(old, new, tight, ("o", "n"))) == {"B2": "changed"}
+    same = _record("n", B2=_exp("k2b", "run", lr=0.01))
+    assert _states(changes.compare(old, same, changes.Tolerances(), ("o", "n"))) == {"B2": "identical (retrained)"}
+
+
+@pytest.mark.parametrize("atol, message", [(["val_acc=-1"], "≥ 0"), (["acc=0.1"], "unknown metric"), (["x"], "≥ 0")])
+def test_bad_tolerances_are_refused(atol, message):
+    with pytest.raises(ReportError, match=message):
+        changes.parse_tolerances(atol, [])
+
+
+def test_rerun_with_the_same_key_is_compared_not_assumed_identical():
+    old = _record("o", B1=_exp("k1"))
+    new = _record("n", B1=_exp("k1", "run", val_acc=0.881))
+    row = changes.compare(old, new, changes.Tolerances(), ("o", "n"))["experiments"][0]
+    assert row["state"] == "changed" and "--rerun" in row["causes"][0]["cause"]
+
+
+def test_claims_whose_verdict_changed_are_listed():
+    old, new = _record("o"), _record("n")
+    old["claims"] = [{"claim": "a", "holds": True}, {"claim": "b", "holds": True}]
+    new["claims"] = [{"claim": "a", "holds": False}, {"claim": "b", "holds": True}, {"claim": "c", "holds": True}]
+    claims = changes.compare(old, new, changes.Tolerances(), ("o", "n"))["claims"]
+    assert claims == [{"claim": "a", "old": "holds", "new": "contradicted"}, {"claim": "c", "old": "absent", "new": "holds"}]
+
+
+def test_ledger_keeps_numbers_finds_and_prunes_builds(tmp_path):
+    book = ledger.Ledger(tmp_path)
+    for i in range(4):
+        rec = _record(f"2026-{i}")
+        book.add(rec["id"], {"record.json": record.dumps(rec).encode(), "series.json": b"{}"})
+    (tmp_path / "builds" / ".0005_x.1.tmp").mkdir()  # an interrupted save
+    assert [e.seq for e in book.entries()] == [1, 2, 3, 4]
+    assert book.find("latest").build_id == "2026-3" and book.find("previous").seq == 3
+    assert book.find("#2").build_id == "2026-1" and book.find("2026-0").seq == 1
+    with pytest.raises(ReportError, match="matches 4 builds"):
+        book.find("2026")
+    with pytest.raises(ReportError, match="matches no build"):
+        book.find("9")
+    assert "2026-3" in ledger.format_list([ledger.summary(e) for e in book.entries()])
+    book.publish(book.find("#2"), ["record.json"])  # the current build is never pruned
+    assert json.loads((tmp_path / "record.json").read_text())["id"] == "2026-1"
+    assert book.prune(1) == ["0001_2026-0", "0003_2026-2"]
+    assert [e.seq for e in book.entries()] == [2, 4] and not list((tmp_path / "builds").glob(".*"))
+    assert book.next_seq() == 5

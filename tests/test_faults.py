@@ -1,0 +1,221 @@
+"""Faults, really done: a build SIGKILLed at 27 moments, an unwritable output folder and a
+full disk, with real processes on the real data (quick profile, experiments A1 and B1).
+
+Kills come two ways. From outside: the test reads the build's log and sends SIGKILL when
+a given line appears (optionally a little later). From inside: the build runs under a
+small harness that SIGKILLs its own process at the n-th call of a chosen function —
+the only way to land reliably inside windows a few microseconds wide, such as between
+writing a temporary file and renaming it into place.
+
+After every kill: no cache entry is partial or unverifiable, every checkpoint loads, and
+the output folder still holds one complete report whose record matches its files. After
+the campaign, a build runs to completion and its curves are bit-identical to those of a
+build that was never interrupted (so are those of the two builds that resume a run).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from test_e2e import DATA, _copy_project
+
+from report import ledger, record
+from report.checkpoints import Checkpoint
+from report.store import ResultStore
+
+pytestmark = pytest.mark.e2e
+ARGS = ["--profile", "quick", "--notmnist-split", "substitute", "--only", "A1,B1"]
+EPOCH = "1790000000"
+
+HARNESS = r"""
+import importlib, os, signal, sys
+if os.environ.get("KILL_AT"):
+    where, name, nth, when = os.environ["KILL_AT"].split(":")
+    owner = importlib.import_module(where)
+    *path, attr = name.split(".")
+    for part in path:
+        owner = getattr(owner, part)
+    original, calls = getattr(owner, attr), [0]
+    def wrapper(*args, **kwargs):
+        calls[0] += 1
+        if calls[0] == int(nth) and when == "before":
+            os.kill(os.getpid(), signal.SIGKILL)
+        out = original(*args, **kwargs)
+        if calls[0] == int(nth) and when == "after":
+            os.kill(os.getpid(), signal.SIGKILL)
+        return out
+    setattr(owner, attr, wrapper)
+from report.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+# (what is happening, how to kill, kind). "line" kills from outside when the log shows the
+# text (after a delay in seconds); "self" kills from inside at module:function:call:before|after.
+# kind: "fresh" removes the decoded data first so the build decodes again; "train" retrains
+# A1 and B1 (checkpoints of earlier kills removed first); "resume" retrains keeping them;
+# "render" renders cached results again (only SOURCE_DATE_EPOCH changes); "render-cold" also
+# forgets the drawn figures, so that they are drawn again.
+MOMENTS = [
+    ("decoding data, between two files", "line", "decoded", 0.0, "fresh"),
+    ("decoded, before the decoded copy is written", "self", "report.datasets:DecodedCache.put:1:before", 0, "fresh"),
+    ("decoded-data write: array written, not renamed", "self", "os:replace:2:before", 0, "fresh"),
+    ("second decoded file: checksum written, not renamed", "self", "os:replace:3:before", 0, "fresh"),
+    ("starting A1 (TensorFlow import)", "line", "A1     running", 0.0, "train"),
+    ("A1 training, mid-way", "line", "A1 30/60", 0.0, "train"),
+    ("A1 checkpoint saved at iteration 50", "self", "report.checkpoints:Checkpoint.save:1:after", 0, "train"),
+    ("A1 resumed at 51; its cache entry written, not renamed", "self", "os:fsync:1:after", 0, "resume"),
+    ("A1 checkpoint written, not renamed", "self", "os:fsync:1:after", 0, "train"),
+    ("A1 trained, before its cache entry is written", "self", "report.store:ResultStore.put:1:before", 0, "train"),
+    ("A1 stored, B1 not started", "self", "report.store:ResultStore.put:1:after", 0, "train"),
+    ("B1 training, after epoch 1", "line", "B1 1/3", 0.0, "train"),
+    ("B1 epoch-2 checkpoint saved", "self", "report.checkpoints:Checkpoint.save:3:after", 0, "train"),
+    ("B1 resumed at epoch 3, mid-epoch", "line", "resuming from checkpoint at step 2", 0.3, "resume"),
+    ("B1 training, after epoch 2", "line", "B1 2/3", 0.0, "train"),
+    ("B1 trained, before its cache entry is written", "self", "report.store:ResultStore.put:2:before", 0, "train"),
+    ("rendering starts", "line", "rendering report", 0.0, "render"),
+    ("drawing figures", "self", "report.figures:curves:2:before", 0, "render-cold"),
+    ("drawing figures, by the clock", "line", "rendering report", 0.5, "render-cold"),
+    ("figures drawn and cached, HTML not rendered", "self", "report.render:render_html:1:before", 0, "render"),
+    ("HTML rendered, not written", "self", "report.render:render_html:1:after", 0, "render"),
+    ("laying out the PDF", "self", "report.render:render_pdf:1:before", 0, "render"),
+    ("PDF made, nothing written", "self", "report.render:render_pdf:1:after", 0, "render"),
+    ("ledger entry written, not renamed", "self", "pathlib:Path.rename:1:before", 0, "render"),
+    ("ledger entry saved, not published", "self", "report.ledger:Ledger.add:1:after", 0, "render"),
+    ("publishing: new link made, not renamed", "self", "os:symlink:1:after", 0, "render"),
+    ("published, output links being checked", "self", "report.ledger:replace_symlink:1:after", 0, "render"),
+]
+assert len(MOMENTS) >= 20
+# after these kills the next build runs to the end: it must resume and match the reference
+COMPLETE_AFTER = {"A1 resumed at 51; its cache entry written, not renamed", "B1 resumed at epoch 3, mid-epoch"}
+
+
+class Campaign:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.out, self.cache = root / "build", root / ".cache"
+        self.epoch = int(EPOCH)
+
+    def env(self, epoch: int, **extra: str) -> dict:
+        return {**os.environ, "REPORT_DATA_DIR": str(DATA), "SOURCE_DATE_EPOCH": str(epoch), "PYTHONHASHSEED": "0", **extra}
+
+    def run(self, *args: str, epoch: int | None = None, **kw) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-c", HARNESS, *ARGS, *args], cwd=self.root, capture_output=True,
+                              text=True, timeout=600, env=self.env(epoch or int(EPOCH)), **kw)
+
+    def kill(self, how: str, what: str, delay: float, epoch: int, args: list[str]) -> str:
+        """Start a build, SIGKILL it at the moment described; return its log."""
+        extra = {"KILL_AT": what} if how == "self" else {}
+        proc = subprocess.Popen([sys.executable, "-c", HARNESS, *ARGS, *args], cwd=self.root, env=self.env(epoch, **extra),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, bufsize=1)
+        log = []
+        for line in proc.stderr:
+            log.append(line)
+            if how == "line" and what in line:
+                time.sleep(delay)
+                proc.send_signal(signal.SIGKILL)
+                break
+        proc.wait(timeout=600)
+        rest = proc.stderr.read()
+        assert proc.returncode == -signal.SIGKILL, f"not killed at {what} ({proc.returncode}):\n{''.join(log)}{rest}"
+        return "".join(log) + rest
+
+    def check_consistent(self) -> None:
+        """No partial cache entry, checkpoints load, and one complete report is in place."""
+        store = ResultStore(self.cache / "results", self.root / "frozen")
+        for path in (self.cache / "results").glob("*/*.json"):
+            assert store.get(path.stem) is not None, f"partial or corrupt cache entry {path}"
+        for path in (self.cache / "checkpoints").glob("*.npz"):
+            assert Checkpoint(path).load() is not None, f"unloadable checkpoint {path}"
+        rec = record.read(self.out / "record.json")
+        assert rec is not None, "no readable record"
+        for name, digest in rec["outputs"].items():
+            assert hashlib.sha256((self.out / name).read_bytes()).hexdigest() == digest, f"{name} does not match its record"
+
+
+@pytest.fixture(scope="module")
+def campaign(tmp_path_factory) -> Campaign:
+    if not (DATA / "fashion-mnist").is_dir():
+        pytest.skip(f"real data not found in {DATA}: set REPORT_DATA_DIR")
+    c = Campaign(_copy_project(tmp_path_factory.mktemp("faults")))
+    first = c.run(epoch=int(EPOCH) + 1000)  # trains A1 and B1
+    assert first.returncode == 0, first.stderr
+    again = c.run()  # renders them from the cache, as the campaign's last build will
+    assert again.returncode == 0 and "0 trained, 2 cached" in again.stderr, again.stderr
+    c.reference_series = (c.out / "current" / "series.json").read_text()
+    c.reference_results = {i: e["final"] for i, e in record.read(c.out / "record.json")["experiments"].items()}
+    return c
+
+
+def test_sigkill_at_27_moments_loses_nothing(campaign):
+    c = campaign
+    resumed = []
+    for n, (moment, how, what, delay, kind) in enumerate(MOMENTS, start=1):
+        if kind == "fresh":
+            shutil.rmtree(c.cache / "decoded", ignore_errors=True)
+        if kind in ("fresh", "train"):
+            shutil.rmtree(c.cache / "checkpoints", ignore_errors=True)
+        if kind == "render-cold":
+            shutil.rmtree(c.cache / "figures", ignore_errors=True)
+        before = record.read(c.out / "record.json")["id"]
+        log = c.kill(how, what, delay, int(EPOCH) + n, ["--rerun", "A1,B1"] if kind in ("fresh", "train", "resume") else [])
+        try:
+            c.check_consistent()
+        except AssertionError as exc:
+            raise AssertionError(f"after a kill at '{moment}': {exc}") from None
+        assert record.read(c.out / "record.json")["id"] in (before, ledger.Ledger(c.out).entries()[-1].build_id)
+        if kind == "resume":
+            resumed.append(moment)
+            assert "resuming from checkpoint" in log, f"'{moment}' did not resume"
+        if moment in COMPLETE_AFTER:
+            done = c.run("--rerun", "A1,B1", epoch=int(EPOCH) + 100 + n)
+            assert done.returncode == 0 and "resuming from checkpoint" in done.stderr, done.stderr
+            rec = record.read(c.out / "record.json")
+            assert {i: e["final"] for i, e in rec["experiments"].items()} == c.reference_results, moment
+            assert (c.out / "current" / "series.json").read_text() == c.reference_series, moment
+    assert len(resumed) == 2
+
+    final = c.run()  # the same inputs as the reference build: everything cached, same time stamp
+    assert final.returncode == 0, final.stderr
+    assert not [p for p in c.root.rglob(".*.tmp")], "leftover temporary files"
+    rec = record.read(c.out / "record.json")
+    assert {i: e["final"] for i, e in rec["experiments"].items()} == c.reference_results
+    # every value of every curve, bit for bit (the report differs only in the training times it states)
+    assert (c.out / "current" / "series.json").read_text() == c.reference_series
+
+
+def test_unwritable_output_folder_is_one_line_before_any_training(campaign, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = campaign.run("--rerun", "--out", str(blocker / "out"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    expected = f"error: the output directory {blocker / 'out'} is not writable: Not a directory"
+    assert result.stderr.strip().splitlines() == [expected]
+
+
+def test_full_disk_is_one_line_and_keeps_the_previous_report(campaign):
+    """A full disk, simulated with a file-size limit (writes past it fail with EFBIG)."""
+    c = campaign
+    before = {name: (c.out / name).read_bytes() for name in ("report.html", "report.pdf", "record.json")}
+    entries = len(list((c.out / "builds").iterdir()))
+    limit = len(before["report.pdf"]) // 4
+
+    def small_disk() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    result = c.run(epoch=int(EPOCH) - 1, preexec_fn=small_disk)
+    assert result.returncode == 2, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"error: cannot write the report to {c.out}") and "File too large" in last
+    assert "Traceback" not in result.stderr
+    assert {name: (c.out / name).read_bytes() for name in before} == before
+    assert len(list((c.out / "builds").iterdir())) == entries  # no partial ledger entry

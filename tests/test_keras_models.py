@@ -1,0 +1,26 @@
+"""Part B's trainer: a killed run resumes from its per-epoch checkpoint, bit for bit."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("keras")
+from conftest import KillAfterSave, Killed, small_run_data  # noqa: E402
+
+from experiments import keras_models  # noqa: E402
+from report.checkpoints import Checkpoint  # noqa: E402
+
+
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_resumed_run_is_bit_identical_to_an_uninterrupted_one(tmp_path, batch_norm):
+    """Dropout and batch norm included: their random and running state is in the checkpoint."""
+    data = small_run_data(1, n_train=300)
+    spec = {"hparams": {"hidden": [32, 16], "dropout": [0.4, 0.2], "batch_norm": batch_norm, "learning_rate": 1e-3,
+                        "batch_size": 32, "epochs": 4}, "seed": 5}
+    seen = []
+    whole = keras_models.train(spec, data, lambda *a: seen.append(a), Checkpoint(tmp_path / "unused.npz"))
+    assert [s[0] for s in seen] == [1, 2, 3, 4] and set(seen[-1][2]) == set(whole)
+    with pytest.raises(Killed):
+        keras_models.train(spec, data, lambda *a: None, KillAfterSave(tmp_path / "ck.npz", kill_at=2))
+    resumed = keras_models.train(spec, data, lambda *a: None, Checkpoint(tmp_path / "ck.npz"))
+    assert resumed == whole  # every value of every curve, bit for bit
