@@ -256,6 +256,22 @@ def test_one_hparam_change_status_diff_ledger_and_changes_section(project):
     assert pruned.returncode == 0 and len(list((project.out / "builds").iterdir())) == 2
 
 
+@pytest.mark.parametrize("bad, message", [
+    ("_keras([], learning_rate=-0.001)", "experiment B1: learning_rate must be a positive number, not -0.001"),
+    ("_keras([], epochs=0)", "experiment B1: epochs must be a positive whole number, not 0"),
+])
+def test_invalid_hyper_parameter_is_one_line_before_anything_runs(project, bad, message):
+    original = (project.root / "experiments/definitions.py").read_text()
+    before = (project.out / "report.pdf").read_bytes()
+    project.edit("experiments/definitions.py", '"notmnist", _keras([]),', f'"notmnist", {bad},')
+    try:
+        result = project.build(*QUICK)
+    finally:
+        (project.root / "experiments/definitions.py").write_text(original)
+    assert result.returncode == 2 and result.stderr.strip().splitlines() == [f"error: {message}"], result.stderr
+    assert (project.out / "report.pdf").read_bytes() == before
+
+
 def test_diverging_run_stops_in_one_line_or_is_shown_as_failed_with_keep_going(project):
     original = (project.root / "experiments/definitions.py").read_text()
     project.edit("experiments/definitions.py", '"fashion-mnist", _lowlevel([]),',

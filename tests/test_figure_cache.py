@@ -1,0 +1,42 @@
+"""Figures are drawn only when shown, and drawn once per content and drawing code."""
+
+from __future__ import annotations
+
+from report import figure_cache, figures
+
+HISTORY = {"train_loss": [1.0, 0.5], "val_loss": [1.1, 0.7], "train_acc": [0.5, 0.8], "val_acc": [0.45, 0.7]}
+
+
+def _counting(monkeypatch) -> list:
+    calls = []
+    real = figures.curves
+    monkeypatch.setattr(figures, "curves", lambda *a: calls.append(a) or real(*a))
+    return calls
+
+
+def test_same_figure_is_drawn_once_and_changed_data_draws_afresh(tmp_path, monkeypatch):
+    calls = _counting(monkeypatch)
+    cache = figure_cache.FigureCache(tmp_path)
+    first = cache.svg("curves", HISTORY, "epoch", {})
+    assert figure_cache.FigureCache(tmp_path).svg("curves", HISTORY, "epoch", {}) == first and len(calls) == 1
+    changed = {**HISTORY, "val_acc": [0.45, 0.71]}
+    assert cache.svg("curves", changed, "epoch", {}) != first and len(calls) == 2
+    assert first.startswith("<?xml") and "<svg" in first
+
+
+def test_figure_code_change_draws_afresh(tmp_path, monkeypatch):
+    calls = _counting(monkeypatch)
+    figure_cache.FigureCache(tmp_path).svg("curves", HISTORY, "epoch", {})
+    edited = figure_cache.FigureCache(tmp_path)
+    edited.salt += "-edited"  # what an edit of report/figures.py does to the key
+    edited.svg("curves", HISTORY, "epoch", {})
+    assert len(calls) == 2
+
+
+def test_a_figure_no_template_shows_is_never_drawn(tmp_path, monkeypatch):
+    calls = _counting(monkeypatch)
+    fig = figure_cache.Figure(figure_cache.FigureCache(tmp_path), "curves", HISTORY, "epoch", {})
+    assert not fig.drawn and calls == []
+    assert str(fig).startswith("data:image/svg+xml;base64,") and fig.drawn and len(calls) == 1
+    str(fig)
+    assert len(calls) == 1
