@@ -10,6 +10,7 @@ Measured here, on this machine, in this order:
     naive eager GradientTape loop of the same maths, and against a measured matmul peak;
   * Part B (B4, batch 32, real notMNIST substitute split): our training loop against a
     default `model.fit` of the same model and data;
+  * the latest full build's training time against the study's FLOP floor at that peak;
   * peak resident memory of each measuring process.
 Nothing here asserts a speed: a benchmark reports, tests check behaviour.
 """
@@ -188,6 +189,26 @@ def part_b(data, epochs: int = 2) -> dict:
     }
 
 
+def study_against_floor(peak_gflops: float) -> dict | None:
+    """The latest full-profile build's training time against its FLOP floor: all its
+    arithmetic at the measured matmul peak (from build/record.json; None without one)."""
+    from report import record
+    from report.analysis import flops_per_step
+
+    rec = record.read(ROOT / "build" / "record.json")
+    if rec is None or rec["profile"] != "full":
+        return None
+    runs = {e["key"]: e for e in rec["experiments"].values() if "failed" not in e}  # a run shared by two ids counts once
+    flops = sum(
+        flops_per_step(e["components"]["spec"], e["data"]["n_train"], e["data"]["n_val"])
+        * e["components"]["spec"]["hparams"].get("iterations", e["components"]["spec"]["hparams"].get("epochs"))
+        for e in runs.values()
+    )
+    seconds = sum(e["train_seconds"] for e in runs.values())
+    floor = flops / (peak_gflops * 1e9)
+    return {"tflop": flops / 1e12, "train_s": seconds, "floor_s": floor, "ratio": seconds / floor}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-dir", default=os.environ.get("REPORT_DATA_DIR"))
@@ -206,6 +227,7 @@ def main() -> None:
     results["matmul_peak"] = matmul_peak(tf)
     results["part_a"] = part_a(tf, fashion)
     results["part_b"] = part_b(notmnist)
+    results["study"] = study_against_floor(results["matmul_peak"]["gflops"])
     results["peak_rss_mb"] = {
         "benchmark_process": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "build_subprocesses": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
@@ -223,6 +245,10 @@ def main() -> None:
           f"{a['naive_gflops']:.0f} GFLOP/s: {a['naive_s_per_iteration'] / a['ours_s_per_iteration']:.2f}×")
     print(f"Part B (B4, batch 32)    ours {b['ours_examples_per_s']:.0f} ex/s, default fit "
           f"{b['default_fit_examples_per_s']:.0f} ex/s: {b['default_fit_s_per_epoch'] / b['ours_s_per_epoch']:.2f}×")
+    if results["study"]:
+        st = results["study"]
+        print(f"full study (last build)  {st['tflop']:.0f} TFLOP in {st['train_s'] / 60:.0f} min of training; "
+              f"floor at peak {st['floor_s'] / 60:.0f} min: {st['ratio']:.2f}× the floor")
     print(f"peak RSS                 {results['peak_rss_mb']['benchmark_process']:.0f} MB (benchmark), "
           f"{results['peak_rss_mb']['build_subprocesses']:.0f} MB (builds)")
     args.json.parent.mkdir(parents=True, exist_ok=True)

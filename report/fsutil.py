@@ -42,7 +42,7 @@ def ensure_writable(folder: Path, what: str) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(dir=folder, prefix=".probe.", suffix=".tmp")
         os.close(fd)
-        os.unlink(probe)
+        Path(probe).unlink(missing_ok=True)  # a build holding the lock may have swept it already
     except OSError as exc:
         raise ReportError(f"the {what} {folder} is not writable: {exc.strerror or exc}") from None
 

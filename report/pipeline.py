@@ -108,13 +108,12 @@ def build(cfg: BuildConfig) -> dict:
 def _build(cfg: BuildConfig) -> dict:
     started = time.perf_counter()
     profile, split, store, planned = _plan(cfg)
+    since = ledger.Ledger(cfg.out_dir).find(cfg.changes_since) if cfg.changes_since else None
     render_inputs = keys.key_of({
         "keys": [p.key for p in planned], "ids": [p.experiment.id for p in planned], "sources": sources_digest(),
         "profile": profile.name, "split": split, "epoch": os.environ.get("SOURCE_DATE_EPOCH"), "strict": cfg.strict,
-        "keep_going": cfg.keep_going,
+        "keep_going": cfg.keep_going, "changes_since": since and since.name,
     })
-    since = ledger.Ledger(cfg.out_dir).find(cfg.changes_since) if cfg.changes_since else None
-    render_inputs = keys.key_of({"render": render_inputs, "changes_since": since and since.name})
     previous = record.read(cfg.out_dir / "record.json")
     if (
         previous and previous.get("render_inputs") == render_inputs

@@ -192,6 +192,18 @@ def test_sigkill_at_27_moments_loses_nothing(campaign):
     assert (c.out / "current" / "series.json").read_text() == c.reference_series
 
 
+def test_two_builds_at_once_take_turns_and_corrupt_nothing(campaign):
+    c = campaign
+    entries = len(ledger.Ledger(c.out).entries())
+    procs = [subprocess.Popen([sys.executable, "-c", HARNESS, *ARGS], cwd=c.root, env=c.env(int(EPOCH) + 500 + i),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for i in range(2)]
+    logs = [p.communicate(timeout=600)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], logs
+    assert sum("another build (pid" in log and "waiting for it to finish" in log for log in logs) == 1, logs
+    c.check_consistent()
+    assert len(ledger.Ledger(c.out).entries()) == entries + 2
+
+
 def test_unwritable_output_folder_is_one_line_before_any_training(campaign, tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
