@@ -110,8 +110,10 @@ def compare(old: dict, new: dict, tol: Tolerances, labels: tuple[str, str]) -> d
         f"{name} {old.get(name)} → {new.get(name)}" for name in ("profile", "notmnist_split") if old.get(name) != new.get(name)
     ]
     if old["git"] != new["git"]:
-        setting.append(f"git {old['git']['commit'][:10]}{'+' if old['git']['dirty'] else ''} → "
-                       f"{new['git']['commit'][:10]}{'+' if new['git']['dirty'] else ''}")
+        def commit(git: dict) -> str:
+            return git["commit"][:10] + (" with uncommitted changes" if git["dirty"] else "")
+
+        setting.append(f"source: git {commit(old['git'])} → {commit(new['git'])}")
     counts: dict[str, int] = {}
     for r in rows:
         counts[r["state"]] = counts.get(r["state"], 0) + 1

@@ -64,8 +64,10 @@ def overlay(runs: list[tuple[str, dict[str, list[float]]]], unit: str) -> str:
         _focus(axes[0], axes[1], [h for _, h in runs])
         axes[1].plot([], [], TRAIN, color="#444444", label="train (solid)")
         axes[1].plot([], [], VAL, color="#444444", label="validation (dashed)")
-        axes[1].legend(loc="lower right", fontsize=7)
-        fig.tight_layout()
+        # below the panels, so that no curve is hidden behind it
+        handles, labels = axes[1].get_legend_handles_labels()
+        fig.tight_layout(rect=(0, 0.1, 1, 1))
+        fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 6), fontsize=7)
         return _svg(fig)
 
 
