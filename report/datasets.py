@@ -181,7 +181,10 @@ class DecodedCache:
 
     def _load(self, path: Path) -> np.ndarray:
         data = path.read_bytes()
-        expected = path.with_name(path.name + ".sha256").read_text().strip()
+        try:
+            expected = path.with_name(path.name + ".sha256").read_text().strip()
+        except FileNotFoundError:
+            raise ValueError("no checksum beside it") from None
         if hashlib.sha256(data).hexdigest() != expected:
             raise ValueError("checksum mismatch")
         return np.load(io.BytesIO(data), allow_pickle=False)
@@ -195,7 +198,7 @@ class DecodedCache:
         try:
             return {p: self._load(path) for p, path in paths.items()}
         except (ValueError, OSError) as exc:
-            log.warning("decoded data %s is corrupt (%s): decoding it again", self.root / digest[:20], exc)
+            log.warning("decoded data %s is not usable (%s): decoding it again", self.root / digest[:20], exc)
             return None
 
     def put(self, digest: str, arrays: dict[str, np.ndarray]) -> None:
