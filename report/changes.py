@@ -94,12 +94,14 @@ def _claims(old: list[dict], new: list[dict]) -> list[dict]:
     ]
 
 
-def compare(old: dict, new: dict, tol: Tolerances, labels: tuple[str, str]) -> dict:
-    """Every experiment of two build records, old against new, with causes and verdicts."""
+def compare(old: dict, new: dict, tol: Tolerances, labels: tuple[str, str], order: list[str] = ()) -> dict:
+    """Every experiment of two build records, old against new, with causes and verdicts,
+    listed in `order` (the study's order of definition; others after, by name)."""
     olds, news = old["experiments"], new["experiments"]
     sources = (old.get("sources", {}), new.get("sources", {}))
+    rank = {exp_id: i for i, exp_id in enumerate(order)}
     rows = []
-    for exp_id in [*news, *(i for i in olds if i not in news)]:
+    for exp_id in sorted({*olds, *news}, key=lambda i: (rank.get(i, len(rank)), i)):
         if exp_id not in olds:
             rows.append({"id": exp_id, "state": "added", "metrics": {}, "causes": []})
         elif exp_id not in news:
@@ -113,7 +115,7 @@ def compare(old: dict, new: dict, tol: Tolerances, labels: tuple[str, str]) -> d
         def commit(git: dict) -> str:
             return git["commit"][:10] + (" with uncommitted changes" if git["dirty"] else "")
 
-        setting.append(f"source: git {commit(old['git'])} → {commit(new['git'])}")
+        setting.append(f"source git {commit(old['git'])} → {commit(new['git'])}")
     counts: dict[str, int] = {}
     for r in rows:
         counts[r["state"]] = counts.get(r["state"], 0) + 1
@@ -141,7 +143,7 @@ def format_text(diff: dict) -> str:
     o, n = diff["old"], diff["new"]
     lines = [f"old: {o['build']} ({o['time']})", f"new: {n['build']} ({n['time']})",
              f"tolerances: {Tolerances(**diff['tolerances']).describe()}"]
-    lines += [f"setting: {s}" for s in diff["settings"]]
+    lines += [f"setting changed: {s}" for s in diff["settings"]]
     for r in diff["experiments"]:
         lines.append(f"{r['id']:<14} {r['state']}" + (": " + "; ".join(c["cause"] for c in r["causes"]) if r["causes"] else ""))
         if r["state"] != CACHE_HIT:
@@ -160,7 +162,7 @@ def format_markdown(diff: dict) -> str:
     o, n = diff["old"], diff["new"]
     lines = [f"## Changes from `{o['build']}` to `{n['build']}`", "",
              f"Tolerances: {Tolerances(**diff['tolerances']).describe()}.", ""]
-    lines += [f"- setting: {s}" for s in diff["settings"]]
+    lines += [f"- setting changed: {s}" for s in diff["settings"]]
     lines += ["", "| experiment | result | cause | " + " | ".join(METRICS) + " |", "|---" * (3 + len(METRICS)) + "|"]
     for r in diff["experiments"]:
         cause = "; ".join(c["cause"] for c in r["causes"]).replace("|", "\\|") or "—"

@@ -173,7 +173,7 @@ def _render(cfg: BuildConfig, profile, split, outcomes: list[runner.Outcome], re
     html, claims = render.render_html(ctx)
     if since is not None:
         diff = changes.compare(since.record(), {**rec, "claims": claims.checked}, changes.Tolerances(),
-                               (f"build #{since.seq}", "this build"))
+                               (f"build #{since.seq}", "this build"), [e.id for e in EXPERIMENTS])
         ctx["changes"] = context_mod.changes_section(diff, since.series(), outcomes, figure_cache)
         html, claims = render.render_html(ctx)
     for claim in claims.contradicted:
@@ -217,7 +217,8 @@ def diff(cfg: BuildConfig, old_ref: str, new_ref: str, tol: changes.Tolerances) 
     """Two builds of the ledger compared (default: the last two)."""
     book = ledger.Ledger(cfg.out_dir)
     old, new = book.find(old_ref), book.find(new_ref)
-    return changes.compare(old.record(), new.record(), tol, (f"#{old.seq} {old.build_id}", f"#{new.seq} {new.build_id}"))
+    return changes.compare(old.record(), new.record(), tol, (f"#{old.seq} {old.build_id}", f"#{new.seq} {new.build_id}"),
+                           [e.id for e in EXPERIMENTS])
 
 
 def freeze(cfg: BuildConfig) -> tuple[int, int]:
