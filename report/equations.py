@@ -4,12 +4,13 @@ MathJax and no LaTeX installation."""
 
 from __future__ import annotations
 
-import base64
 import re
 from functools import cache
 
 import ziamath
 from markupsafe import Markup, escape
+
+from report.figure_cache import data_uri
 
 SIZE = 14.0  # px per em at which equations are drawn; scaled to the text with em units
 _VIEWBOX = re.compile(r'viewBox="([-\d.]+) ([-\d.]+) ([-\d.]+) ([-\d.]+)"')
@@ -26,7 +27,7 @@ def _svg(tex: str) -> tuple[str, float, float, float]:
 def math(tex: str, display: bool = False) -> Markup:
     """An <img> of the equation, sized in em so it follows the surrounding text."""
     svg, w, h, depth = _svg(tex)
-    uri = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+    uri = data_uri(svg)
     style = f"width:{w / SIZE:.3f}em;height:{h / SIZE:.3f}em"
     if not display:
         style += f";vertical-align:{-depth / SIZE:.3f}em"

@@ -23,29 +23,26 @@ log = logging.getLogger(__name__)
 
 
 def data_uri(svg: str) -> str:
-    """An SVG as a data: URI, so the HTML is one self-contained file."""
+    """An SVG as a data: URI, so the HTML is one self-contained file (equations use it too)."""
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
 class FigureCache:
-    def __init__(self, root: Path | None) -> None:
+    def __init__(self, root: Path) -> None:
         self.root = root
-        import matplotlib
-
         code = Path(figures.__file__).read_bytes()
-        self.salt = hashlib.sha256(code + matplotlib.__version__.encode()).hexdigest()
+        self.salt = hashlib.sha256(code + figures.matplotlib.__version__.encode()).hexdigest()
 
     def svg(self, kind: str, *args: object) -> str:
         key = hashlib.sha256(json.dumps([self.salt, kind, args], sort_keys=True).encode()).hexdigest()
-        path = self.root / key[:2] / f"{key}.svg" if self.root else None
-        if path is not None and path.is_file():
+        path = self.root / key[:2] / f"{key}.svg"
+        if path.is_file():
             return path.read_text(encoding="utf-8")
         svg = getattr(figures, kind)(*args)
-        if path is not None:
-            try:
-                atomic_write_text(path, svg)
-            except OSError as exc:  # the cache only saves time
-                log.warning("figure not cached in %s (%s)", self.root, exc.strerror or exc)
+        try:
+            atomic_write_text(path, svg)
+        except OSError as exc:  # the cache only saves time
+            log.warning("figure not cached in %s (%s)", self.root, exc.strerror or exc)
         return svg
 
 

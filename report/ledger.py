@@ -22,7 +22,7 @@ from pathlib import Path
 
 from report import record
 from report.errors import ReportError
-from report.fsutil import remove_leftovers, replace_symlink
+from report.fsutil import remove_leftovers, replace_symlink, write_synced
 
 DEFAULT_KEEP = 10
 
@@ -70,19 +70,15 @@ class Ledger:
     def next_seq(self) -> int:
         return max((e.seq for e in self.entries()), default=0) + 1
 
-    def add(self, build_id: str, files: dict[str, bytes]) -> Entry:
-        """Save one build's files as a new entry, all at once."""
-        seq = self.next_seq()
+    def add(self, seq: int, build_id: str, files: dict[str, bytes]) -> Entry:
+        """Save one build's files as entry number `seq` (see `next_seq`), all at once."""
         final = self.root / f"{seq:04d}_{build_id}"
         tmp = self.root / f".{final.name}.{os.getpid()}.tmp"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
         try:
             for name, data in files.items():
-                with open(tmp / name, "wb") as fh:
-                    fh.write(data)
-                    fh.flush()
-                    os.fsync(fh.fileno())
+                write_synced(tmp / name, data)
             tmp.rename(final)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -102,7 +98,9 @@ class Ledger:
         link = self.out / "current"
         if not link.is_symlink():
             return None
-        return next((e for e in self.entries() if e.name == Path(os.readlink(link)).name), None)
+        path = self.root / Path(os.readlink(link)).name  # spelled as `entries` spells it, so entries compare equal
+        seq = path.name.split("_", 1)[0]
+        return Entry(int(seq), path) if seq.isdigit() and path.is_dir() else None
 
     def find(self, ref: str) -> Entry:
         """A build by `latest`, `previous`, its number (`7` or `#7`), or a unique prefix of its id

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from experiments.definitions import EXPERIMENTS, Experiment, problems, resolve
 from experiments.profiles import PROFILES
-from report import changes, keys, ledger, lock, machine, record, runner, splits
+from report import analysis, changes, keys, ledger, lock, machine, record, runner, splits
 from report import status as status_mod
 from report.errors import ReportError
 from report.fsutil import ensure_writable, remove_leftovers
@@ -128,8 +128,6 @@ def _build(cfg: BuildConfig) -> dict:
 
 def _experiments_record(outcomes: list[runner.Outcome]) -> dict:
     """What the record keeps of each experiment: enough for `status` and `diff` to explain it later."""
-    from report import analysis
-
     return {
         o.experiment.id: {
             "key": o.key, "components": o.components, "source": o.source, "seconds": round(o.seconds, 3),
@@ -206,9 +204,10 @@ def _save(out_dir: Path, rec: dict, written: dict[str, bytes], outcomes: list[ru
     series = {o.experiment.id: {"unit": o.result["unit"], "history": o.result["history"]} for o in outcomes}
     book = ledger.Ledger(out_dir)
     try:
-        rec["ledger"] = f"{book.next_seq():04d}_{rec['id']}"
+        seq = book.next_seq()
+        rec["ledger"] = f"{seq:04d}_{rec['id']}"
         files = {**written, "record.json": record.dumps(rec).encode(), "series.json": json.dumps(series, sort_keys=True).encode()}
-        book.publish(book.add(rec["id"], files), [*written, "record.json"])
+        book.publish(book.add(seq, rec["id"], files), [*written, "record.json"])
     except OSError as exc:
         raise ReportError(f"cannot write the report to {out_dir}: {exc.strerror or exc}") from None
 

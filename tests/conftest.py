@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
+import shutil
 import tarfile
 from pathlib import Path
 
@@ -14,6 +16,15 @@ from report.checkpoints import Checkpoint
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
+DATA = Path(os.environ.get("REPORT_DATA_DIR") or SHARED_DATA).resolve()  # the real data, for end-to-end tests
+
+
+def copy_project(dst: Path) -> Path:
+    """The code and templates in a scratch folder, so a test can edit them as a user would."""
+    for name in ("report", "experiments", "templates"):
+        shutil.copytree(ROOT / name, dst / name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "build.py", dst / "build.py")
+    return dst
 
 
 def idx_bytes(array: np.ndarray) -> bytes:

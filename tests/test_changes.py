@@ -91,7 +91,7 @@ def test_ledger_keeps_numbers_finds_and_prunes_builds(tmp_path):
     book = ledger.Ledger(tmp_path)
     for i in range(4):
         rec = _record(f"2026-{i}")
-        book.add(rec["id"], {"record.json": record.dumps(rec).encode(), "series.json": b"{}"})
+        book.add(book.next_seq(), rec["id"], {"record.json": record.dumps(rec).encode(), "series.json": b"{}"})
     (tmp_path / "builds" / ".0005_x.1.tmp").mkdir()  # an interrupted save
     assert [e.seq for e in book.entries()] == [1, 2, 3, 4]
     assert book.find("latest").build_id == "2026-3" and book.find("previous").seq == 3

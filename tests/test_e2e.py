@@ -16,20 +16,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SHARED_DATA
+from conftest import DATA, copy_project
 
 from experiments.definitions import EXPERIMENTS
 
 pytestmark = pytest.mark.e2e
-DATA = Path(os.environ.get("REPORT_DATA_DIR") or SHARED_DATA).resolve()
 QUICK = ["--profile", "quick", "--notmnist-split", "substitute"]
-
-
-def _copy_project(dst: Path) -> Path:
-    for name in ("report", "experiments", "templates"):
-        shutil.copytree(ROOT / name, dst / name, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(ROOT / "build.py", dst / "build.py")
-    return dst
 
 
 class Project:
@@ -61,7 +53,7 @@ class Project:
 def project(tmp_path_factory) -> Project:
     if not (DATA / "fashion-mnist").is_dir():
         pytest.skip(f"real data not found in {DATA}: set REPORT_DATA_DIR")
-    p = Project(_copy_project(tmp_path_factory.mktemp("project")))
+    p = Project(copy_project(tmp_path_factory.mktemp("project")))
     first = p.build(*QUICK)
     assert first.returncode == 0, first.stderr
     p.first = first

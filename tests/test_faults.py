@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_e2e import DATA, _copy_project
+from conftest import DATA, copy_project
 
 from report import ledger, record
 from report.checkpoints import Checkpoint
@@ -145,7 +145,7 @@ class Campaign:
 def campaign(tmp_path_factory) -> Campaign:
     if not (DATA / "fashion-mnist").is_dir():
         pytest.skip(f"real data not found in {DATA}: set REPORT_DATA_DIR")
-    c = Campaign(_copy_project(tmp_path_factory.mktemp("faults")))
+    c = Campaign(copy_project(tmp_path_factory.mktemp("faults")))
     first = c.run(epoch=int(EPOCH) + 1000)  # trains A1 and B1
     assert first.returncode == 0, first.stderr
     again = c.run()  # renders them from the cache, as the campaign's last build will
