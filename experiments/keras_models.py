@@ -1,18 +1,41 @@
 """Part B: fully connected networks as `keras.Sequential` models, trained with `fit`.
 
-Speed without changing the results: the data goes to Keras as in-memory arrays and
-`steps_per_execution` runs many mini-batch steps per call into the compiled graph,
-which removes most of Keras' fixed per-step overhead at batch size 32. The optimiser
-sees exactly the same batches in the same order either way.
+Speed: the data goes to Keras as in-memory arrays and `steps_per_execution` runs many
+mini-batch steps per call into the compiled graph, which removes most of Keras' fixed
+per-step overhead at batch size 32 without changing a single number. Adam's update runs
+as TensorFlow's fused kernel (see `FusedAdam`), which changes the rounding.
 """
 
 from __future__ import annotations
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 N_INPUTS, N_CLASSES = 784, 10
 STEPS_PER_EXECUTION = 64
+
+
+class FusedAdam(keras.optimizers.Adam):
+    """Keras' Adam, with each weight's update done by TensorFlow's fused Adam kernel.
+
+    The formula is Keras' own, ε outside the square root included. Keras applies it as
+    five element-wise kernels, each a pass over a weight matrix and its two moments; at
+    batch size 32 these passes took about 40 % of a B4 step on the CPU the study was
+    built on, the fused kernel makes one. The floating-point rounding differs, so a run
+    ends on numbers that differ from Keras' Adam by about as much as another seed gives.
+    """
+
+    def update_step(self, gradient, variable, learning_rate):
+        dtype = variable.dtype
+        step = tf.cast(self.iterations + 1, dtype)
+        index = self._get_variable_index(variable)
+        tf.raw_ops.ResourceApplyAdam(
+            var=variable.handle, m=self._momentums[index].value.handle, v=self._velocities[index].value.handle,
+            beta1_power=tf.pow(tf.cast(self.beta_1, dtype), step), beta2_power=tf.pow(tf.cast(self.beta_2, dtype), step),
+            lr=tf.cast(learning_rate, dtype), beta1=tf.cast(self.beta_1, dtype), beta2=tf.cast(self.beta_2, dtype),
+            epsilon=tf.cast(self.epsilon, dtype), grad=tf.cast(gradient, dtype),
+        )
 
 
 def build_model(hidden: list[int], dropout: list[float], batch_norm: bool) -> keras.Sequential:
@@ -48,7 +71,7 @@ def train(spec: dict, data, progress, checkpoint) -> dict[str, list[float]]:
     keras.utils.set_random_seed(spec["seed"])
     model = build_model(hp["hidden"], hp["dropout"], hp["batch_norm"])
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=hp["learning_rate"]),
+        optimizer=FusedAdam(learning_rate=hp["learning_rate"]),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
         steps_per_execution=STEPS_PER_EXECUTION,

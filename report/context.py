@@ -116,6 +116,7 @@ def experiment(outcome: Outcome, cache: FigureCache) -> dict:
         "train_seconds": result["train_seconds"],
         "gflops": analysis.achieved_gflops(spec, result),
         "device": result["hardware"]["device"],
+        "onednn": result.get("engine", {}).get("onednn") == "on",
         "source": outcome.source,
         "key": outcome.key,
         "seconds": outcome.seconds,

@@ -61,7 +61,9 @@ def import_tensorflow():
 
     That chatter is written by C++ code straight to file descriptor 2, which Python's
     logging cannot filter, so the descriptor is pointed at /dev/null for the import only.
+    The kernel settings the cache keys assume (`keys.engine`) are put in place first.
     """
+    os.environ.setdefault(keys.ONEDNN_VARIABLE, keys.ONEDNN_DEFAULT)
     saved = os.dup(2)
     try:
         with open(os.devnull, "wb") as null:
@@ -129,6 +131,7 @@ def run_spec(spec: dict, data_dir: Path, cache_dir: Path, progress, checkpoint: 
         "data": data.summary(),
         "hardware": hardware(),
         "versions": keys.versions(),
+        "engine": keys.engine(),
         "seed": spec["seed"],
     }
 

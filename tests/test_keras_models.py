@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("keras")
+keras = pytest.importorskip("keras")
 from conftest import KillAfterSave, Killed, small_run_data  # noqa: E402
 
 from experiments import keras_models  # noqa: E402
@@ -24,3 +24,20 @@ def test_resumed_run_is_bit_identical_to_an_uninterrupted_one(tmp_path, batch_no
         keras_models.train(spec, data, lambda *a: None, KillAfterSave(tmp_path / "ck.npz", kill_at=2))
     resumed = keras_models.train(spec, data, lambda *a: None, Checkpoint(tmp_path / "ck.npz"))
     assert resumed == whole  # every value of every curve, bit for bit
+
+
+def test_fused_adam_applies_keras_adam_formula():
+    """Same update as Keras' Adam, step after step (bias correction included), up to rounding."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    start = rng.standard_normal((20, 30)).astype(np.float32)
+    grads = [rng.standard_normal((20, 30)).astype(np.float32) for _ in range(5)]
+    weights = []
+    for optimizer in (keras.optimizers.Adam(learning_rate=0.01), keras_models.FusedAdam(learning_rate=0.01)):
+        w = keras.Variable(start)
+        for g in grads:
+            optimizer.apply([g], [w])
+        weights.append(np.asarray(w))
+    assert not np.allclose(weights[1], start, atol=0.03)  # five steps of 0.01 moved it
+    np.testing.assert_allclose(weights[1], weights[0], rtol=1e-5, atol=1e-6)

@@ -88,6 +88,11 @@ def test_key_moves_with_hyper_parameters_profile_data_and_versions(monkeypatch):
     real = keys.versions()
     monkeypatch.setattr(keys, "versions", lambda: {**real, "tensorflow": "9.9"})
     assert _key(a1) != base
+    monkeypatch.undo()
+    monkeypatch.setenv(keys.ONEDNN_VARIABLE, "0")  # other kernels, other rounding
+    assert keys.engine() == {"onednn": "off"} and _key(a1) != base
+    monkeypatch.delenv(keys.ONEDNN_VARIABLE)
+    assert keys.engine() == {"onednn": "on"} and _key(a1) == base
 
 
 def test_key_ignores_experiment_name_and_reference_numbers():

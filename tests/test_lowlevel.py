@@ -48,3 +48,29 @@ def test_resumed_run_is_bit_identical_to_an_uninterrupted_one(tmp_path, monkeypa
         lowlevel.train(spec, data, quiet, KillAfterSave(tmp_path / "ck.npz", kill_at=10))
     resumed = lowlevel.train(spec, data, quiet, Checkpoint(tmp_path / "ck.npz"))
     assert resumed == whole  # every value of every curve, bit for bit
+
+
+def test_flop_count_matches_the_products_in_the_real_gradient_graph():
+    """The benchmark's FLOP floor and the report's GFLOP/s rest on `flops_per_step`: count
+    the products TensorFlow actually builds for a training step plus a validation pass."""
+    from report.analysis import flops_per_step
+
+    hidden, n_train, n_val = [7, 5], 11, 3
+    params = lowlevel.init_params([lowlevel.N_INPUTS, *hidden, lowlevel.N_CLASSES], 0)
+    variables = [v for pair in params for v in pair]
+    x, xv = tf.zeros((lowlevel.N_INPUTS, n_train)), tf.zeros((lowlevel.N_INPUTS, n_val))
+    onehot = tf.one_hot(tf.zeros(n_train, tf.int32), lowlevel.N_CLASSES, axis=0)
+
+    @tf.function
+    def step():
+        with tf.GradientTape() as tape:
+            loss = lowlevel.cross_entropy(lowlevel.forward(params, x), onehot)
+        return tape.gradient(loss, variables), lowlevel.forward(params, xv)
+
+    flops = 0.0
+    for op in step.get_concrete_function().graph.get_operations():
+        if op.type == "MatMul":
+            a, b = (np.prod(t.shape) for t in op.inputs)
+            out = np.prod(op.outputs[0].shape)
+            flops += 2 * out * np.sqrt(a * b / out)  # m·n outputs, each a k-long dot product: k² = (m·k)(k·n)/(m·n)
+    assert flops == pytest.approx(flops_per_step({"hparams": {"hidden": hidden}}, n_train, n_val))

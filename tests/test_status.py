@@ -32,10 +32,12 @@ def test_each_kind_of_change_is_named():
     new["spec"]["profile"] = "full"
     new["code"]["experiments.lowlevel:forward"] = "3333"
     new["versions"]["tensorflow"] = "2.21.0"
+    new["engine"] = {"onednn": "on"}
     causes = _causes(new)
     assert "learning_rate 0.001 → 0.01" in causes
     assert "hidden [300] → [300, 100]" in causes
     assert "data checksum changed" in causes and not any("sources" in c for c in causes)
     assert "profile quick → full" in causes
     assert "forward() changed" in causes and "train() changed" not in causes
+    assert "onednn (absent) → on" in causes
     assert "tensorflow 2.20.0 → 2.21.0" in causes
