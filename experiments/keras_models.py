@@ -22,8 +22,8 @@ class FusedAdam(keras.optimizers.Adam):
     The formula is Keras' own, ε outside the square root included. Keras applies it as
     five element-wise kernels, each a pass over a weight matrix and its two moments; at
     batch size 32 these passes took about 40 % of a B4 step on the CPU the study was
-    built on, the fused kernel makes one. The floating-point rounding differs, so a run
-    ends on numbers that differ from Keras' Adam by about as much as another seed gives.
+    built on, the fused kernel makes one. The floating-point rounding differs, so a run's
+    numbers drift away from those Keras' Adam would give, as any rounding change makes them.
     """
 
     def update_step(self, gradient, variable, learning_rate):
