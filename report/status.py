@@ -77,8 +77,8 @@ def explain(old: dict, new: dict, old_sources: dict[str, str], new_sources: dict
             what = "added" if name not in old["code"] else "removed" if name not in new["code"] else "changed"
             new_text = _current_source(name) if new_sources is None else new_sources.get(name, "")
             causes.append({"cause": f"{func}() {what}", "diff": code_diff(old_sources.get(name), new_text)})
-    causes += [{"cause": c, "diff": ""} for c in _changes(old["versions"], new["versions"], "")]
-    causes += [{"cause": c, "diff": ""} for c in _changes(old.get("engine", {}), new.get("engine", {}), "")]
+    for part in ("versions", "engine"):  # "engine" is absent from keys made before it existed
+        causes += [{"cause": c, "diff": ""} for c in _changes(old.get(part, {}), new.get(part, {}), "")]
     if old.get("scheme") != new.get("scheme"):
         causes.append({"cause": f"key scheme {old.get('scheme')} → {new.get('scheme')}", "diff": ""})
     return causes

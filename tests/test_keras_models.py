@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 keras = pytest.importorskip("keras")
@@ -28,8 +29,6 @@ def test_resumed_run_is_bit_identical_to_an_uninterrupted_one(tmp_path, batch_no
 
 def test_fused_adam_applies_keras_adam_formula():
     """Same update as Keras' Adam, step after step (bias correction included), up to rounding."""
-    import numpy as np
-
     rng = np.random.default_rng(0)
     start = rng.standard_normal((20, 30)).astype(np.float32)
     grads = [rng.standard_normal((20, 30)).astype(np.float32) for _ in range(5)]
