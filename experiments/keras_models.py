@@ -31,10 +31,16 @@ class FusedAdam(keras.optimizers.Adam):
         step = tf.cast(self.iterations + 1, dtype)
         index = self._get_variable_index(variable)
         tf.raw_ops.ResourceApplyAdam(
-            var=variable.handle, m=self._momentums[index].value.handle, v=self._velocities[index].value.handle,
-            beta1_power=tf.pow(tf.cast(self.beta_1, dtype), step), beta2_power=tf.pow(tf.cast(self.beta_2, dtype), step),
-            lr=tf.cast(learning_rate, dtype), beta1=tf.cast(self.beta_1, dtype), beta2=tf.cast(self.beta_2, dtype),
-            epsilon=tf.cast(self.epsilon, dtype), grad=tf.cast(gradient, dtype),
+            var=variable.handle,
+            m=self._momentums[index].value.handle,
+            v=self._velocities[index].value.handle,
+            beta1_power=tf.pow(tf.cast(self.beta_1, dtype), step),
+            beta2_power=tf.pow(tf.cast(self.beta_2, dtype), step),
+            lr=tf.cast(learning_rate, dtype),
+            beta1=tf.cast(self.beta_1, dtype),
+            beta2=tf.cast(self.beta_2, dtype),
+            epsilon=tf.cast(self.epsilon, dtype),
+            grad=tf.cast(gradient, dtype),
         )
 
 
@@ -48,7 +54,8 @@ def build_model(hidden: list[int], dropout: list[float], batch_norm: bool) -> ke
     layers: list[keras.layers.Layer] = [keras.Input((N_INPUTS,))]
     for units, rate in zip(hidden, dropout):
         if batch_norm:
-            layers += [keras.layers.Dense(units, use_bias=False), keras.layers.BatchNormalization(),
+            layers += [keras.layers.Dense(units, use_bias=False),
+                       keras.layers.BatchNormalization(),
                        keras.layers.Activation("relu")]
         else:
             layers.append(keras.layers.Dense(units, activation="relu"))
@@ -78,7 +85,8 @@ def train(spec: dict, data, progress, checkpoint) -> dict[str, list[float]]:
     )
     model.optimizer.build(model.trainable_variables)
     state = [*model.variables, *model.optimizer.variables]
-    history: dict[str, list[float]] = {"train_loss": [], "train_acc": [], "val_loss": [], "val_acc": []}
+    history: dict[str, list[float]] = {
+        "train_loss": [], "train_acc": [], "val_loss": [], "val_acc": []}
     done = 0
     if resumed := checkpoint.load():
         done, history, arrays = resumed
@@ -87,10 +95,11 @@ def train(spec: dict, data, progress, checkpoint) -> dict[str, list[float]]:
     for epoch in range(done + 1, hp["epochs"] + 1):
         order = np.random.default_rng([spec["seed"], epoch]).permutation(len(data.y_train))
         logs = model.fit(
-            data.x_train[order], data.y_train[order], batch_size=hp["batch_size"], epochs=1, shuffle=False,
-            validation_data=(data.x_val, data.y_val), verbose=0,
+            data.x_train[order], data.y_train[order], batch_size=hp["batch_size"],
+            epochs=1, shuffle=False, validation_data=(data.x_val, data.y_val), verbose=0,
         ).history
-        values = dict(zip(history, (logs["loss"][0], logs["accuracy"][0], logs["val_loss"][0], logs["val_accuracy"][0])))
+        values = dict(zip(history, (logs["loss"][0], logs["accuracy"][0],
+                                    logs["val_loss"][0], logs["val_accuracy"][0])))
         for name, value in values.items():
             history[name].append(float(value))
         progress(epoch, hp["epochs"], values)
