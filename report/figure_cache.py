@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import importlib
 import json
 import logging
+from importlib.metadata import version
 from pathlib import Path
 
-from report import figures
 from report.fsutil import atomic_write_text
 
 log = logging.getLogger(__name__)
@@ -30,15 +31,17 @@ def data_uri(svg: str) -> str:
 class FigureCache:
     def __init__(self, root: Path) -> None:
         self.root = root
-        code = Path(figures.__file__).read_bytes()
-        self.salt = hashlib.sha256(code + figures.matplotlib.__version__.encode()).hexdigest()
+        # read, not imported: matplotlib's import costs most of a second, and a render whose
+        # figures are all cached never needs it
+        code = (Path(__file__).parent / "figures.py").read_bytes()
+        self.salt = hashlib.sha256(code + version("matplotlib").encode()).hexdigest()
 
     def svg(self, kind: str, *args: object) -> str:
         key = hashlib.sha256(json.dumps([self.salt, kind, args], sort_keys=True).encode()).hexdigest()
         path = self.root / key[:2] / f"{key}.svg"
         if path.is_file():
             return path.read_text(encoding="utf-8")
-        svg = getattr(figures, kind)(*args)
+        svg = getattr(importlib.import_module("report.figures"), kind)(*args)
         try:
             atomic_write_text(path, svg)
         except OSError as exc:  # the cache only saves time

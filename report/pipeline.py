@@ -143,7 +143,7 @@ def _experiments_record(outcomes: list[runner.Outcome]) -> dict:
 def _render(cfg: BuildConfig, profile, split, outcomes: list[runner.Outcome], render_inputs: str,
             since: ledger.Entry | None, started: float) -> dict:
     from report import context as context_mod
-    from report import render
+    from report import pdf_assembly, render
     from report.figure_cache import FigureCache
 
     when = record.build_time()
@@ -178,7 +178,7 @@ def _render(cfg: BuildConfig, profile, split, outcomes: list[runner.Outcome], re
         log.warning("CLAIM CONTRADICTED: expected %s, but this build's runs contradict it", claim)
     if claims.contradicted and cfg.strict:
         raise ReportError(f"{len(claims.contradicted)} claim(s) contradicted by the runs (--strict): {claims.contradicted[0]}")
-    pdf = render.render_pdf(html)
+    pdf = pdf_assembly.render_pdf(html, cfg.cache_dir / "pdf")
     written = {"report.html": html.encode("utf-8"), "report.pdf": pdf}
     rec.update(
         claims=claims.checked,

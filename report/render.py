@@ -1,13 +1,11 @@
-"""Rendering: the context through Jinja templates to HTML, and the HTML to PDF.
+"""Rendering: the context through Jinja templates to one HTML document.
 
 The HTML is one self-contained file (CSS inlined, figures as data: URIs), so it opens
-from disk with no network; WeasyPrint lays the same HTML out for print, with page
-numbers in the table of contents coming from the print rules of the stylesheet.
+from disk with no network; `report.pdf_assembly` lays the same HTML out for print.
 """
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import jinja2
@@ -15,8 +13,6 @@ from markupsafe import Markup
 
 from report import equations, numbering
 from report.errors import ReportError
-
-log = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -84,12 +80,3 @@ def render_html(context: dict, templates: Path = TEMPLATES) -> tuple[str, Claims
     except jinja2.TemplateNotFound as exc:
         raise ReportError(f"template not found: {exc.name} (in {templates})") from None
     return numbering.number(document), claims
-
-
-def render_pdf(document: str) -> bytes:
-    """The PDF of the HTML document, laid out by WeasyPrint with the print rules."""
-    for name in ("weasyprint", "weasyprint.progress", "fontTools"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-    import weasyprint
-
-    return weasyprint.HTML(string=document, base_url=str(TEMPLATES)).write_pdf()

@@ -108,7 +108,7 @@ def test_html_is_self_contained_with_sections_figures_and_numbers(project):
         assert ref in html
     # listings from the live source
     assert "experiments.lowlevel.forward" in html and "experiments.keras_models.build_model" in html
-    assert "reduce_max" in html and "steps_per_execution" in html
+    assert "reduce_max" in html and "over_batches" in html
     assert '<span class="capnum">Figure 1.</span>' in html and '<span class="capnum">Table 1.</span>' in html
 
 

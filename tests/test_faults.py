@@ -1,4 +1,4 @@
-"""Faults, really done: a build SIGKILLed at 27 moments, an unwritable output folder and a
+"""Faults, really done: a build SIGKILLed at 29 moments, an unwritable output folder and a
 full disk, with real processes on the real data (quick profile, experiments A1 and B1).
 
 Kills come two ways. From outside: the test reads the build's log and sends SIGKILL when
@@ -86,8 +86,10 @@ MOMENTS = [
     ("drawing figures, by the clock", "line", "rendering report", 0.5, "render-cold"),
     ("figures drawn and cached, HTML not rendered", "self", "report.render:render_html:1:before", 0, "render"),
     ("HTML rendered, not written", "self", "report.render:render_html:1:after", 0, "render"),
-    ("laying out the PDF", "self", "report.render:render_pdf:1:before", 0, "render"),
-    ("PDF made, nothing written", "self", "report.render:render_pdf:1:after", 0, "render"),
+    ("laying out the PDF", "self", "report.pdf_assembly:render_pdf:1:before", 0, "render"),
+    ("PDF: one piece laid out, not cached", "self", "report.pdf_assembly:lay_out:2:after", 0, "render"),
+    ("PDF: a laid-out piece written, not renamed", "self", "os:replace:2:before", 0, "render"),
+    ("PDF made, nothing written", "self", "report.pdf_assembly:render_pdf:1:after", 0, "render"),
     ("ledger entry written, not renamed", "self", "pathlib:Path.rename:1:before", 0, "render"),
     ("ledger entry saved, not published", "self", "report.ledger:Ledger.add:1:after", 0, "render"),
     ("publishing: new link made, not renamed", "self", "os:symlink:1:after", 0, "render"),
@@ -155,7 +157,7 @@ def campaign(tmp_path_factory) -> Campaign:
     return c
 
 
-def test_sigkill_at_27_moments_loses_nothing(campaign):
+def test_sigkill_at_29_moments_loses_nothing(campaign):
     c = campaign
     resumed = []
     for n, (moment, how, what, delay, kind) in enumerate(MOMENTS, start=1):

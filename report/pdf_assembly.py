@@ -1,0 +1,195 @@
+"""The PDF, laid out one top-level section at a time, each section's PDF cached on disk.
+
+Laying out the whole report in WeasyPrint takes over ten seconds, and an edit of the prose
+touches one section. In print the title page, the contents and every `h2` start a page,
+so each such piece laid out on its own breaks its lines and pages exactly as it would
+inside the whole document: given its HTML and the number of its first page, its PDF is
+fixed. Each piece is therefore cached under a key of exactly that, and a rebuild lays out
+only the pieces whose HTML changed, plus those after a piece whose page count changed.
+The pieces are then joined into one PDF with the document's named destinations (so links
+between sections work), outline and metadata.
+
+Two things do not survive the cut and are rebuilt here: the contents' page numbers
+(`target-counter` cannot see another document's pages; they are written into the contents
+as `data-page` attributes, read off the sections' PDFs, until they stop changing), and
+links to another piece (WeasyPrint drops a link whose target it cannot see, so each piece
+carries empty stand-ins for the targets it links to, inside its first heading, which the
+join then ignores).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import re
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+
+from report.errors import ReportError
+from report.fsutil import atomic_write_bytes
+from report.render import TEMPLATES
+
+log = logging.getLogger(__name__)
+
+NAV_START = '<nav class="contents">'
+SECTION_START = re.compile(r"(?m)^(?=<h2[ >])")
+ID = re.compile(r'\bid="([^"]+)"')
+FIRST_HEADING = re.compile(r"<h[1-6][^>]*>")
+INTERNAL_LINK = re.compile(r'href="#([^"]+)"')
+METADATA = re.compile(r'<meta name="[^"]*"[^>]*>\n?|<title>.*?</title>\n?', re.S)
+CONTENTS = re.compile(r'<ol class="toc">.*?</ol>', re.S)
+CONTENTS_LINK = re.compile(r'<a href="#([^"]+)"')
+
+
+@dataclass
+class Piece:
+    """A part of the body laid out as a document of its own."""
+
+    body: str
+    ids: set[str]
+    links: set[str]
+
+    @classmethod
+    def of(cls, body: str) -> Piece:
+        return cls(body, set(ID.findall(body)), set(INTERNAL_LINK.findall(body)))
+
+
+def split(document: str) -> tuple[str, list[Piece]]:
+    """The document's head, and its body cut into the title page, the contents, and each
+    top-level section. The title page (which names the build) and the contents (which
+    change only when a heading or a page number does) are apart so that a new build id
+    costs the layout of one small page."""
+    head, _, rest = document.partition("<body>")
+    body = rest.rpartition("</body>")[0] if "</body>" in rest else rest
+    title, nav_start, rest = body.partition(NAV_START)
+    contents, nav_end, sections = rest.partition("</nav>")
+    if not nav_start:
+        title, contents, sections = "", "", body
+    first, *others = SECTION_START.split(sections)
+    pieces = [title, nav_start + contents + nav_end + first, *others]
+    return head, [Piece.of(p) for p in pieces if p.strip()]
+
+
+def piece_html(head: str, piece: Piece, first_page: int, pages: dict[str, int], everywhere: set[str]) -> str:
+    """A piece as a document: the report's head, page numbering from `first_page`, the
+    contents' page numbers filled in, and stand-ins for the targets of links leaving it."""
+    body = CONTENTS.sub(lambda toc: CONTENTS_LINK.sub(
+        lambda m: f'<a href="#{m[1]}" data-page="{pages.get(m[1], "")}"', toc[0]), piece.body)
+    stand_ins = "".join(f'<span id="{name}"></span>' for name in sorted((piece.links - piece.ids) & everywhere))
+    body = FIRST_HEADING.sub(lambda m: m[0] + stand_ins, body, count=1)  # in a heading: no box, no page of their own
+    return f"{head}<style>@page :first {{ counter-reset: page {first_page} }}</style>\n<body>{body}</body></html>"
+
+
+class PieceCache:
+    """PDFs of laid-out pieces, under a key of their full HTML and the layout software."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.salt = f"weasyprint {version('weasyprint')} pydyf {version('pydyf')}".encode()
+
+    def pdf(self, html: str) -> bytes:
+        key = hashlib.sha256(self.salt + html.encode()).hexdigest()
+        path = self.root / key[:2] / f"{key}.pdf"
+        if path.is_file():
+            return path.read_bytes()
+        pdf = lay_out(html)
+        try:
+            atomic_write_bytes(path, pdf)
+        except OSError as exc:
+            log.warning("laid-out section not cached (%s): the next build lays it out again", exc.strerror or exc)
+        return pdf
+
+
+def lay_out(html: str) -> bytes:
+    """One document through WeasyPrint, with the print rules of its CSS."""
+    for name in ("weasyprint", "weasyprint.progress", "fontTools"):  # it starts talking on import
+        logging.getLogger(name).setLevel(logging.ERROR)
+    import weasyprint
+
+    return weasyprint.HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
+
+
+def render_pdf(document: str, cache_dir: Path) -> bytes:
+    """The report's PDF: its pieces laid out (or taken from the cache) and joined."""
+    import pypdf
+
+    head, pieces = split(document)
+    # the PDF's metadata (title, build id, date) comes from the first piece alone: the others
+    # go without, so that a new build id does not make every section a new layout
+    heads = [head, *[METADATA.sub("", head)] * (len(pieces) - 1)]
+    everywhere = set().union(*(p.ids for p in pieces))
+    cache = PieceCache(cache_dir)
+    pages: dict[str, int] = {}
+    for _ in range(4):  # the contents' numbers settle on the second pass, a third if they moved a page break
+        readers, first_page = [], 1
+        for piece, piece_head in zip(pieces, heads):
+            html = piece_html(piece_head, piece, first_page, pages, everywhere)
+            reader = pypdf.PdfReader(io.BytesIO(cache.pdf(html)))
+            readers.append(reader)
+            first_page += len(reader.pages)
+        found = _anchor_pages(pieces, readers)
+        if found == pages:
+            return _join(pieces, readers)
+        pages = found
+    raise ReportError("the PDF's contents page numbers do not settle: each pass moves a page break")
+
+
+def _owned_destinations(piece: Piece, reader) -> dict:
+    """The piece's named destinations, stand-ins left out."""
+    return {name: dest for name, dest in reader.named_destinations.items() if name in piece.ids}
+
+
+def _anchor_pages(pieces: list[Piece], readers: list) -> dict[str, int]:
+    """The page number (1-based, whole document) of every id."""
+    pages, first_page = {}, 1
+    for piece, reader in zip(pieces, readers):
+        for name, dest in _owned_destinations(piece, reader).items():
+            pages[name] = first_page + reader.get_destination_page_number(dest)
+        first_page += len(reader.pages)
+    return pages
+
+
+def _join(pieces: list[Piece], readers: list) -> bytes:
+    """One PDF: every page, the named destinations of each piece's own ids, the outline
+    (the report title as its root, as WeasyPrint nests it for the whole document), and the
+    first piece's metadata and catalogue entries (such as the document's language)."""
+    import pypdf
+    from pypdf.generic import Destination, Fit, NameObject
+
+    writer = pypdf.PdfWriter()
+    offsets = []
+    for reader in readers:
+        offsets.append(len(writer.pages))
+        for page in reader.pages:
+            writer.add_page(page)
+    destinations = []
+    for piece, reader, offset in zip(pieces, readers, offsets):
+        for name, dest in _owned_destinations(piece, reader).items():
+            page = writer.pages[offset + reader.get_destination_page_number(dest)]
+            destinations.append(Destination(name, page.indirect_reference, Fit.xyz(dest.left, dest.top, 0)))
+    for dest in sorted(destinations, key=lambda d: d.title):
+        writer.add_named_destination_object(dest)
+
+    def add_outline(items: list, reader, offset: int, parent=None) -> list:
+        added: list = []
+        for item in items:
+            if isinstance(item, list):
+                add_outline(item, reader, offset, added[-1] if added else parent)
+            else:
+                added.append(writer.add_outline_item(
+                    title=item.title, page_number=offset + reader.get_destination_page_number(item),
+                    parent=parent, fit=Fit.xyz(item.left, item.top, 0)))
+        return added
+
+    roots = add_outline(readers[0].outline, readers[0], 0)
+    for reader, offset in zip(readers[1:], offsets[1:]):
+        add_outline(reader.outline, reader, offset, roots[0] if roots else None)
+    writer.add_metadata(readers[0].metadata or {})
+    for key, value in readers[0].trailer["/Root"].items():  # the document's language and the like
+        if key not in writer.root_object:
+            writer.root_object[NameObject(key)] = value.clone(writer)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

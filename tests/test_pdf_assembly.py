@@ -1,0 +1,98 @@
+"""The PDF laid out piece by piece reads exactly as the whole document laid out at once,
+and a rebuild lays out only what an edit touched."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+pypdf = pytest.importorskip("pypdf")
+pytest.importorskip("weasyprint")
+
+from report import pdf_assembly  # noqa: E402
+
+CSS = """@page { size: A6; margin: 12mm; @bottom-center { content: counter(page); } }
+@page title { @bottom-center { content: none; } }
+.title-page { page: title; break-after: page; }
+h2 { break-before: page; }
+ol.toc a::after { content: leader('.') attr(data-page); }"""
+
+
+def document(beta_paragraphs: int = 1, beta_word: str = "filler") -> str:
+    """Title page, contents, and three sections that link to one another."""
+    beta = "".join(f"<p>{beta_word} paragraph {i}.</p>" for i in range(beta_paragraphs))
+    return f"""<!DOCTYPE html><html lang="en"><head><title>Tiny report</title><style>{CSS}</style></head><body>
+<section class="title-page"><h1>Tiny report</h1></section>
+<nav class="contents">
+<h2 id="contents">Contents</h2>
+<ol class="toc"><li><a href="#alpha">Alpha</a></li><li><a href="#beta">Beta</a></li><li><a href="#gamma">Gamma</a></li>
+<li><a href="#gamma-more">More on gamma</a></li></ol>
+</nav>
+<h2 id="alpha">Alpha</h2>
+<p>Forward to <a href="#gamma-more">more on gamma</a>.</p>
+<h2 id="beta">Beta</h2>
+{beta}
+<h2 id="gamma">Gamma</h2>
+<p>Back to <a href="#alpha">alpha</a>.</p>
+<h3 id="gamma-more">More on gamma</h3>
+<p>The end.</p>
+</body></html>"""
+
+
+def whole(doc: str) -> bytes:
+    """The reference: the whole document in one WeasyPrint pass, contents numbered by CSS."""
+    return pdf_assembly.lay_out(doc.replace("attr(data-page)", "target-counter(attr(href), page)"))
+
+
+def reading(pdf: bytes) -> dict:
+    """What a reader meets: each page's text, where each link lands, the outline."""
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    dests = {name: reader.get_destination_page_number(d) for name, d in reader.named_destinations.items()}
+    links = [(i, dests[str(a.get_object()["/Dest"])]) for i, page in enumerate(reader.pages)
+             for a in page.get("/Annots", []) if "/Dest" in a.get_object()]
+
+    def outline(items: list, depth: int = 0) -> list:
+        return [row for item in items for row in (
+            outline(item, depth + 1) if isinstance(item, list)
+            else [(depth, item.title, reader.get_destination_page_number(item))])]
+
+    return {"pages": [p.extract_text() for p in reader.pages], "links": links, "outline": outline(reader.outline),
+            "title": reader.metadata.get("/Title"), "lang": reader.trailer["/Root"].get("/Lang")}
+
+
+@pytest.mark.parametrize("beta_paragraphs", [1, 40])  # Beta on one page, or on several
+def test_pieces_join_into_what_the_whole_document_gives(tmp_path, beta_paragraphs):
+    doc = document(beta_paragraphs)
+    joined, reference = reading(pdf_assembly.render_pdf(doc, tmp_path)), reading(whole(doc))
+    assert joined == reference
+    # and the reference says what we mean: numbered pages, numbers in the contents, links across sections
+    pages = joined["pages"]
+    gamma = next(i for i, text in enumerate(pages) if text.startswith("Gamma"))
+    assert (gamma > 4) == (beta_paragraphs > 1)  # title, contents, Alpha, Beta: page 5 unless Beta grew
+    assert pages[gamma].rstrip().endswith(str(gamma + 1)) and not pages[0].rstrip()[-1].isdigit()
+    assert f"Gamma{'.' * 3}" in pages[1].replace(" ", "") and pages[1].split("Gamma")[1].split("\n")[0].endswith(
+        str(gamma + 1))
+    assert (2, gamma) in joined["links"] and (gamma, 2) in joined["links"]
+    assert joined["outline"][0] == (0, "Tiny report", 0) and (1, "Gamma", gamma) in joined["outline"]
+    assert joined["title"] == "Tiny report" and joined["lang"] == "en"
+
+
+def test_an_edit_lays_out_only_its_piece_and_gives_the_bytes_of_a_cold_build(tmp_path, monkeypatch):
+    laid_out = []
+    real = pdf_assembly.lay_out
+    monkeypatch.setattr(pdf_assembly, "lay_out", lambda html: laid_out.append(html) or real(html))
+    cache = tmp_path / "cache"
+    pdf_assembly.render_pdf(document(), cache)
+    assert len(laid_out) == 6  # title, contents, three sections; the contents again once numbered
+    laid_out.clear()
+    assert pdf_assembly.render_pdf(document(), cache) == pdf_assembly.render_pdf(document(), cache)
+    assert laid_out == []
+
+    edited = pdf_assembly.render_pdf(document(beta_word="edited"), cache)
+    assert len(laid_out) == 1 and "edited paragraph 0" in laid_out[0]
+    assert edited == pdf_assembly.render_pdf(document(beta_word="edited"), tmp_path / "cold")
+
+    laid_out.clear()
+    pdf_assembly.render_pdf(document(beta_paragraphs=40), cache)  # Beta grows: Gamma moves, the contents change
+    assert sum("Back to" in html for html in laid_out) == 1 and sum("Contents" in html for html in laid_out) >= 1
