@@ -1,8 +1,10 @@
 """Figures: training curves drawn fresh from stored histories, as SVG.
 
 One style for every figure (`STYLE`); SVG so figures stay vector in the HTML and in
-the PDF; text converted to paths so they look the same with or without the fonts;
-a fixed id salt and no date so the same histories give byte-identical files.
+the PDF; a fixed id salt and no date so the same histories give byte-identical files.
+Labels stay text (in DejaVu Sans, the report's font, with sans-serif fallbacks for a
+browser without it): a reader can select and search them, and WeasyPrint draws a figure
+about a third faster than when every glyph is a path of its own.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 STYLE = {
-    "font.family": "DejaVu Sans",
+    "font.family": ["DejaVu Sans", "sans-serif"],
     "font.size": 8.5,
     "axes.spines.top": False,
     "axes.spines.right": False,
@@ -24,7 +26,7 @@ STYLE = {
     "grid.linewidth": 0.6,
     "axes.prop_cycle": matplotlib.cycler(color=["#1f5fa8", "#d1495b", "#2e933c", "#edae49", "#66456e", "#00798c"]),
     "legend.frameon": False,
-    "svg.fonttype": "path",
+    "svg.fonttype": "none",
     "svg.hashsalt": "dlreport",
     "lines.linewidth": 1.4,
 }

@@ -40,3 +40,9 @@ def test_a_figure_no_template_shows_is_never_drawn(tmp_path, monkeypatch):
     assert str(fig).startswith("data:image/svg+xml;base64,") and fig.drawn and len(calls) == 1
     str(fig)
     assert len(calls) == 1
+
+
+def test_figure_labels_are_text_a_reader_can_search(tmp_path):
+    svg = figure_cache.FigureCache(tmp_path).svg("curves", HISTORY, "epoch", {})
+    assert ">epoch</text>" in svg and ">accuracy</text>" in svg
+    assert "font-family: 'DejaVu Sans'" in svg and "sans-serif" in svg  # a browser without DejaVu falls back to a sans
