@@ -121,14 +121,16 @@ def render_pdf(document: str, cache_dir: Path) -> bytes:
     heads = [head, *[METADATA.sub("", head)] * (len(pieces) - 1)]
     everywhere = set().union(*(p.ids for p in pieces))
     cache = PieceCache(cache_dir)
+    parsed: dict[str, pypdf.PdfReader] = {}  # a piece unchanged between passes is read once
     pages: dict[str, int] = {}
     for _ in range(4):  # the contents' numbers settle on the second pass, a third if they moved a page break
         readers, first_page = [], 1
         for piece, piece_head in zip(pieces, heads):
             html = piece_html(piece_head, piece, first_page, pages, everywhere)
-            reader = pypdf.PdfReader(io.BytesIO(cache.pdf(html)))
-            readers.append(reader)
-            first_page += len(reader.pages)
+            if html not in parsed:
+                parsed[html] = pypdf.PdfReader(io.BytesIO(cache.pdf(html)))
+            readers.append(parsed[html])
+            first_page += len(parsed[html].pages)
         found = _anchor_pages(pieces, readers)
         if found == pages:
             return _join(pieces, readers)
