@@ -111,49 +111,50 @@ def lay_out(html: str) -> bytes:
     return weasyprint.HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
 
 
+@dataclass
+class LaidOut:
+    """A piece's PDF, read once: its pages, and where each of the piece's own ids landed
+    (page index within the piece, and the destination; stand-ins left out)."""
+
+    reader: object
+    anchors: dict[str, tuple[int, object]]
+
+    @classmethod
+    def read(cls, pdf: bytes, piece: Piece) -> LaidOut:
+        import pypdf
+
+        reader = pypdf.PdfReader(io.BytesIO(pdf))
+        anchors = {name: (reader.get_destination_page_number(dest), dest)
+                   for name, dest in reader.named_destinations.items() if name in piece.ids}
+        return cls(reader, anchors)
+
+
 def render_pdf(document: str, cache_dir: Path) -> bytes:
     """The report's PDF: its pieces laid out (or taken from the cache) and joined."""
-    import pypdf
-
     head, pieces = split(document)
     # the PDF's metadata (title, build id, date) comes from the first piece alone: the others
     # go without, so that a new build id does not make every section a new layout
     heads = [head, *[METADATA.sub("", head)] * (len(pieces) - 1)]
     everywhere = set().union(*(p.ids for p in pieces))
     cache = PieceCache(cache_dir)
-    parsed: dict[str, pypdf.PdfReader] = {}  # a piece unchanged between passes is read once
+    parsed: dict[str, LaidOut] = {}  # a piece unchanged between passes is read once
     pages: dict[str, int] = {}
     for _ in range(4):  # the contents' numbers settle on the second pass, a third if they moved a page break
-        readers, first_page = [], 1
+        laid_out, found, first_page = [], {}, 1
         for piece, piece_head in zip(pieces, heads):
             html = piece_html(piece_head, piece, first_page, pages, everywhere)
             if html not in parsed:
-                parsed[html] = pypdf.PdfReader(io.BytesIO(cache.pdf(html)))
-            readers.append(parsed[html])
-            first_page += len(parsed[html].pages)
-        found = _anchor_pages(pieces, readers)
+                parsed[html] = LaidOut.read(cache.pdf(html), piece)
+            laid_out.append(parsed[html])
+            found.update({name: first_page + index for name, (index, _) in parsed[html].anchors.items()})
+            first_page += len(parsed[html].reader.pages)
         if found == pages:
-            return _join(pieces, readers)
+            return _join(laid_out)
         pages = found
     raise ReportError("the PDF's contents page numbers do not settle: each pass moves a page break")
 
 
-def _owned_destinations(piece: Piece, reader) -> dict:
-    """The piece's named destinations, stand-ins left out."""
-    return {name: dest for name, dest in reader.named_destinations.items() if name in piece.ids}
-
-
-def _anchor_pages(pieces: list[Piece], readers: list) -> dict[str, int]:
-    """The page number (1-based, whole document) of every id."""
-    pages, first_page = {}, 1
-    for piece, reader in zip(pieces, readers):
-        for name, dest in _owned_destinations(piece, reader).items():
-            pages[name] = first_page + reader.get_destination_page_number(dest)
-        first_page += len(reader.pages)
-    return pages
-
-
-def _join(pieces: list[Piece], readers: list) -> bytes:
+def _join(pieces: list[LaidOut]) -> bytes:
     """One PDF: every page, the named destinations of each piece's own ids, the outline
     (the report title as its root, as WeasyPrint nests it for the whole document), and the
     first piece's metadata and catalogue entries (such as the document's language)."""
@@ -162,15 +163,13 @@ def _join(pieces: list[Piece], readers: list) -> bytes:
 
     writer = pypdf.PdfWriter()
     offsets = []
-    for reader in readers:
+    for piece in pieces:
         offsets.append(len(writer.pages))
-        for page in reader.pages:
+        for page in piece.reader.pages:
             writer.add_page(page)
-    destinations = []
-    for piece, reader, offset in zip(pieces, readers, offsets):
-        for name, dest in _owned_destinations(piece, reader).items():
-            page = writer.pages[offset + reader.get_destination_page_number(dest)]
-            destinations.append(Destination(name, page.indirect_reference, Fit.xyz(dest.left, dest.top, 0)))
+    destinations = [
+        Destination(name, writer.pages[offset + index].indirect_reference, Fit.xyz(dest.left, dest.top, 0))
+        for piece, offset in zip(pieces, offsets) for name, (index, dest) in piece.anchors.items()]
     for dest in sorted(destinations, key=lambda d: d.title):
         writer.add_named_destination_object(dest)
 
@@ -185,11 +184,12 @@ def _join(pieces: list[Piece], readers: list) -> bytes:
                     parent=parent, fit=Fit.xyz(item.left, item.top, 0)))
         return added
 
-    roots = add_outline(readers[0].outline, readers[0], 0)
-    for reader, offset in zip(readers[1:], offsets[1:]):
-        add_outline(reader.outline, reader, offset, roots[0] if roots else None)
-    writer.add_metadata(readers[0].metadata or {})
-    for key, value in readers[0].trailer["/Root"].items():  # the document's language and the like
+    first = pieces[0].reader
+    roots = add_outline(first.outline, first, 0)
+    for piece, offset in zip(pieces[1:], offsets[1:]):
+        add_outline(piece.reader.outline, piece.reader, offset, roots[0] if roots else None)
+    writer.add_metadata(first.metadata or {})
+    for key, value in first.trailer["/Root"].items():  # the document's language and the like
         if key not in writer.root_object:
             writer.root_object[NameObject(key)] = value.clone(writer)
     out = io.BytesIO()
