@@ -24,6 +24,7 @@ import io
 import logging
 import re
 from dataclasses import dataclass
+from html import unescape
 from importlib.metadata import version
 from pathlib import Path
 
@@ -34,7 +35,8 @@ from report.render import TEMPLATES
 log = logging.getLogger(__name__)
 
 NAV_START = '<nav class="contents">'
-SECTION_START = re.compile(r"(?m)^(?=<h2[ >])")
+SECTION_START = re.compile(r'(?m)^(?=<h2[ >]|<h3 [^>]*class="starts-page")')  # where print starts a page
+HEADING = re.compile(r"<h([1-6])[^>]*>(.*?)</h\1>", re.S)
 ID = re.compile(r'\bid="([^"]+)"')
 FIRST_HEADING = re.compile(r"<h[1-6][^>]*>")
 INTERNAL_LINK = re.compile(r'href="#([^"]+)"')
@@ -50,17 +52,21 @@ class Piece:
     body: str
     ids: set[str]
     links: set[str]
+    level: int  # of its first heading: 1 the title, 2 a section, 3 a subsection that starts a page
+    part: str = ""  # a subsection's: its section's heading, which the print CSS runs in the page header
 
     @classmethod
     def of(cls, body: str) -> Piece:
-        return cls(body, set(ID.findall(body)), set(INTERNAL_LINK.findall(body)))
+        heading = HEADING.search(body)
+        return cls(body, set(ID.findall(body)), set(INTERNAL_LINK.findall(body)), int(heading[1]) if heading else 2)
 
 
 def split(document: str) -> tuple[str, list[Piece]]:
-    """The document's head, and its body cut into the title page, the contents, and each
-    top-level section. The title page (which names the build) and the contents (which
-    change only when a heading or a page number does) are apart so that a new build id
-    costs the layout of one small page."""
+    """The document's head, and its body cut into the title page, the contents, each
+    top-level section and each subsection that print starts on a page of its own. The
+    title page (which names the build) and the contents (which change only when a heading
+    or a page number does) are apart so that a new build id costs the layout of one small
+    page; subsections are apart so that an edit of a long section lays out a few pages."""
     head, _, rest = document.partition("<body>")
     body = rest.rpartition("</body>")[0] if "</body>" in rest else rest
     title, nav_start, rest = body.partition(NAV_START)
@@ -68,18 +74,30 @@ def split(document: str) -> tuple[str, list[Piece]]:
     if not nav_start:
         title, contents, sections = "", "", body
     first, *others = SECTION_START.split(sections)
-    pieces = [title, nav_start + contents + nav_end + first, *others]
-    return head, [Piece.of(p) for p in pieces if p.strip()]
+    pieces, part = [], ""
+    for text in (title, nav_start + contents + nav_end + first, *others):
+        if text.strip():
+            pieces.append(Piece.of(text))
+            if pieces[-1].level == 2:  # `h2 { string-set: part content() }`: the heading's text
+                part = " ".join(unescape(re.sub(r"<[^>]*>", "", HEADING.search(text)[2])).split())
+            elif pieces[-1].level > 2:
+                pieces[-1].part = part
+    return head, pieces
 
 
 def piece_html(head: str, piece: Piece, first_page: int, pages: dict[str, int], everywhere: set[str]) -> str:
     """A piece as a document: the report's head, page numbering from `first_page`, the
-    contents' page numbers filled in, and stand-ins for the targets of links leaving it."""
+    contents' page numbers filled in, stand-ins for the targets of links leaving it, and
+    for a subsection the page header its section set on an earlier page."""
     body = CONTENTS.sub(lambda toc: CONTENTS_LINK.sub(
         lambda m: f'<a href="#{m[1]}" data-page="{pages.get(m[1], "")}"', toc[0]), piece.body)
     stand_ins = "".join(f'<span id="{name}"></span>' for name in sorted((piece.links - piece.ids) & everywhere))
     body = FIRST_HEADING.sub(lambda m: m[0] + stand_ins, body, count=1)  # in a heading: no box, no page of their own
-    return f"{head}<style>@page :first {{ counter-reset: page {first_page} }}</style>\n<body>{body}</body></html>"
+    style = f"@page :first {{ counter-reset: page {first_page} }}"
+    if piece.part:
+        quoted = piece.part.replace("\\", "\\\\").replace('"', '\\"')
+        style += f' body > :first-child {{ string-set: part "{quoted}" }}'  # the subsection's heading
+    return f"{head}<style>{style}</style>\n<body>{body}</body></html>"
 
 
 class PieceCache:
@@ -118,6 +136,7 @@ class LaidOut:
 
     reader: object
     anchors: dict[str, tuple[int, object]]
+    level: int  # the piece's: where its outline entries nest
 
     @classmethod
     def read(cls, pdf: bytes, piece: Piece) -> LaidOut:
@@ -126,7 +145,7 @@ class LaidOut:
         reader = pypdf.PdfReader(io.BytesIO(pdf))
         anchors = {name: (reader.get_destination_page_number(dest), dest)
                    for name, dest in reader.named_destinations.items() if name in piece.ids}
-        return cls(reader, anchors)
+        return cls(reader, anchors, piece.level)
 
 
 def render_pdf(document: str, cache_dir: Path) -> bytes:
@@ -184,10 +203,14 @@ def _join(pieces: list[LaidOut]) -> bytes:
                     parent=parent, fit=Fit.xyz(item.left, item.top, 0)))
         return added
 
+    parents: dict[int, object] = {}  # heading level -> the latest outline entry of that level
+    for piece, offset in zip(pieces, offsets):
+        parent = next((parents[level] for level in range(piece.level - 1, 0, -1) if level in parents), None)
+        added = add_outline(piece.reader.outline, piece.reader, offset, parent)
+        if added:
+            parents = {level: item for level, item in parents.items() if level < piece.level}
+            parents[piece.level] = added[-1]
     first = pieces[0].reader
-    roots = add_outline(first.outline, first, 0)
-    for piece, offset in zip(pieces[1:], offsets[1:]):
-        add_outline(piece.reader.outline, piece.reader, offset, roots[0] if roots else None)
     writer.add_metadata(first.metadata or {})
     for key, value in first.trailer["/Root"].items():  # the document's language and the like
         if key not in writer.root_object:

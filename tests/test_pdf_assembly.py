@@ -12,15 +12,17 @@ pytest.importorskip("weasyprint")
 
 from report import pdf_assembly  # noqa: E402
 
-CSS = """@page { size: A6; margin: 12mm; @bottom-center { content: counter(page); } }
+CSS = """@page { size: A6; margin: 12mm; @bottom-center { content: counter(page); } @top-right { content: string(part); } }
 @page title { @bottom-center { content: none; } }
 .title-page { page: title; break-after: page; }
-h2 { break-before: page; }
+h2 { break-before: page; string-set: part content(); }
+h3.starts-page { break-before: page; }
 ol.toc a::after { content: leader('.') attr(data-page); }"""
 
 
 def document(beta_paragraphs: int = 1, beta_word: str = "filler") -> str:
-    """Title page, contents, and three sections that link to one another."""
+    """Title page, contents, three sections that link to one another, and a subsection
+    that starts a page (with its section's name in the page header)."""
     beta = "".join(f"<p>{beta_word} paragraph {i}.</p>" for i in range(beta_paragraphs))
     return f"""<!DOCTYPE html><html lang="en"><head><title>Tiny report</title><style>{CSS}</style></head><body>
 <section class="title-page"><h1>Tiny report</h1></section>
@@ -35,7 +37,9 @@ def document(beta_paragraphs: int = 1, beta_word: str = "filler") -> str:
 {beta}
 <h2 id="gamma">Gamma</h2>
 <p>Back to <a href="#alpha">alpha</a>.</p>
-<h3 id="gamma-more">More on gamma</h3>
+<h3 id="gamma-even-more">Even more on gamma</h3>
+<p>Still in &ldquo;Gamma&rdquo;.</p>
+<h3 id="gamma-more" class="starts-page">More on gamma</h3>
 <p>The end.</p>
 </body></html>"""
 
@@ -73,8 +77,10 @@ def test_pieces_join_into_what_the_whole_document_gives(tmp_path, beta_paragraph
     assert pages[gamma].rstrip().endswith(str(gamma + 1)) and not pages[0].rstrip()[-1].isdigit()
     assert f"Gamma{'.' * 3}" in pages[1].replace(" ", "") and pages[1].split("Gamma")[1].split("\n")[0].endswith(
         str(gamma + 1))
-    assert (2, gamma) in joined["links"] and (gamma, 2) in joined["links"]
+    assert (2, gamma + 1) in joined["links"] and (gamma, 2) in joined["links"]
     assert joined["outline"][0] == (0, "Tiny report", 0) and (1, "Gamma", gamma) in joined["outline"]
+    # the subsection that starts a page: a piece of its own, under its section in the outline and the header
+    assert joined["outline"][-1] == (2, "More on gamma", gamma + 1) and "\nGamma\n" in pages[gamma + 1]
     assert joined["title"] == "Tiny report" and joined["lang"] == "en"
 
 
@@ -84,7 +90,7 @@ def test_an_edit_lays_out_only_its_piece_and_gives_the_bytes_of_a_cold_build(tmp
     monkeypatch.setattr(pdf_assembly, "lay_out", lambda html: laid_out.append(html) or real(html))
     cache = tmp_path / "cache"
     pdf_assembly.render_pdf(document(), cache)
-    assert len(laid_out) == 6  # title, contents, three sections; the contents again once numbered
+    assert len(laid_out) == 7  # title, contents, three sections, a subsection; the contents again once numbered
     laid_out.clear()
     assert pdf_assembly.render_pdf(document(), cache) == pdf_assembly.render_pdf(document(), cache)
     assert laid_out == []
