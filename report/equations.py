@@ -5,9 +5,8 @@ MathJax and no LaTeX installation."""
 from __future__ import annotations
 
 import re
-from functools import cache
+from collections.abc import Callable
 
-import ziamath
 from markupsafe import Markup, escape
 
 from report.figure_cache import data_uri
@@ -16,20 +15,20 @@ SIZE = 14.0  # px per em at which equations are drawn; scaled to the text with e
 _VIEWBOX = re.compile(r'viewBox="([-\d.]+) ([-\d.]+) ([-\d.]+) ([-\d.]+)"')
 
 
-@cache
-def _svg(tex: str) -> tuple[str, float, float, float]:
-    """(svg, width, height, depth below the baseline), in px at SIZE."""
-    svg = ziamath.Latex(tex, size=SIZE, inline=False).svg()
-    _, y, w, h = map(float, _VIEWBOX.search(svg).groups())
-    return svg, w, h, y + h
+def draw(tex: str) -> str:
+    """The equation as SVG, at SIZE px per em. ziamath is imported here, not above: a build
+    takes its equations from the drawing cache, and the import alone costs a quarter second."""
+    import ziamath
+
+    return ziamath.Latex(tex, size=SIZE, inline=False).svg()
 
 
-def math(tex: str, display: bool = False) -> Markup:
+def math(tex: str, display: bool = False, svg_of: Callable[[str], str] = draw) -> Markup:
     """An <img> of the equation, sized in em so it follows the surrounding text."""
-    svg, w, h, depth = _svg(tex)
-    uri = data_uri(svg)
+    svg = svg_of(tex)
+    _, y, w, h = map(float, _VIEWBOX.search(svg).groups())
     style = f"width:{w / SIZE:.3f}em;height:{h / SIZE:.3f}em"
     if not display:
-        style += f";vertical-align:{-depth / SIZE:.3f}em"
+        style += f";vertical-align:{-(y + h) / SIZE:.3f}em"  # the depth below the baseline
     cls = "math display" if display else "math"
-    return Markup(f'<img class="{cls}" style="{style}" src="{uri}" alt="{escape(tex)}">')
+    return Markup(f'<img class="{cls}" style="{style}" src="{data_uri(svg)}" alt="{escape(tex)}">')

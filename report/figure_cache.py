@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import importlib
+import importlib.util
 import json
 import logging
 from importlib.metadata import version
@@ -29,19 +30,22 @@ def data_uri(svg: str) -> str:
 
 
 class FigureCache:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        # read, not imported: matplotlib's import costs most of a second, and a render whose
-        # figures are all cached never needs it
-        code = (Path(__file__).parent / "figures.py").read_bytes()
-        self.salt = hashlib.sha256(code + version("matplotlib").encode()).hexdigest()
+    """SVGs drawn by the functions of one module (`report.figures` with matplotlib, or
+    `report.equations` with ziamath), kept under `root`."""
+
+    def __init__(self, root: Path, module: str = "report.figures", library: str = "matplotlib") -> None:
+        self.root, self.module = root, module
+        # read, not imported: the drawing library's import costs up to a second, and a render
+        # whose drawings are all cached never needs it
+        code = Path(importlib.util.find_spec(module).origin).read_bytes()
+        self.salt = hashlib.sha256(code + version(library).encode()).hexdigest()
 
     def svg(self, kind: str, *args: object) -> str:
         key = hashlib.sha256(json.dumps([self.salt, kind, args], sort_keys=True).encode()).hexdigest()
         path = self.root / key[:2] / f"{key}.svg"
         if path.is_file():
             return path.read_text(encoding="utf-8")
-        svg = getattr(importlib.import_module("report.figures"), kind)(*args)
+        svg = getattr(importlib.import_module(self.module), kind)(*args)
         try:
             atomic_write_text(path, svg)
         except OSError as exc:  # the cache only saves time

@@ -23,6 +23,7 @@ import hashlib
 import io
 import logging
 import re
+import warnings
 from dataclasses import dataclass
 from html import unescape
 from importlib.metadata import version
@@ -132,20 +133,22 @@ def lay_out(html: str) -> bytes:
 @dataclass
 class LaidOut:
     """A piece's PDF, read once: its pages, and where each of the piece's own ids landed
-    (page index within the piece, and the destination; stand-ins left out)."""
+    (page index within the piece, and the destination array; stand-ins left out)."""
 
-    reader: object
+    pdf: object  # pikepdf.Pdf
     anchors: dict[str, tuple[int, object]]
     level: int  # the piece's: where its outline entries nest
 
     @classmethod
-    def read(cls, pdf: bytes, piece: Piece) -> LaidOut:
-        import pypdf
+    def read(cls, data: bytes, piece: Piece) -> LaidOut:
+        import pikepdf
 
-        reader = pypdf.PdfReader(io.BytesIO(pdf))
-        anchors = {name: (reader.get_destination_page_number(dest), dest)
-                   for name, dest in reader.named_destinations.items() if name in piece.ids}
-        return cls(reader, anchors, piece.level)
+        pdf = pikepdf.open(io.BytesIO(data))
+        index = {page.obj.objgen: i for i, page in enumerate(pdf.pages)}
+        names = pdf.Root.get("/Names", {}).get("/Dests")
+        anchors = {name: (index[dest[0].objgen], dest)
+                   for name, dest in (pikepdf.NameTree(names).items() if names is not None else ()) if name in piece.ids}
+        return cls(pdf, anchors, piece.level)
 
 
 def render_pdf(document: str, cache_dir: Path) -> bytes:
@@ -166,7 +169,7 @@ def render_pdf(document: str, cache_dir: Path) -> bytes:
                 parsed[html] = LaidOut.read(cache.pdf(html), piece)
             laid_out.append(parsed[html])
             found.update({name: first_page + index for name, (index, _) in parsed[html].anchors.items()})
-            first_page += len(parsed[html].reader.pages)
+            first_page += len(parsed[html].pdf.pages)
         if found == pages:
             return _join(laid_out)
         pages = found
@@ -177,44 +180,47 @@ def _join(pieces: list[LaidOut]) -> bytes:
     """One PDF: every page, the named destinations of each piece's own ids, the outline
     (the report title as its root, as WeasyPrint nests it for the whole document), and the
     first piece's metadata and catalogue entries (such as the document's language)."""
-    import pypdf
-    from pypdf.generic import Destination, Fit, NameObject
+    import pikepdf
 
-    writer = pypdf.PdfWriter()
+    out = pikepdf.new()
     offsets = []
-    for piece in pieces:
-        offsets.append(len(writer.pages))
-        for page in piece.reader.pages:
-            writer.add_page(page)
-    destinations = [
-        Destination(name, writer.pages[offset + index].indirect_reference, Fit.xyz(dest.left, dest.top, 0))
-        for piece, offset in zip(pieces, offsets) for name, (index, dest) in piece.anchors.items()]
-    for dest in sorted(destinations, key=lambda d: d.title):
-        writer.add_named_destination_object(dest)
-
-    def add_outline(items: list, reader, offset: int, parent=None) -> list:
-        added: list = []
-        for item in items:
-            if isinstance(item, list):
-                add_outline(item, reader, offset, added[-1] if added else parent)
-            else:
-                added.append(writer.add_outline_item(
-                    title=item.title, page_number=offset + reader.get_destination_page_number(item),
-                    parent=parent, fit=Fit.xyz(item.left, item.top, 0)))
-        return added
-
-    parents: dict[int, object] = {}  # heading level -> the latest outline entry of that level
+    with warnings.catch_warnings():  # that extend() leaves the named destinations out: they are set below
+        warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
+        for piece in pieces:
+            offsets.append(len(out.pages))
+            out.pages.extend(piece.pdf.pages)
+    destinations = pikepdf.NameTree.new(out)
     for piece, offset in zip(pieces, offsets):
-        parent = next((parents[level] for level in range(piece.level - 1, 0, -1) if level in parents), None)
-        added = add_outline(piece.reader.outline, piece.reader, offset, parent)
-        if added:
-            parents = {level: item for level, item in parents.items() if level < piece.level}
-            parents[piece.level] = added[-1]
-    first = pieces[0].reader
-    writer.add_metadata(first.metadata or {})
-    for key, value in first.trailer["/Root"].items():  # the document's language and the like
-        if key not in writer.root_object:
-            writer.root_object[NameObject(key)] = value.clone(writer)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+        for name, (index, dest) in piece.anchors.items():
+            destinations[name] = pikepdf.Array([out.pages[offset + index].obj, *dest[1:]])
+    out.Root.Names = pikepdf.Dictionary(Dests=destinations.obj)
+
+    def copy(items: list, piece: LaidOut, offset: int, into: list) -> None:
+        index = {page.obj.objgen: i for i, page in enumerate(piece.pdf.pages)}
+        for item in items:
+            dest = item.destination
+            entry = pikepdf.OutlineItem(item.title, offset + index[dest[0].objgen], "XYZ",
+                                        left=float(dest[2]), top=float(dest[3]))
+            copy(item.children, piece, offset, entry.children)
+            into.append(entry)
+
+    with out.open_outline() as outline:
+        parents: dict[int, object] = {}  # heading level -> the latest outline entry of that level
+        for piece, offset in zip(pieces, offsets):
+            parent = next((parents[level] for level in range(piece.level - 1, 0, -1) if level in parents), None)
+            into = parent.children if parent is not None else outline.root
+            before = len(into)
+            with piece.pdf.open_outline() as own:
+                copy(own.root, piece, offset, into)
+            if len(into) > before:
+                parents = {level: item for level, item in parents.items() if level < piece.level}
+                parents[piece.level] = into[-1]
+    first = pieces[0].pdf
+    for key, value in first.docinfo.items():
+        out.docinfo[key] = value
+    for key, value in first.Root.items():  # the document's language and the like
+        if key not in out.Root:
+            out.Root[key] = out.copy_foreign(value) if value.is_indirect else value
+    buffer = io.BytesIO()
+    out.save(buffer, deterministic_id=True)
+    return buffer.getvalue()

@@ -10,6 +10,7 @@ such a build imports neither TensorFlow nor matplotlib nor WeasyPrint.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -167,13 +168,14 @@ def _render(cfg: BuildConfig, profile, split, outcomes: list[runner.Outcome], re
     }
     log.info("rendering report")
     figure_cache = FigureCache(cfg.cache_dir / "figures")
+    equation_svg = functools.partial(FigureCache(cfg.cache_dir / "equations", "report.equations", "ziamath").svg, "draw")
     ctx = context_mod.build_context(outcomes, profile, split, build_info, figure_cache)
-    html, claims = render.render_html(ctx)
+    html, claims = render.render_html(ctx, equation_svg=equation_svg)
     if since is not None:
         diff = changes.compare(since.record(), {**rec, "claims": claims.checked}, changes.Tolerances(),
                                (f"build #{since.seq}", "this build"), [e.id for e in EXPERIMENTS])
         ctx["changes"] = context_mod.changes_section(diff, since.series(), outcomes, figure_cache)
-        html, claims = render.render_html(ctx)
+        html, claims = render.render_html(ctx, equation_svg=equation_svg)
     for claim in claims.contradicted:
         log.warning("CLAIM CONTRADICTED: expected %s, but this build's runs contradict it", claim)
     if claims.contradicted and cfg.strict:

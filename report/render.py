@@ -6,6 +6,7 @@ from disk with no network; `report.pdf_assembly` lays the same HTML out for prin
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import jinja2
@@ -51,25 +52,28 @@ class Claims:
         return [c["claim"] for c in self.checked if not c["holds"]]
 
 
-def environment(templates: Path = TEMPLATES) -> jinja2.Environment:
+def environment(templates: Path = TEMPLATES, equation_svg: Callable[[str], str] = equations.draw) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates),
         autoescape=jinja2.select_autoescape(["html", "j2"]),
         undefined=jinja2.StrictUndefined,
         lstrip_blocks=True,
     )
-    env.filters.update(num=_num, signed=_signed, pct=_pct, math=equations.math,
-                       display_math=lambda tex: equations.math(tex, display=True))
+    env.filters.update(num=_num, signed=_signed, pct=_pct,
+                       math=lambda tex: equations.math(tex, svg_of=equation_svg),
+                       display_math=lambda tex: equations.math(tex, display=True, svg_of=equation_svg))
     return env
 
 
-def render_html(context: dict, templates: Path = TEMPLATES) -> tuple[str, Claims]:
-    """The report as one HTML document, and the claims its templates checked.
+def render_html(context: dict, templates: Path = TEMPLATES,
+                equation_svg: Callable[[str], str] = equations.draw) -> tuple[str, Claims]:
+    """The report as one HTML document, and the claims its templates checked. Equations
+    are drawn by `equation_svg` (the build passes its drawing cache).
 
     Template errors become one-line ReportErrors."""
     claims = Claims()
     try:
-        env = environment(templates)
+        env = environment(templates, equation_svg)
         env.globals["expect"] = claims
         css = (templates / "report.css").read_text(encoding="utf-8")
         document = env.get_template("report.html.j2").render(css=css, **context)

@@ -1,8 +1,8 @@
-"""Figures are drawn only when shown, and drawn once per content and drawing code."""
+"""Figures and equations are drawn only when shown, and drawn once per content and drawing code."""
 
 from __future__ import annotations
 
-from report import figure_cache, figures
+from report import equations, figure_cache, figures
 
 HISTORY = {"train_loss": [1.0, 0.5], "val_loss": [1.1, 0.7], "train_acc": [0.5, 0.8], "val_acc": [0.45, 0.7]}
 
@@ -46,3 +46,18 @@ def test_figure_labels_are_text_a_reader_can_search(tmp_path):
     svg = figure_cache.FigureCache(tmp_path).svg("curves", HISTORY, "epoch", {})
     assert ">epoch</text>" in svg and ">accuracy</text>" in svg
     assert "font-family: 'DejaVu Sans'" in svg and "sans-serif" in svg  # a browser without DejaVu falls back to a sans
+
+
+def test_equations_are_drawn_once_and_kept_with_the_same_markup(tmp_path, monkeypatch):
+    calls = []
+    real = equations.draw
+    monkeypatch.setattr(equations, "draw", lambda tex: calls.append(tex) or real(tex))
+
+    def kept(tex: str) -> str:  # as the build draws them: through a cache of report.equations
+        return figure_cache.FigureCache(tmp_path, "report.equations", "ziamath").svg("draw", tex)
+
+    tex = r"\hat{x} = \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}}"
+    first = equations.math(tex, svg_of=kept)
+    assert equations.math(tex, svg_of=kept) == first and calls == [tex]
+    assert equations.math(tex) == first  # drawn directly, uncached: the very same <img>
+    assert equations.math(r"x^2", svg_of=kept) != first and calls == [tex, r"x^2"]
