@@ -1,20 +1,22 @@
-"""The PDF, laid out one top-level section at a time, each section's PDF cached on disk.
+"""The PDF, laid out a piece at a time (a section, or a series of runs within one), each
+piece's PDF cached on disk.
 
 Laying out the whole report in WeasyPrint takes over ten seconds, and an edit of the prose
-touches one section. In print the title page, the contents and every `h2` start a page,
-so each such piece laid out on its own breaks its lines and pages exactly as it would
-inside the whole document: given its HTML and the number of its first page, its PDF is
-fixed. Each piece is therefore cached under a key of exactly that, and a rebuild lays out
-only the pieces whose HTML changed, plus those after a piece whose page count changed.
-The pieces are then joined into one PDF with the document's named destinations (so links
-between sections work), outline and metadata.
+touches one piece. In print the title page, the contents, every `h2` and every `h3` of
+class `starts-page` start a page, so each such piece laid out on its own breaks its lines
+and pages exactly as it would inside the whole document: given its HTML and the number of
+its first page, its PDF is fixed. Each piece is therefore cached under a key of exactly
+that, and a rebuild lays out only the pieces whose HTML changed, plus those after a piece
+whose page count changed. The pieces are then joined into one PDF (with pikepdf) with the
+document's named destinations (so links between pieces work), outline and metadata.
 
-Two things do not survive the cut and are rebuilt here: the contents' page numbers
+Three things do not survive the cut and are rebuilt here: the contents' page numbers
 (`target-counter` cannot see another document's pages; they are written into the contents
-as `data-page` attributes, read off the sections' PDFs, until they stop changing), and
-links to another piece (WeasyPrint drops a link whose target it cannot see, so each piece
-carries empty stand-ins for the targets it links to, inside its first heading, which the
-join then ignores).
+as `data-page` attributes, read off the pieces' PDFs, until they stop changing); links to
+another piece (WeasyPrint drops a link whose target it cannot see, so each piece carries
+empty stand-ins for the targets it links to, inside its first heading, which the join
+then ignores); and, for a piece that starts inside a section, the section's name in the
+page header (set by the section's `h2` on an earlier page, so it is set again here).
 """
 
 from __future__ import annotations
@@ -136,6 +138,7 @@ class LaidOut:
     (page index within the piece, and the destination array; stand-ins left out)."""
 
     pdf: object  # pikepdf.Pdf
+    page_index: dict[tuple[int, int], int]  # a page object's number -> its index in the piece
     anchors: dict[str, tuple[int, object]]
     level: int  # the piece's: where its outline entries nest
 
@@ -148,7 +151,7 @@ class LaidOut:
         names = pdf.Root.get("/Names", {}).get("/Dests")
         anchors = {name: (index[dest[0].objgen], dest)
                    for name, dest in (pikepdf.NameTree(names).items() if names is not None else ()) if name in piece.ids}
-        return cls(pdf, anchors, piece.level)
+        return cls(pdf, index, anchors, piece.level)
 
 
 def render_pdf(document: str, cache_dir: Path) -> bytes:
@@ -196,10 +199,9 @@ def _join(pieces: list[LaidOut]) -> bytes:
     out.Root.Names = pikepdf.Dictionary(Dests=destinations.obj)
 
     def copy(items: list, piece: LaidOut, offset: int, into: list) -> None:
-        index = {page.obj.objgen: i for i, page in enumerate(piece.pdf.pages)}
         for item in items:
             dest = item.destination
-            entry = pikepdf.OutlineItem(item.title, offset + index[dest[0].objgen], "XYZ",
+            entry = pikepdf.OutlineItem(item.title, offset + piece.page_index[dest[0].objgen], "XYZ",
                                         left=float(dest[2]), top=float(dest[3]))
             copy(item.children, piece, offset, entry.children)
             into.append(entry)
