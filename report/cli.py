@@ -35,7 +35,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("command", nargs="?", default="build", choices=COMMANDS,
                    help="build (default): build the report; status: what is cached, what is stale and why; "
                    "diff [OLD] [NEW]: what changed between two builds and why (default: the last two); "
-                   "builds: list the builds kept in the ledger; prune: delete all but the last --keep builds; "
+                   "builds: list the builds kept in the ledger; prune: delete all but the last --keep builds, "
+                   "and the drawings and PDF pieces none of them used; "
                    "freeze: copy the latest build's results into frozen/")
     p.add_argument("builds", nargs="*", metavar="BUILD",
                    help="diff: builds to compare, as latest, previous, a number (7 or #7) or a prefix of a build id")
@@ -119,8 +120,11 @@ def _run(args: argparse.Namespace, cfg) -> int:
         rows = [ledger.summary(e) for e in ledger.Ledger(cfg.out_dir).entries()]
         print(json.dumps(rows, indent=1) if args.json else ledger.format_list(rows))
     elif args.command == "prune":
-        removed = ledger.Ledger(cfg.out_dir).prune(args.keep)
+        removed, drawings = pipeline.prune_builds(cfg, args.keep)
         log.info("removed %d build(s) from the ledger, kept the last %d", len(removed), args.keep)
+        if drawings:
+            log.info("removed %d figure, equation and PDF-piece file(s) no kept build used (%.1f MB)",
+                     drawings[0], drawings[1] / 1e6)
     elif args.command == "freeze":
         copied, dropped = pipeline.freeze(cfg)
         log.info("froze %d new results into %s, dropped %d no longer used", copied, cfg.frozen_dir, dropped)

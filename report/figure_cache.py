@@ -35,6 +35,7 @@ class FigureCache:
 
     def __init__(self, root: Path, module: str = "report.figures", library: str = "matplotlib") -> None:
         self.root, self.module = root, module
+        self.used: set[Path] = set()  # the drawings this build read or wrote, which `prune` keeps
         # read, not imported: the drawing library's import costs up to a second, and a render
         # whose drawings are all cached never needs it
         code = Path(importlib.util.find_spec(module).origin).read_bytes()
@@ -43,6 +44,7 @@ class FigureCache:
     def svg(self, kind: str, *args: object) -> str:
         key = hashlib.sha256(json.dumps([self.salt, kind, args], sort_keys=True).encode()).hexdigest()
         path = self.root / key[:2] / f"{key}.svg"
+        self.used.add(path)
         if path.is_file():
             return path.read_text(encoding="utf-8")
         svg = getattr(importlib.import_module(self.module), kind)(*args)

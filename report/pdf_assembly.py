@@ -25,6 +25,7 @@ import hashlib
 import io
 import logging
 import re
+import subprocess
 import warnings
 from dataclasses import dataclass
 from html import unescape
@@ -108,11 +109,13 @@ class PieceCache:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.salt = f"weasyprint {version('weasyprint')} pydyf {version('pydyf')}".encode()
+        self.used: set[Path] = set()  # the entries this build read or wrote, which `prune` keeps
+        self.salt = f"weasyprint {version('weasyprint')} pydyf {version('pydyf')}\n{installed_fonts()}".encode()
 
     def pdf(self, html: str) -> bytes:
         key = hashlib.sha256(self.salt + html.encode()).hexdigest()
         path = self.root / key[:2] / f"{key}.pdf"
+        self.used.add(path)
         if path.is_file():
             return path.read_bytes()
         pdf = lay_out(html)
@@ -121,6 +124,18 @@ class PieceCache:
         except OSError as exc:
             log.warning("laid-out section not cached (%s): the next build lays it out again", exc.strerror or exc)
         return pdf
+
+
+def installed_fonts() -> str:
+    """The fonts fontconfig offers (file, size, modification time): an upgraded or added font
+    can change where lines and pages break, so it must not meet pieces laid out before it."""
+    try:
+        listing = subprocess.run(["fc-list", "--format", "%{file}\n"], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError) as exc:
+        log.warning("fonts not listed (%s): laid-out pieces are not keyed by them", exc)
+        return ""
+    files = sorted({Path(line) for line in listing.splitlines() if line})
+    return "\n".join(f"{f} {f.stat().st_size} {f.stat().st_mtime_ns}" for f in files if f.is_file())
 
 
 def lay_out(html: str) -> bytes:
@@ -154,14 +169,13 @@ class LaidOut:
         return cls(pdf, index, anchors, piece.level)
 
 
-def render_pdf(document: str, cache_dir: Path) -> bytes:
+def render_pdf(document: str, cache: PieceCache) -> bytes:
     """The report's PDF: its pieces laid out (or taken from the cache) and joined."""
     head, pieces = split(document)
     # the PDF's metadata (title, build id, date) comes from the first piece alone: the others
     # go without, so that a new build id does not make every section a new layout
     heads = [head, *[METADATA.sub("", head)] * (len(pieces) - 1)]
     everywhere = set().union(*(p.ids for p in pieces))
-    cache = PieceCache(cache_dir)
     parsed: dict[str, LaidOut] = {}  # a piece unchanged between passes is read once
     pages: dict[str, int] = {}
     for _ in range(4):  # the contents' numbers settle on the second pass, a third if they moved a page break

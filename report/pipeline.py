@@ -21,7 +21,7 @@ from pathlib import Path
 
 from experiments.definitions import EXPERIMENTS, Experiment, problems, resolve
 from experiments.profiles import PROFILES
-from report import analysis, changes, keys, ledger, lock, machine, record, runner, splits
+from report import analysis, changes, keys, ledger, lock, machine, prune, record, runner, splits
 from report import status as status_mod
 from report.errors import ReportError
 from report.fsutil import ensure_writable, remove_leftovers
@@ -168,7 +168,8 @@ def _render(cfg: BuildConfig, profile, split, outcomes: list[runner.Outcome], re
     }
     log.info("rendering report")
     figure_cache = FigureCache(cfg.cache_dir / "figures")
-    equation_svg = functools.partial(FigureCache(cfg.cache_dir / "equations", "report.equations", "ziamath").svg, "draw")
+    equation_cache = FigureCache(cfg.cache_dir / "equations", "report.equations", "ziamath")
+    equation_svg = functools.partial(equation_cache.svg, "draw")
     ctx = context_mod.build_context(outcomes, profile, split, build_info, figure_cache)
     html, claims = render.render_html(ctx, equation_svg=equation_svg)
     if since is not None:
@@ -180,7 +181,8 @@ def _render(cfg: BuildConfig, profile, split, outcomes: list[runner.Outcome], re
         log.warning("CLAIM CONTRADICTED: expected %s, but this build's runs contradict it", claim)
     if claims.contradicted and cfg.strict:
         raise ReportError(f"{len(claims.contradicted)} claim(s) contradicted by the runs (--strict): {claims.contradicted[0]}")
-    pdf = pdf_assembly.render_pdf(html, cfg.cache_dir / "pdf")
+    pieces = pdf_assembly.PieceCache(cfg.cache_dir / "pdf")
+    pdf = pdf_assembly.render_pdf(html, pieces)
     written = {"report.html": html.encode("utf-8"), "report.pdf": pdf}
     rec.update(
         claims=claims.checked,
@@ -190,6 +192,7 @@ def _render(cfg: BuildConfig, profile, split, outcomes: list[runner.Outcome], re
             e["id"]: hashlib.sha256(str(e["figure"]).encode()).hexdigest()
             for part in ctx["parts"].values() for e in part if e["figure"].drawn
         },
+        render_cache=prune.used_entries(cfg.cache_dir, figure_cache, equation_cache, pieces),
         duration_s=round(time.perf_counter() - started, 2),
     )
     _save(cfg.out_dir, rec, written, outcomes)
@@ -230,3 +233,12 @@ def freeze(cfg: BuildConfig) -> tuple[int, int]:
     store = ResultStore(cfg.cache_dir / "results", cfg.frozen_dir)
     with lock.exclusive(cfg.cache_dir / "build.lock"):
         return store.freeze([e["key"] for e in latest["experiments"].values()], latest["profile"])
+
+
+def prune_builds(cfg: BuildConfig, keep: int) -> tuple[list[str], tuple[int, int] | None]:
+    """Delete all but the last `keep` builds, then the render-cache entries none of the kept
+    builds used (under the build lock: a build running beside it may be writing them)."""
+    with lock.exclusive(cfg.cache_dir / "build.lock"):
+        book = ledger.Ledger(cfg.out_dir)
+        removed = book.prune(keep)
+        return removed, prune.prune_render_caches(cfg.cache_dir, [e.record() for e in book.entries()])

@@ -246,6 +246,16 @@ def test_one_hparam_change_status_diff_ledger_and_changes_section(project):
     assert json.loads((kept[-1] / "series.json").read_text())["B1"]["history"]["val_acc"][-1] == b1["metrics"]["val_acc"]["new"]
     pruned = project.build("prune", "--keep", "2")
     assert pruned.returncode == 0 and len(list((project.out / "builds").iterdir())) == 2
+    # the drawings and laid-out pieces left are exactly those the two kept builds used
+    used = {entry for path in (project.out / "builds").iterdir()
+            for entry in json.loads((path / "record.json").read_text())["render_cache"]}
+    assert _render_cache(project) == used and int(re.search(r"removed (\d+) figure", pruned.stderr)[1]) > 0
+
+
+def _render_cache(project: Project) -> set[str]:
+    cache = project.root / ".cache"
+    return {str(p.relative_to(cache)) for name in ("figures", "equations", "pdf") for p in (cache / name).rglob("*")
+            if p.is_file()}
 
 
 @pytest.mark.parametrize("bad, message", [

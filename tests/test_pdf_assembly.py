@@ -4,6 +4,7 @@ and a rebuild lays out only what an edit touched."""
 from __future__ import annotations
 
 import io
+import shutil
 
 import pytest
 
@@ -68,7 +69,7 @@ def reading(pdf: bytes) -> dict:
 @pytest.mark.parametrize("beta_paragraphs", [1, 40])  # Beta on one page, or on several
 def test_pieces_join_into_what_the_whole_document_gives(tmp_path, beta_paragraphs):
     doc = document(beta_paragraphs)
-    joined, reference = reading(pdf_assembly.render_pdf(doc, tmp_path)), reading(whole(doc))
+    joined, reference = reading(pdf_assembly.render_pdf(doc, pdf_assembly.PieceCache(tmp_path))), reading(whole(doc))
     assert joined == reference
     # and the reference says what we mean: numbered pages, numbers in the contents, links across sections
     pages = joined["pages"]
@@ -88,7 +89,7 @@ def test_an_edit_lays_out_only_its_piece_and_gives_the_bytes_of_a_cold_build(tmp
     laid_out = []
     real = pdf_assembly.lay_out
     monkeypatch.setattr(pdf_assembly, "lay_out", lambda html: laid_out.append(html) or real(html))
-    cache = tmp_path / "cache"
+    cache = pdf_assembly.PieceCache(tmp_path / "cache")
     pdf_assembly.render_pdf(document(), cache)
     assert len(laid_out) == 7  # title, contents, three sections, a subsection; the contents again once numbered
     laid_out.clear()
@@ -97,8 +98,24 @@ def test_an_edit_lays_out_only_its_piece_and_gives_the_bytes_of_a_cold_build(tmp
 
     edited = pdf_assembly.render_pdf(document(beta_word="edited"), cache)
     assert len(laid_out) == 1 and "edited paragraph 0" in laid_out[0]
-    assert edited == pdf_assembly.render_pdf(document(beta_word="edited"), tmp_path / "cold")
+    assert edited == pdf_assembly.render_pdf(document(beta_word="edited"), pdf_assembly.PieceCache(tmp_path / "cold"))
 
     laid_out.clear()
     pdf_assembly.render_pdf(document(beta_paragraphs=40), cache)  # Beta grows: Gamma moves, the contents change
     assert sum("Back to" in html for html in laid_out) == 1 and sum("Contents" in html for html in laid_out) >= 1
+
+
+@pytest.mark.skipif(shutil.which("fc-list") is None, reason="needs fontconfig's fc-list")
+def test_a_newly_installed_font_keys_every_piece_afresh(tmp_path, monkeypatch):
+    fonts = tmp_path / "fonts"
+    fonts.mkdir()
+    conf = tmp_path / "fonts.conf"  # the system's fonts, and one folder more
+    conf.write_text(f"""<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>
+<include ignore_missing="yes">/etc/fonts/fonts.conf</include><dir>{fonts}</dir>
+<cachedir>{tmp_path / "fc-cache"}</cachedir></fontconfig>""")
+    monkeypatch.setenv("FONTCONFIG_FILE", str(conf))
+    before = pdf_assembly.PieceCache(tmp_path).salt
+    assert pdf_assembly.PieceCache(tmp_path).salt == before and b"DejaVuSans.ttf" in before
+    shutil.copy(next(line.split()[0] for line in before.decode().splitlines() if "DejaVuSans.ttf" in line),
+                fonts / "Installed.ttf")
+    assert pdf_assembly.PieceCache(tmp_path).salt != before
