@@ -129,8 +129,10 @@ class Ledger:
             raise ReportError(f"--keep must be at least 1, not {keep}")
         current = self.current()
         doomed = [e for e in self.entries()[:-keep] if e != current]
-        for entry in doomed:
-            shutil.rmtree(entry.path)
+        for entry in doomed:  # out of the ledger in one rename: a prune killed mid-way leaves a leftover, not half a build
+            gone = entry.path.with_name(f".{entry.name}.tmp")
+            entry.path.rename(gone)
+            shutil.rmtree(gone)
         remove_leftovers(self.root)
         return [e.name for e in doomed]
 
