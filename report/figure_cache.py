@@ -15,13 +15,10 @@ import hashlib
 import importlib
 import importlib.util
 import json
-import logging
 from importlib.metadata import version
 from pathlib import Path
 
-from report.fsutil import atomic_write_text
-
-log = logging.getLogger(__name__)
+from report.fsutil import KeptFiles
 
 
 def data_uri(svg: str) -> str:
@@ -29,13 +26,13 @@ def data_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
-class FigureCache:
+class FigureCache(KeptFiles):
     """SVGs drawn by the functions of one module (`report.figures` with matplotlib, or
     `report.equations` with ziamath), kept under `root`."""
 
     def __init__(self, root: Path, module: str = "report.figures", library: str = "matplotlib") -> None:
-        self.root, self.module = root, module
-        self.used: set[Path] = set()  # the drawings this build read or wrote, which `prune` keeps
+        super().__init__(root, ".svg", "drawing")
+        self.module = module
         # read, not imported: the drawing library's import costs up to a second, and a render
         # whose drawings are all cached never needs it
         code = Path(importlib.util.find_spec(module).origin).read_bytes()
@@ -43,16 +40,11 @@ class FigureCache:
 
     def svg(self, kind: str, *args: object) -> str:
         key = hashlib.sha256(json.dumps([self.salt, kind, args], sort_keys=True).encode()).hexdigest()
-        path = self.root / key[:2] / f"{key}.svg"
-        self.used.add(path)
-        if path.is_file():
-            return path.read_text(encoding="utf-8")
-        svg = getattr(importlib.import_module(self.module), kind)(*args)
-        try:
-            atomic_write_text(path, svg)
-        except OSError as exc:  # the cache only saves time
-            log.warning("figure not cached in %s (%s)", self.root, exc.strerror or exc)
-        return svg
+
+        def draw() -> bytes:
+            return getattr(importlib.import_module(self.module), kind)(*args).encode()
+
+        return self.kept(key, draw).decode()
 
 
 class Figure:

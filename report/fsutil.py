@@ -1,4 +1,5 @@
-"""Atomic file writes: a reader, or a build killed at any instant, never sees half a file."""
+"""Atomic file writes (a reader, or a build killed at any instant, never sees half a file),
+and the content-keyed file stores built on them."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from report.errors import ReportError
@@ -39,6 +41,30 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+class KeptFiles:
+    """Files made once and kept under `root` by a content key: read when present, else made
+    and written atomically. A failed write only costs the time to make the file again next
+    build, so it warns instead of failing. `used` lists every file this build read or wrote,
+    which `build.py prune` keeps."""
+
+    def __init__(self, root: Path, suffix: str, what: str) -> None:
+        self.root, self.suffix, self.what = root, suffix, what
+        self.used: set[Path] = set()
+
+    def kept(self, key: str, make: Callable[[], bytes]) -> bytes:
+        path = self.root / key[:2] / f"{key}{self.suffix}"
+        self.used.add(path)
+        if path.is_file():
+            return path.read_bytes()
+        data = make()
+        try:
+            atomic_write_bytes(path, data)
+        except OSError as exc:
+            log.warning("%s not cached in %s (%s): the next build makes it again", self.what, self.root,
+                        exc.strerror or exc)
+        return data
 
 
 def ensure_writable(folder: Path, what: str) -> None:

@@ -33,7 +33,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from report.errors import ReportError
-from report.fsutil import atomic_write_bytes
+from report.fsutil import KeptFiles
 from report.render import TEMPLATES
 
 log = logging.getLogger(__name__)
@@ -57,12 +57,15 @@ class Piece:
     ids: set[str]
     links: set[str]
     level: int  # of its first heading: 1 the title, 2 a section, 3 a subsection that starts a page
+    heading: str  # the text of its first heading, as `content()` gives it to the print CSS
     part: str = ""  # a subsection's: its section's heading, which the print CSS runs in the page header
 
     @classmethod
     def of(cls, body: str) -> Piece:
         heading = HEADING.search(body)
-        return cls(body, set(ID.findall(body)), set(INTERNAL_LINK.findall(body)), int(heading[1]) if heading else 2)
+        level, text = (int(heading[1]), heading[2]) if heading else (2, "")
+        return cls(body, set(ID.findall(body)), set(INTERNAL_LINK.findall(body)), level,
+                   " ".join(unescape(re.sub(r"<[^>]*>", "", text)).split()))
 
 
 def split(document: str) -> tuple[str, list[Piece]]:
@@ -78,14 +81,13 @@ def split(document: str) -> tuple[str, list[Piece]]:
     if not nav_start:
         title, contents, sections = "", "", body
     first, *others = SECTION_START.split(sections)
-    pieces, part = [], ""
-    for text in (title, nav_start + contents + nav_end + first, *others):
-        if text.strip():
-            pieces.append(Piece.of(text))
-            if pieces[-1].level == 2:  # `h2 { string-set: part content() }`: the heading's text
-                part = " ".join(unescape(re.sub(r"<[^>]*>", "", HEADING.search(text)[2])).split())
-            elif pieces[-1].level > 2:
-                pieces[-1].part = part
+    pieces = [Piece.of(text) for text in (title, nav_start + contents + nav_end + first, *others) if text.strip()]
+    part = ""
+    for piece in pieces:
+        if piece.level == 2:  # `h2 { string-set: part content() }`
+            part = piece.heading
+        elif piece.level > 2:
+            piece.part = part
     return head, pieces
 
 
@@ -104,26 +106,15 @@ def piece_html(head: str, piece: Piece, first_page: int, pages: dict[str, int], 
     return f"{head}<style>{style}</style>\n<body>{body}</body></html>"
 
 
-class PieceCache:
+class PieceCache(KeptFiles):
     """PDFs of laid-out pieces, under a key of their full HTML and the layout software."""
 
     def __init__(self, root: Path) -> None:
-        self.root = root
-        self.used: set[Path] = set()  # the entries this build read or wrote, which `prune` keeps
+        super().__init__(root, ".pdf", "laid-out piece")
         self.salt = f"weasyprint {version('weasyprint')} pydyf {version('pydyf')}\n{installed_fonts()}".encode()
 
     def pdf(self, html: str) -> bytes:
-        key = hashlib.sha256(self.salt + html.encode()).hexdigest()
-        path = self.root / key[:2] / f"{key}.pdf"
-        self.used.add(path)
-        if path.is_file():
-            return path.read_bytes()
-        pdf = lay_out(html)
-        try:
-            atomic_write_bytes(path, pdf)
-        except OSError as exc:
-            log.warning("laid-out section not cached (%s): the next build lays it out again", exc.strerror or exc)
-        return pdf
+        return self.kept(hashlib.sha256(self.salt + html.encode()).hexdigest(), lambda: lay_out(html))
 
 
 def installed_fonts() -> str:
