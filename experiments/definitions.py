@@ -11,9 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from experiments.profiles import Profile
-from report.splits import data_spec
 
-SEED = 0
 DROPOUT_EPOCHS = 30
 
 
@@ -43,7 +41,6 @@ class Experiment:
     hparams: dict = field(hash=False)
     reference: Reference = Reference()
     groups: tuple[str, ...] = ()  # experiments of a group are compared in one figure and table
-    seed: int = SEED
 
 
 def _lowlevel(hidden: list[int], penalty: str | None = None, alpha: float = 0.0) -> dict:
@@ -182,19 +179,18 @@ def problems(exp: Experiment) -> list[str]:
     return found
 
 
-def resolve(exp: Experiment, profile: Profile, notmnist_split: str | None) -> dict:
-    """The run spec of `exp` under `profile`: everything the run depends on, as plain data."""
+def resolve(exp: Experiment, profile: Profile, seed: int, data: dict) -> dict:
+    """The run spec of `exp` under `profile` for one seed: everything the run depends on, as
+    plain data. `data` describes the run's data (the data stage's `data_spec`)."""
     hp = dict(exp.hparams)
     if "iterations" in hp and profile.max_iterations:
         hp["iterations"] = min(hp["iterations"], profile.max_iterations)
     if "epochs" in hp and profile.max_epochs:
         hp["epochs"] = min(hp["epochs"], profile.max_epochs)
-    n_train, n_val = profile.data_limits.get(exp.dataset, (None, None))
-    split = notmnist_split if exp.dataset == "notmnist" else None
     return {
         "trainer": exp.trainer,
         "hparams": hp,
-        "data": data_spec(exp.dataset, split, n_train, n_val),
+        "data": data,
         "profile": profile.name,
-        "seed": exp.seed,
+        "seed": seed,
     }

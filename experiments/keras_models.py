@@ -14,7 +14,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-N_INPUTS, N_CLASSES = 784, 10
+from experiments import metrics, networks
 
 
 class FusedAdam(keras.optimizers.Adam):
@@ -45,24 +45,22 @@ class FusedAdam(keras.optimizers.Adam):
         )
 
 
-def build_model(hidden: list[int], dropout: list[float], batch_norm: bool) -> keras.Sequential:
-    """ReLU hidden layers, each optionally followed by dropout, then a softmax output.
-
-    With `batch_norm`, each hidden layer normalises its pre-activations before the ReLU,
-    where Ioffe and Szegedy put it; the Dense layer's bias is dropped because the
-    normalisation would cancel it (its shift β takes that role).
-    """
-    layers: list[keras.layers.Layer] = [keras.Input((N_INPUTS,))]
-    for units, rate in zip(hidden, dropout):
-        if batch_norm:
-            layers += [keras.layers.Dense(units, use_bias=False),
-                       keras.layers.BatchNormalization(),
-                       keras.layers.Activation("relu")]
+def build_model(net: networks.Network) -> keras.Sequential:
+    """The Keras layers of a network description, a dense layer and the activation right
+    after it as one `Dense(activation=…)` as Keras examples write it."""
+    layers: list[keras.layers.Layer] = [keras.Input((net.sizes[0],))]
+    todo = list(net.layers)
+    while todo:
+        layer = todo.pop(0)
+        if layer.kind == "dense":
+            activation = todo.pop(0).kind if todo and todo[0].kind in ("relu", "softmax") else None
+            layers.append(keras.layers.Dense(layer.units, activation=activation, use_bias=layer.bias))
+        elif layer.kind == "batch_norm":
+            layers.append(keras.layers.BatchNormalization())
+        elif layer.kind == "dropout":
+            layers.append(keras.layers.Dropout(layer.rate))
         else:
-            layers.append(keras.layers.Dense(units, activation="relu"))
-        if rate:
-            layers.append(keras.layers.Dropout(rate))
-    layers.append(keras.layers.Dense(N_CLASSES, activation="softmax"))
+            layers.append(keras.layers.Activation(layer.kind))
     return keras.Sequential(layers)
 
 
@@ -93,13 +91,12 @@ def train(spec: dict, data, progress, checkpoint) -> dict[str, list[float]]:
     """
     hp = spec["hparams"]
     keras.utils.set_random_seed(spec["seed"])
-    model = build_model(hp["hidden"], hp["dropout"], hp["batch_norm"])
+    model = build_model(networks.of(hp))
     model.compile(optimizer=FusedAdam(learning_rate=hp["learning_rate"]),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.optimizer.build(model.trainable_variables)
     state = [*model.variables, *model.optimizer.variables]
-    history: dict[str, list[float]] = {
-        "train_loss": [], "train_acc": [], "val_loss": [], "val_acc": []}
+    history = metrics.empty_history()
     done = 0
     if resumed := checkpoint.load():
         done, history, arrays = resumed

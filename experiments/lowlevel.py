@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-N_INPUTS, N_CLASSES = 784, 10
+from experiments import metrics, networks
+
 CHECKPOINT_EVERY = 50  # iterations between saved training states
 
 
@@ -79,15 +80,16 @@ def train(spec: dict, data, progress, checkpoint) -> dict[str, list[float]]:
     hp = spec["hparams"]
     lr, beta1, beta2, eps = hp["learning_rate"], 0.9, 0.999, 1e-7
     tf.random.set_seed(spec["seed"])
-    params = init_params([N_INPUTS, *hp["hidden"], N_CLASSES], spec["seed"])
+    net = networks.of(hp)
+    params = init_params(net.sizes, spec["seed"])
     variables = [v for pair in params for v in pair]
     moments = [(tf.Variable(tf.zeros_like(v)), tf.Variable(tf.zeros_like(v))) for v in variables]
     state = variables + [m for pair in moments for m in pair]
 
     x_train, y_train = tf.constant(data.x_train.T), tf.constant(data.y_train)
     x_val, y_val = tf.constant(data.x_val.T), tf.constant(data.y_val)
-    onehot_train = tf.one_hot(y_train, N_CLASSES, axis=0)
-    onehot_val = tf.one_hot(y_val, N_CLASSES, axis=0)
+    onehot_train = tf.one_hot(y_train, net.sizes[-1], axis=0)
+    onehot_val = tf.one_hot(y_val, net.sizes[-1], axis=0)
 
     @tf.function(jit_compile=True)
     def step(t: tf.Tensor) -> tuple[tf.Tensor, ...]:
@@ -105,7 +107,7 @@ def train(spec: dict, data, progress, checkpoint) -> dict[str, list[float]]:
             v.assign_sub(step_size * m / (tf.sqrt(s) + eps))
         return metrics
 
-    history: dict[str, list[float]] = {"train_loss": [], "train_acc": [], "val_loss": [], "val_acc": []}
+    history = metrics.empty_history()
     done = 0
     if resumed := checkpoint.load():
         done, history, arrays = resumed

@@ -18,10 +18,18 @@ class Profile:
     data_limits: dict[str, tuple[int, int]] = field(default_factory=dict)
     max_iterations: int | None = None
     max_epochs: int | None = None
+    # part -> how many seeds each of its experiments runs (seeds 0 … n-1); findings are
+    # judged over them. Part A's full-batch runs vary less from seed to seed than Part B's
+    # mini-batch ones, and cost about eight times as much.
+    seeds: dict[str, int] = field(default_factory=dict)
+
+    def seeds_of(self, part: str, override: int | None = None) -> range:
+        return range(override or self.seeds.get(part, 1))
 
 
 PROFILES = {
-    "full": Profile("full", "the study's settings: all data, all iterations and epochs"),
+    "full": Profile("full", "the study's settings: all data, all iterations and epochs",
+                    seeds={"A": 3, "B": 5, "C": 5}),
     "quick": Profile(
         "quick",
         "a smoke-test slice: 3,000 training and 1,000 validation images, "
@@ -29,5 +37,6 @@ PROFILES = {
         data_limits={"fashion-mnist": (3000, 1000), "notmnist": (3000, 1000)},
         max_iterations=60,
         max_epochs=3,
+        seeds={"A": 2, "B": 2, "C": 2},
     ),
 }

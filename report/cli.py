@@ -58,6 +58,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", help="where the datasets are (default: $REPORT_DATA_DIR, else ~/.cache/dlreport/data)")
     p.add_argument("--notmnist-split", help=f"{' or '.join(SPLITS)} (default: ${SPLIT_ENV}; required without notMNIST_large)")
     p.add_argument("--only", help="comma-separated experiment ids to build (default: all)")
+    p.add_argument("--seeds", type=int, metavar="N",
+                   help="seeds per experiment (default: the profile's, per part: full 3 for Part A, 5 for B and C)")
     p.add_argument("--rerun", nargs="?", const="all", default="",
                    help="retrain even if cached: all experiments, or comma-separated ids")
     p.add_argument("--out", type=Path, help="output directory (default: build/)")
@@ -83,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         notmnist_split=args.notmnist_split,
         only=_ids(args.only),
         rerun=frozenset(_ids(args.rerun)),
+        seeds=args.seeds,
         strict=args.strict,
         changes_since=args.changes_since,
         keep_going=args.keep_going,

@@ -43,20 +43,15 @@ class DataFile:
 
     subdir: str
     name: str
-    url: str
     content_sha256: str | None  # None: no published checksum known; verified by structure instead
-    system_dirs: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
         return f"{self.subdir}/{self.name}"
 
 
-_FASHION_URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
-
-
 def _fashion(name: str, sha256: str) -> DataFile:
-    return DataFile("fashion-mnist", name, _FASHION_URL + name, sha256, ("/usr/share/datasets/fashion-mnist",))
+    return DataFile("fashion-mnist", name, sha256)
 
 
 FASHION_MNIST = {
@@ -66,15 +61,26 @@ FASHION_MNIST = {
     "test-labels": _fashion("t10k-labels-idx1-ubyte.gz", "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"),
 }
 
-_NOTMNIST_URL = "http://yaroslavvb.com/upload/notMNIST/"
-NOTMNIST_SMALL = DataFile(
-    "notmnist", "notMNIST_small.tar.gz", _NOTMNIST_URL + "notMNIST_small.tar.gz",
-    "506f397d4bda48fd0598d978dfca30c69abb1fb1563776f10fe1ae4a9df0aa3a")
+NOTMNIST_SMALL = DataFile("notmnist", "notMNIST_small.tar.gz", "506f397d4bda48fd0598d978dfca30c69abb1fb1563776f10fe1ae4a9df0aa3a")
 # No checksum of notMNIST_large's content has been published; it is verified by
 # structure (ten letter folders, >= 500,000 members) and its digest is recorded.
-NOTMNIST_LARGE = DataFile(
-    "notmnist", "notMNIST_large.tar.gz", _NOTMNIST_URL + "notMNIST_large.tar.gz", None)
+NOTMNIST_LARGE = DataFile("notmnist", "notMNIST_large.tar.gz", None)
 NOTMNIST_LARGE_MIN_MEMBERS = 500_000
+
+# Where each file is published, and where else a system may keep a copy. Neither changes
+# what a file holds (its content is verified), so neither enters a run's key.
+_FASHION_URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
+_NOTMNIST_URL = "http://yaroslavvb.com/upload/notMNIST/"
+PUBLISHED = {
+    **{f.label: _FASHION_URL + f.name for f in FASHION_MNIST.values()},
+    **{f.label: _NOTMNIST_URL + f.name for f in (NOTMNIST_SMALL, NOTMNIST_LARGE)},
+}
+SYSTEM_DIRS = {"fashion-mnist": ("/usr/share/datasets/fashion-mnist",)}
+
+
+def published_at(f: DataFile) -> str:
+    """The file's published address (for downloads and for error messages)."""
+    return PUBLISHED[f.label]
 
 
 def default_data_dir() -> Path:
@@ -91,7 +97,7 @@ def resolve_data_dir(cli_value: str | None) -> Path:
 
 def candidate_paths(f: DataFile, data_dir: Path) -> list[Path]:
     """Every place a file is looked for, in order."""
-    dirs = [data_dir / f.subdir, data_dir, *map(Path, f.system_dirs)]
+    dirs = [data_dir / f.subdir, data_dir, *map(Path, SYSTEM_DIRS.get(f.subdir, ()))]
     return [d / f.name for d in dirs]
 
 
@@ -107,11 +113,11 @@ def locate(f: DataFile, data_dir: Path) -> Path:
     target = data_dir / f.subdir / f.name
     where = ", ".join(str(p.parent) for p in candidate_paths(f, data_dir))
     try:
-        _download(f.url, target)
+        _download(published_at(f), target)
     except (OSError, urllib.error.URLError) as exc:
         reason = getattr(exc, "reason", None) or exc
         raise ReportError(
-            f"missing data file {f.name}: not found in {where}; download from {f.url} failed "
+            f"missing data file {f.name}: not found in {where}; download from {published_at(f)} failed "
             f"({reason}); put the file in {data_dir / f.subdir} or pass --data-dir / set REPORT_DATA_DIR"
         ) from None
     return target
@@ -139,7 +145,7 @@ def _checked(f: DataFile, path: Path, digest: str) -> None:
     if f.content_sha256 and digest != f.content_sha256:
         raise ReportError(
             f"data file {path} fails verification (content sha256 {digest[:12]}…, expected "
-            f"{f.content_sha256[:12]}…): replace it with the published file from {f.url}"
+            f"{f.content_sha256[:12]}…): replace it with the published file from {published_at(f)}"
         )
 
 
@@ -149,7 +155,7 @@ def _read_gzip(f: DataFile, path: Path) -> bytes:
             return fh.read()
     except (OSError, EOFError, zlib.error) as exc:
         raise ReportError(
-            f"data file {path} is corrupt or truncated ({exc}): replace it with the published file from {f.url}"
+            f"data file {path} is corrupt or truncated ({exc}): replace it with the published file from {published_at(f)}"
         ) from None
 
 
@@ -262,7 +268,7 @@ def _read_letter_tar(f: DataFile, path: Path) -> list[tuple[str, bytes]]:
             return entries
     except (OSError, EOFError, tarfile.TarError, zlib.error) as exc:
         raise ReportError(
-            f"data file {path} is corrupt or truncated ({exc}): replace it with the published file from {f.url}"
+            f"data file {path} is corrupt or truncated ({exc}): replace it with the published file from {published_at(f)}"
         ) from None
 
 
@@ -309,7 +315,7 @@ def load_letter_archive(f: DataFile, data_dir: Path, cache: DecodedCache) -> dic
     if f.content_sha256 is None and len(entries) < NOTMNIST_LARGE_MIN_MEMBERS:
         raise ReportError(
             f"data file {path} holds {len(entries)} images, fewer than the {NOTMNIST_LARGE_MIN_MEMBERS} "
-            f"of the published {f.name}: replace it with the file from {f.url}"
+            f"of the published {f.name}: replace it with the file from {published_at(f)}"
         )
     arrays = _decode_pngs(entries, path)
     cache.put(f.content_sha256 or _file_identity(path), arrays)

@@ -3,6 +3,28 @@
 The components are kept (not just their hash) so that `status` and `diff` can say
 *which* one moved. The experiment's id and title are deliberately absent: renaming an
 experiment cannot change what training produces.
+
+What a key holds, and why (scheme 2):
+
+* the run spec: hyper-parameters, the data's description (with the declared content
+  checksums of its source files), the profile and the seed;
+* the code: every definition the trainer's `train` reaches, and every definition the
+  run's data loader reaches, followed into every project module they import from
+  (`source.reachable`). A comment, docstring or type-hint edit moves nothing. The walk
+  does not go into `NOT_FOLLOWED`: what finds (or downloads) a data file hands on a
+  path whose content is then checked against the checksum the spec already holds, so
+  nothing it does can change a result unnoticed; a file's published address only
+  fills error messages. Code that is *passed in* to a trainer (the
+  progress callback, the checkpoint) only reports or stores; the harness around the
+  trainer (`runner.run_spec`) calls it, watches for NaNs and records times;
+* the versions of the libraries that compute the numbers (TensorFlow, Keras, NumPy)
+  and the kernel settings (`engine`);
+* Python's *major.minor* version only. A patch release of CPython changes no
+  floating-point arithmetic (NumPy and TensorFlow do the work, and their wheels are
+  built per minor version: `cp311`), and A1 and B1 trained under 3.11.2 and 3.11.7 with
+  the same lock file gave bit-identical metrics; a minor release brings other wheels,
+  so it stays in. Scheme 1 held the full version, so a clone on Debian's python3.11
+  (3.11.2) retrained the whole study.
 """
 
 from __future__ import annotations
@@ -16,8 +38,10 @@ from importlib import metadata
 
 from report import source
 
-KEY_SCHEME = 1  # bump when the meaning of a key's components changes
+KEY_SCHEME = 2  # bump when the meaning of a key's components changes
+TRAINERS_PACKAGE = "experiments"
 DATA_MODULE = "report.splits"
+NOT_FOLLOWED = frozenset({"locate", "published_at"})
 FRAMEWORKS = ("tensorflow", "keras", "numpy")
 # TensorFlow reads this when it is imported. Its oneDNN kernels are off by default on CPUs
 # without AVX-512; turned on, Part A's XLA step ran 17 % faster here with bit-identical
@@ -29,7 +53,7 @@ ONEDNN_VARIABLE, ONEDNN_DEFAULT = "TF_ENABLE_ONEDNN_OPTS", "1"
 @cache
 def versions() -> dict[str, str]:
     """Library versions, read from package metadata (importing TensorFlow would cost seconds)."""
-    found = {"python": platform.python_version()}
+    found = {"python": ".".join(platform.python_version_tuple()[:2])}
     for name in FRAMEWORKS:
         try:
             found[name] = metadata.version(name)
@@ -44,12 +68,22 @@ def engine() -> dict[str, str]:
     return {"onednn": "on" if value in ("1", "true") else "off"}
 
 
-def code_fingerprints(trainer: str) -> dict[str, str]:
-    """The trainer's functions and the data preparation, each fingerprinted separately."""
-    return {
-        **source.fingerprints(f"experiments.{trainer}", "train"),
-        **source.fingerprints(DATA_MODULE, "load_run_data"),
-    }
+def code_definitions(spec: dict) -> tuple[source.Definition, ...]:
+    """Everything the run's trainer and its data loader reach (see the module's docstring)."""
+    from report.splits import loader_name
+
+    return tuple(sorted({
+        *source.reachable(f"{TRAINERS_PACKAGE}.{spec['trainer']}", "train", NOT_FOLLOWED),
+        *source.reachable(DATA_MODULE, loader_name(spec["data"]), NOT_FOLLOWED),
+    }))
+
+
+def code_sources(spec: dict) -> dict[str, str]:
+    """The source text behind each code fingerprint of a spec's key, by the same names."""
+    out: dict[str, list[str]] = {}
+    for d in code_definitions(spec):
+        out.setdefault(d.name, []).append(source.source_of(d.module, d.name))
+    return {name: "\n\n".join(texts) for name, texts in out.items()}
 
 
 def components(spec: dict) -> dict:
@@ -57,7 +91,7 @@ def components(spec: dict) -> dict:
     return {
         "scheme": KEY_SCHEME,
         "spec": spec,
-        "code": code_fingerprints(spec["trainer"]),
+        "code": source.fingerprints(code_definitions(spec)),
         "versions": versions(),
         "engine": engine(),
     }
@@ -67,5 +101,10 @@ def canonical_json(value: object) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
+def digest(value: object) -> str:
+    """The one hash recipe of the project: sha256 of the canonical JSON of a plain value."""
+    return hashlib.sha256(canonical_json(value).encode()).hexdigest()
+
+
 def key_of(parts: dict) -> str:
-    return hashlib.sha256(canonical_json(parts).encode()).hexdigest()
+    return digest(parts)

@@ -23,6 +23,7 @@ from experiments.definitions import EXPERIMENTS, Experiment, problems, resolve
 from experiments.profiles import PROFILES
 from report import analysis, changes, keys, ledger, lock, machine, prune, record, runner, splits
 from report import status as status_mod
+from report.cachedir import CacheDir
 from report.errors import ReportError
 from report.fsutil import ensure_writable, remove_leftovers
 from report.store import ResultStore
@@ -46,6 +47,11 @@ class BuildConfig:
     strict: bool = False  # a claim the runs contradict fails the build
     changes_since: str | None = None  # a ledger build to compare with in a "Changes since" section
     keep_going: bool = False  # a diverged run is shown as failed instead of stopping the build
+    seeds: int | None = None  # seeds per experiment; None: as many as the profile says for its part
+
+    @property
+    def cache(self) -> CacheDir:
+        return CacheDir(self.cache_dir)
 
 
 def select(only: tuple[str, ...]) -> list[Experiment]:
@@ -85,9 +91,15 @@ def _plan(cfg: BuildConfig) -> tuple:
     rerun = {e.id for e in experiments} if "all" in cfg.rerun else set(cfg.rerun)
     split = splits.choose_split(cfg.notmnist_split, cfg.data_dir) if any(e.dataset == "notmnist" for e in experiments) else None
 
-    store = ResultStore(cfg.cache_dir / "results", cfg.frozen_dir)
-    specs = [resolve(e, profile, split) for e in experiments]
-    return profile, split, store, runner.plan(experiments, specs, store, rerun)
+    store = ResultStore(cfg.cache.results, cfg.frozen_dir)
+    runs = []
+    for seed in range(max(len(profile.seeds_of(e.part, cfg.seeds)) for e in experiments)):
+        for e in experiments:  # seed by seed: an interrupted build has whole seeds of the study
+            if seed in profile.seeds_of(e.part, cfg.seeds):
+                data = splits.data_spec(e.dataset, split if e.dataset == "notmnist" else None,
+                                        *profile.data_limits.get(e.dataset, (None, None)))
+                runs.append((e, seed, resolve(e, profile, seed, data)))
+    return profile, split, store, runner.plan(runs, store, rerun)
 
 
 def status(cfg: BuildConfig) -> dict:
@@ -100,7 +112,7 @@ def build(cfg: BuildConfig) -> dict:
     """Run the whole build, holding the cache's lock; returns its record."""
     ensure_writable(cfg.cache_dir, "cache directory")
     ensure_writable(cfg.out_dir, "output directory")
-    with lock.exclusive(cfg.cache_dir / "build.lock"):
+    with lock.exclusive(cfg.cache.lock):
         for folder in (cfg.cache_dir, cfg.out_dir):
             remove_leftovers(folder)
         return _build(cfg)
@@ -123,8 +135,8 @@ def _build(cfg: BuildConfig) -> dict:
         log.info("up to date: %d experiments cached, report unchanged (%.2f s)", len(planned), time.perf_counter() - started)
         return previous
 
-    outcomes = runner.obtain(planned, store, cfg.data_dir, cfg.cache_dir, cfg.keep_going)
-    return _render(cfg, profile, split, outcomes, render_inputs, since, started)
+    runs = runner.obtain(planned, store, cfg.data_dir, cfg.cache, cfg.keep_going)
+    return _render(cfg, profile, split, runs, render_inputs, since, started)
 
 
 def _experiments_record(outcomes: list[runner.Outcome]) -> dict:
@@ -141,8 +153,9 @@ def _experiments_record(outcomes: list[runner.Outcome]) -> dict:
     }
 
 
-def _render(cfg: BuildConfig, profile, split, outcomes: list[runner.Outcome], render_inputs: str,
+def _render(cfg: BuildConfig, profile, split, runs: list[runner.Outcome], render_inputs: str,
             since: ledger.Entry | None, started: float) -> dict:
+    outcomes = [o for o in runs if o.seed == 0]
     from report import context as context_mod
     from report import pdf_assembly, render
     from report.figure_cache import FigureCache
@@ -154,8 +167,8 @@ def _render(cfg: BuildConfig, profile, split, outcomes: list[runner.Outcome], re
         "git": record.git_state(ROOT),
         "versions": keys.versions(),
         "hardware": machine.host(),
-        "counts": {"run": sum(o.source == "run" for o in outcomes), "cached": sum(o.source != "run" for o in outcomes),
-                   "failed": sum("failed" in o.result for o in outcomes)},
+        "counts": {"run": sum(o.source == "run" for o in runs), "cached": sum(o.source != "run" for o in runs),
+                   "failed": sum("failed" in o.result for o in runs)},
     }
     rec = {
         "format": record.RECORD_FORMAT,
@@ -165,10 +178,12 @@ def _render(cfg: BuildConfig, profile, split, outcomes: list[runner.Outcome], re
         "render_inputs": render_inputs,
         "sources": {name: text for o in outcomes for name, text in status_mod.sources_of(o.components).items()},
         "experiments": _experiments_record(outcomes),
+        "runs": [{"id": o.experiment.id, "seed": o.seed, "key": o.key, "source": o.source} for o in runs],
+        "only": list(cfg.only),
     }
     log.info("rendering report")
-    figure_cache = FigureCache(cfg.cache_dir / "figures")
-    equation_cache = FigureCache(cfg.cache_dir / "equations", "report.equations", "ziamath")
+    figure_cache = FigureCache(cfg.cache.figures)
+    equation_cache = FigureCache(cfg.cache.equations, "report.equations", "ziamath")
     equation_svg = functools.partial(equation_cache.svg, "draw")
     ctx = context_mod.build_context(outcomes, profile, split, build_info, figure_cache)
     html, claims = render.render_html(ctx, equation_svg=equation_svg)
@@ -181,7 +196,7 @@ def _render(cfg: BuildConfig, profile, split, outcomes: list[runner.Outcome], re
         log.warning("CLAIM CONTRADICTED: expected %s, but this build's runs contradict it", claim)
     if claims.contradicted and cfg.strict:
         raise ReportError(f"{len(claims.contradicted)} claim(s) contradicted by the runs (--strict): {claims.contradicted[0]}")
-    pieces = pdf_assembly.PieceCache(cfg.cache_dir / "pdf")
+    pieces = pdf_assembly.PieceCache(cfg.cache.pdf)
     pdf = pdf_assembly.render_pdf(html, pieces)
     written = {"report.html": html.encode("utf-8"), "report.pdf": pdf}
     rec.update(
@@ -230,15 +245,16 @@ def freeze(cfg: BuildConfig) -> tuple[int, int]:
     latest = record.read(cfg.out_dir / "record.json")
     if latest is None:
         raise ReportError(f"no build record in {cfg.out_dir}: run a build first")
-    store = ResultStore(cfg.cache_dir / "results", cfg.frozen_dir)
-    with lock.exclusive(cfg.cache_dir / "build.lock"):
-        return store.freeze([e["key"] for e in latest["experiments"].values()], latest["profile"])
+    store = ResultStore(cfg.cache.results, cfg.frozen_dir)
+    with lock.exclusive(cfg.cache.lock):
+        # a partial (--only) build adds its runs and drops nothing
+        return store.freeze([r["key"] for r in latest["runs"]], latest["profile"], drop=not latest["only"])
 
 
 def prune_builds(cfg: BuildConfig, keep: int) -> tuple[list[str], tuple[int, int] | None]:
     """Delete all but the last `keep` builds, then the render-cache entries none of the kept
     builds used (under the build lock: a build running beside it may be writing them)."""
-    with lock.exclusive(cfg.cache_dir / "build.lock"):
+    with lock.exclusive(cfg.cache.lock):
         book = ledger.Ledger(cfg.out_dir)
         removed = book.prune(keep)
         return removed, prune.prune_render_caches(cfg.cache_dir, [e.record() for e in book.entries()])

@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from experiments.definitions import Experiment
-from report import keys, machine, splits
+from experiments.metrics import VAL_ACC
+from report import datasets, keys, machine, splits
+from report.cachedir import CacheDir
 from report.checkpoints import Checkpoint
 from report.errors import ReportError
 from report.store import ResultStore
@@ -27,18 +29,26 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Planned:
-    """One experiment of a build: its spec, its key, and the stored entry if there is one."""
+    """One run of a build (an experiment under one seed): its spec, its key, and the stored
+    entry if there is one."""
 
     experiment: Experiment
+    seed: int
     spec: dict
     components: dict
     key: str
     entry: dict | None
 
 
+    @property
+    def label(self) -> str:
+        return f"{self.experiment.id} seed {self.seed}"
+
+
 @dataclass
 class Outcome:
     experiment: Experiment
+    seed: int
     key: str
     components: dict
     result: dict
@@ -46,13 +56,14 @@ class Outcome:
     seconds: float  # time this build spent on it (lookup or training)
 
 
-def plan(experiments: list[Experiment], specs: list[dict], store: ResultStore, rerun: set[str]) -> list[Planned]:
+def plan(runs: list[tuple[Experiment, int, dict]], store: ResultStore, rerun: set[str]) -> list[Planned]:
+    """Each (experiment, seed, spec) with its key and stored entry; `rerun` ids are not looked up."""
     planned = []
-    for exp, spec in zip(experiments, specs, strict=False):
+    for exp, seed, spec in runs:
         parts = keys.components(spec)
         key = keys.key_of(parts)
         entry = None if exp.id in rerun else store.get(key)
-        planned.append(Planned(exp, spec, parts, key, entry))
+        planned.append(Planned(exp, seed, spec, parts, key, entry))
     return planned
 
 
@@ -93,15 +104,14 @@ class Diverged(Exception):
         self.failure = {"step": step, "total": total, "metrics": metrics, "reason": str(self)}
 
 
-def run_spec(spec: dict, data_dir: Path, cache_dir: Path, progress, checkpoint: Checkpoint) -> dict:
-    """Train one run spec and return its result: histories, final metrics, time, hardware.
+def run_spec(spec: dict, data: splits.RunData, progress, checkpoint: Checkpoint) -> dict:
+    """Train one run spec on its data and return its result: histories, final metrics, time, hardware.
 
     A run whose loss or accuracy becomes NaN or infinite is stopped there and its result
     says so (`failed`: where and which metric), with the history up to the last finite
     step; like any result it is a pure function of the spec, so it is cached too."""
     tf = import_tensorflow()
     tf.config.experimental.enable_op_determinism()
-    data = splits.load_run_data(spec["data"], data_dir, cache_dir)
     trainer = importlib.import_module(f"experiments.{spec['trainer']}")
     seen: dict[str, list[float]] = {}
 
@@ -136,7 +146,7 @@ def run_spec(spec: dict, data_dir: Path, cache_dir: Path, progress, checkpoint: 
     }
 
 
-def _progress_logger(exp_id: str):
+def _progress_logger(label: str):
     """A progress callback that logs about ten lines per run, whatever its length."""
     start = time.perf_counter()
 
@@ -144,53 +154,57 @@ def _progress_logger(exp_id: str):
         if step == total or step % max(1, total // 10) == 0:
             rate = step / max(time.perf_counter() - start, 1e-9)
             shown = " ".join(f"{k}={float(v):.4f}" for k, v in metrics.items())
-            log.info("  %s %d/%d (%.1f/s) %s", exp_id, step, total, rate, shown)
+            log.info("  %s %d/%d (%.1f/s) %s", label, step, total, rate, shown)
 
     return progress
 
 
-def _check_failure(exp: Experiment, result: dict, keep_going: bool) -> None:
+def _check_failure(label: str, result: dict, keep_going: bool) -> None:
     if "failed" not in result:
         return
     if not keep_going:
-        raise ReportError(f"{exp.id} {result['failed']['reason']}: fix its definition, or pass --keep-going "
+        raise ReportError(f"{label} {result['failed']['reason']}: fix its definition, or pass --keep-going "
                           "to build the rest and show it as failed")
-    log.warning("%-6s FAILED: %s (--keep-going: the report shows it as failed)", exp.id, result["failed"]["reason"])
+    log.warning("%s FAILED: %s (--keep-going: the report shows it as failed)", label, result["failed"]["reason"])
 
 
-def obtain(planned: list[Planned], store: ResultStore, data_dir: Path, cache_dir: Path,
+def obtain(planned: list[Planned], store: ResultStore, data_dir: Path, cache: CacheDir,
            keep_going: bool = False) -> list[Outcome]:
-    """Every planned experiment's result: from the store when its key is there, else trained.
+    """Every planned run's result: from the store when its key is there, else trained.
 
-    Two experiments with the same key (the same run under two names) are trained once.
+    Two runs with the same key (the same run under two names) are trained once.
     A failed (diverged) result stops the build unless `keep_going`.
     """
     outcomes = []
     trained: dict[str, dict] = {}
+    loaded: dict[str, splits.RunData] = {}
     for p in planned:
         if p.entry is None and p.key in trained:
-            log.info("%-6s same run as an experiment above %s", p.experiment.id, p.key[:12])
-            outcomes.append(Outcome(p.experiment, p.key, p.components, trained[p.key], "cache", 0.0))
+            log.info("%s same run as one above %s", p.label, p.key[:12])
+            outcomes.append(Outcome(p.experiment, p.seed, p.key, p.components, trained[p.key], "cache", 0.0))
             continue
         if p.entry is not None:
             tier = "frozen" if store.where(p.key) == "frozen" else "cache"
-            log.info("%-6s cached (%s) %s", p.experiment.id, tier, p.key[:12])
-            _check_failure(p.experiment, p.entry["result"], keep_going)
-            outcomes.append(Outcome(p.experiment, p.key, p.components, p.entry["result"], tier, 0.0))
+            log.info("%s cached (%s) %s", p.label, tier, p.key[:12])
+            _check_failure(p.label, p.entry["result"], keep_going)
+            outcomes.append(Outcome(p.experiment, p.seed, p.key, p.components, p.entry["result"], tier, 0.0))
             continue
-        log.info("%-6s running %s", p.experiment.id, p.key[:12])
+        log.info("%s running %s", p.label, p.key[:12])
         start = time.perf_counter()
-        checkpoint = Checkpoint(cache_dir / "checkpoints" / f"{p.key}.npz")
-        result = run_spec(p.spec, data_dir, cache_dir, _progress_logger(p.experiment.id), checkpoint)
+        data_key = keys.digest(p.spec["data"])
+        if data_key not in loaded:
+            loaded[data_key] = splits.load_run_data(p.spec["data"], data_dir, datasets.DecodedCache(cache.decoded))
+        checkpoint = Checkpoint(cache.checkpoint(p.key))
+        result = run_spec(p.spec, loaded[data_key], _progress_logger(p.label), checkpoint)
         try:
             store.put(p.key, p.components, result)
         except OSError as exc:
-            raise ReportError(f"cannot store the result of {p.experiment.id} in {store.local}: {exc.strerror or exc}") from None
+            raise ReportError(f"cannot store the result of {p.label} in {store.local}: {exc.strerror or exc}") from None
         checkpoint.clear()
         trained[p.key] = result
         seconds = time.perf_counter() - start
-        _check_failure(p.experiment, result, keep_going)
-        log.info("%-6s done in %.1f s: %s", p.experiment.id, seconds,
-                 f"val_acc={result['final']['val_acc']:.4f}" if result["final"] else "failed")
-        outcomes.append(Outcome(p.experiment, p.key, p.components, result, "run", seconds))
+        _check_failure(p.label, result, keep_going)
+        log.info("%s done in %.1f s: %s", p.label, seconds,
+                 f"{VAL_ACC}={result['final'][VAL_ACC]:.4f}" if result["final"] else "failed")
+        outcomes.append(Outcome(p.experiment, p.seed, p.key, p.components, result, "run", seconds))
     return outcomes

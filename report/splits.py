@@ -89,16 +89,33 @@ def data_spec(dataset: str, split: str | None, n_train: int | None, n_val: int |
     raise ReportError(f"unknown dataset {dataset!r}")
 
 
-def load_run_data(spec: dict, data_dir: Path, cache_dir: Path) -> RunData:
-    """The arrays a data spec describes (None counts mean 'all')."""
-    cache = datasets.DecodedCache(cache_dir / "decoded")
+def loader_name(spec: dict) -> str:
+    """The function of this module that makes a data spec's arrays: its code, and only its
+    code, enters the keys of the runs that read that data (`keys.code_definitions`)."""
     if spec["dataset"] == "fashion-mnist":
-        d = datasets.load_fashion_mnist(data_dir, cache)
-        xtr, ytr, xva, yva = d["train-images"], d["train-labels"], d["test-images"], d["test-labels"]
-    elif spec["split"] == "original":
-        xtr, ytr, xva, yva = _original_split(data_dir, cache)
-    else:
-        xtr, ytr, xva, yva = _substitute_split(data_dir, cache)
+        return "fashion_mnist_data"
+    return "notmnist_original_data" if spec["split"] == "original" else "notmnist_substitute_data"
+
+
+def load_run_data(spec: dict, data_dir: Path, cache: datasets.DecodedCache) -> RunData:
+    """The arrays a data spec describes (None counts mean 'all')."""
+    return globals()[loader_name(spec)](spec, data_dir, cache)
+
+
+def fashion_mnist_data(spec: dict, data_dir: Path, cache: datasets.DecodedCache) -> RunData:
+    d = datasets.load_fashion_mnist(data_dir, cache)
+    return _run_data(spec, d["train-images"], d["train-labels"], d["test-images"], d["test-labels"])
+
+
+def notmnist_substitute_data(spec: dict, data_dir: Path, cache: datasets.DecodedCache) -> RunData:
+    return _run_data(spec, *_substitute_split(data_dir, cache))
+
+
+def notmnist_original_data(spec: dict, data_dir: Path, cache: datasets.DecodedCache) -> RunData:
+    return _run_data(spec, *_original_split(data_dir, cache))
+
+
+def _run_data(spec: dict, xtr: np.ndarray, ytr: np.ndarray, xva: np.ndarray, yva: np.ndarray) -> RunData:
     ntr, nva = spec["n_train"], spec["n_val"]
     return RunData(_as_inputs(xtr[:ntr]), ytr[:ntr].astype(np.int32), _as_inputs(xva[:nva]), yva[:nva].astype(np.int32))
 

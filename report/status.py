@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import json
 
-from report import source
+from report import keys
 
 ABSENT = "(absent)"
 
@@ -40,11 +40,10 @@ def _changes(old: dict, new: dict, label: str) -> list[str]:
     ]
 
 
-def _current_source(name: str) -> str:
-    module, func = name.split(":")
+def _current_source(spec: dict, name: str) -> str:
     try:
-        return source.source_of(module, func)
-    except (KeyError, OSError):
+        return keys.code_sources(spec).get(name, "")
+    except (KeyError, OSError, SyntaxError):
         return ""
 
 
@@ -73,10 +72,9 @@ def explain(old: dict, new: dict, old_sources: dict[str, str], new_sources: dict
             causes.append({"cause": f"{field} {old_spec.get(field)} → {new_spec.get(field)}", "diff": ""})
     for name in sorted(set(old["code"]) | set(new["code"])):
         if old["code"].get(name) != new["code"].get(name):
-            func = name.split(":")[1]
             what = "added" if name not in old["code"] else "removed" if name not in new["code"] else "changed"
-            new_text = _current_source(name) if new_sources is None else new_sources.get(name, "")
-            causes.append({"cause": f"{func}() {what}", "diff": code_diff(old_sources.get(name), new_text)})
+            new_text = _current_source(new_spec, name) if new_sources is None else new_sources.get(name, "")
+            causes.append({"cause": f"{name.split(':')[-1]}() {what}", "diff": code_diff(old_sources.get(name), new_text)})
     for part in ("versions", "engine"):  # "engine" is absent from keys made before it existed
         causes += [{"cause": c, "diff": ""} for c in _changes(old.get(part, {}), new.get(part, {}), "")]
     if old.get("scheme") != new.get("scheme"):
@@ -86,11 +84,7 @@ def explain(old: dict, new: dict, old_sources: dict[str, str], new_sources: dict
 
 def sources_of(components: dict) -> dict[str, str]:
     """The source text behind every code fingerprint of a key, for later diffs."""
-    out = {}
-    for name in components["code"]:
-        module, func = name.split(":")
-        out[name] = source.source_of(module, func)
-    return out
+    return keys.code_sources(components["spec"])
 
 
 def survey(planned: list, previous: dict | None, store) -> dict:
@@ -100,7 +94,7 @@ def survey(planned: list, previous: dict | None, store) -> dict:
     old_sources = (previous or {}).get("sources", {})
     rows, estimate, unknown = [], 0.0, 0
     for p in planned:
-        row = {"id": p.experiment.id, "key": p.key}
+        row = {"id": p.experiment.id, "seed": p.seed, "key": p.key}
         if p.entry is not None and "failed" in p.entry["result"]:
             row.update(state="failed", where=store.where(p.key), reason=p.entry["result"]["failed"]["reason"])
         elif p.entry is not None:
@@ -118,19 +112,21 @@ def survey(planned: list, previous: dict | None, store) -> dict:
 
 def format_text(report: dict) -> str:
     lines = []
+    width = max((len(r["id"]) for r in report["experiments"]), default=0) + 8
     for row in report["experiments"]:
+        label = f"{row['id']} seed {row['seed']}".ljust(width)
         if row["state"] == "cached":
-            lines.append(f"{row['id']:<14} cached ({row['where']})")
+            lines.append(f"{label} cached ({row['where']})")
         elif row["state"] == "failed":
-            lines.append(f"{row['id']:<14} failed: {row['reason']} (cached; fix the definition or --rerun it)")
+            lines.append(f"{label} failed: {row['reason']} (cached; fix the definition or --rerun it)")
         elif row["state"] == "never-run":
-            lines.append(f"{row['id']:<14} never run")
+            lines.append(f"{label} never run")
         else:
-            lines.append(f"{row['id']:<14} stale: " + "; ".join(c["cause"] for c in row["causes"]))
+            lines.append(f"{label} stale: " + "; ".join(c["cause"] for c in row["causes"]))
             for c in row["causes"]:
                 lines += ["    " + ln for ln in c["diff"].splitlines()]
     to_run = sum(r["state"] not in ("cached", "failed") for r in report["experiments"])
-    summary = f"{to_run} of {len(report['experiments'])} to run"
+    summary = f"{to_run} of {len(report['experiments'])} runs (experiment × seed) to run"
     if to_run:
         summary += f", about {report['estimate_s'] / 60:.1f} min of training by recorded durations"
         if report["without_estimate"]:

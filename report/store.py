@@ -71,12 +71,13 @@ class ResultStore:
                 return name
         return None
 
-    def freeze(self, keys: list[str], profile: str) -> tuple[int, int]:
-        """Make the frozen store hold exactly `keys` for `profile`: copy the missing entries
-        from the local cache, drop that profile's entries no longer used. Returns (copied, dropped)."""
+    def freeze(self, keys: list[str], profile: str, drop: bool = True) -> tuple[int, int]:
+        """Make the frozen store hold `keys` for `profile`: copy the missing entries from the
+        local cache and, with `drop`, remove that profile's entries no longer used.
+        Returns (copied, dropped)."""
         dropped = 0
         for path in sorted(self.frozen.glob("*/*.json")):
-            if path.stem in keys:
+            if path.stem in keys or not drop:
                 continue
             try:
                 stale = json.loads(path.read_text(encoding="utf-8"))["components"]["spec"]["profile"] == profile

@@ -1,0 +1,59 @@
+"""The cache folder (`.cache/` by default): one object owns its layout.
+
+Everything a build keeps between builds lives here, each kind in its own folder, and
+no other module spells a folder name: it asks this object (jupyter-cache's model).
+
+    results/      finished runs, one JSON file per cache key (`store.ResultStore`)
+    checkpoints/  the training state of runs killed part-way, one file per key
+    decoded/      decoded datasets as .npy arrays, named by their content checksum
+    figures/      drawn figures (SVG), named by what they were drawn from
+    equations/    drawn equations (SVG)
+    pdf/          laid-out PDF pieces
+    build.lock    held while a build, freeze or prune works on the cache
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class CacheDir:
+    root: Path
+
+    RENDER_CACHES = ("figures", "equations", "pdf")  # what `prune` may thin out
+
+    @property
+    def results(self) -> Path:
+        return self.root / "results"
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.root / "checkpoints"
+
+    def checkpoint(self, key: str) -> Path:
+        return self.checkpoints / f"{key}.npz"
+
+    @property
+    def decoded(self) -> Path:
+        return self.root / "decoded"
+
+    @property
+    def figures(self) -> Path:
+        return self.root / "figures"
+
+    @property
+    def equations(self) -> Path:
+        return self.root / "equations"
+
+    @property
+    def pdf(self) -> Path:
+        return self.root / "pdf"
+
+    @property
+    def lock(self) -> Path:
+        return self.root / "build.lock"
+
+    def render_caches(self) -> list[Path]:
+        return [self.root / name for name in self.RENDER_CACHES]
