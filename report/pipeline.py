@@ -241,14 +241,19 @@ def diff(cfg: BuildConfig, old_ref: str, new_ref: str, tol: changes.Tolerances) 
 
 
 def freeze(cfg: BuildConfig) -> tuple[int, int]:
-    """Make the committed frozen store hold the results the latest build used (for its profile)."""
+    """Copy the results the latest build used into the committed frozen store, and drop the
+    frozen entries of its profile that no run of the current definitions can use any more
+    (a partial build, or one with fewer seeds, drops nothing it did not replace)."""
     latest = record.read(cfg.out_dir / "record.json")
     if latest is None:
         raise ReportError(f"no build record in {cfg.out_dir}: run a build first")
+    whole = BuildConfig(data_dir=cfg.data_dir, profile=latest["profile"], notmnist_split=latest["notmnist_split"] or "substitute",
+                        cache_dir=cfg.cache_dir, frozen_dir=cfg.frozen_dir, out_dir=cfg.out_dir)
+    used = [r["key"] for r in latest["runs"]]
+    current = {p.key for p in _plan(whole)[3]} | set(used)
     store = ResultStore(cfg.cache.results, cfg.frozen_dir)
     with lock.exclusive(cfg.cache.lock):
-        # a partial (--only) build adds its runs and drops nothing
-        return store.freeze([r["key"] for r in latest["runs"]], latest["profile"], drop=not latest["only"])
+        return store.freeze(used, latest["profile"], keep=current)
 
 
 def prune_builds(cfg: BuildConfig, keep: int) -> tuple[list[str], tuple[int, int] | None]:

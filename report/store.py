@@ -71,13 +71,12 @@ class ResultStore:
                 return name
         return None
 
-    def freeze(self, keys: list[str], profile: str, drop: bool = True) -> tuple[int, int]:
-        """Make the frozen store hold `keys` for `profile`: copy the missing entries from the
-        local cache and, with `drop`, remove that profile's entries no longer used.
-        Returns (copied, dropped)."""
+    def freeze(self, keys: list[str], profile: str, keep: set[str]) -> tuple[int, int]:
+        """Copy the entries of `keys` missing from the frozen store from the local cache, and
+        remove the frozen entries of `profile` that are not in `keep`. Returns (copied, dropped)."""
         dropped = 0
         for path in sorted(self.frozen.glob("*/*.json")):
-            if path.stem in keys or not drop:
+            if path.stem in keep:
                 continue
             try:
                 stale = json.loads(path.read_text(encoding="utf-8"))["components"]["spec"]["profile"] == profile
