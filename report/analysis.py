@@ -6,7 +6,10 @@ prose can never drift from the runs it describes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+
+from experiments import networks
+from experiments.metrics import TRAIN_ACC, VAL_ACC, VAL_LOSS
 
 PLATEAU_TOLERANCE = 0.005  # accuracy within half a point of its best counts as "plateaued"
 OVERFIT_MARGIN = 0.01  # final validation loss ≥ 1 % above its minimum counts as overfitting
@@ -23,22 +26,79 @@ class Facts:
     final_gap: float  # train accuracy - validation accuracy at the end
     final_val_acc: float
 
+    @classmethod
+    def names(cls) -> list[str]:
+        return [f.name for f in fields(cls)]
+
 
 def facts(history: dict[str, list[float]]) -> Facts:
-    val_loss, val_acc = history["val_loss"], history["val_acc"]
+    val_loss, val_acc = history[VAL_LOSS], history[VAL_ACC]
     best_loss_at = min(range(len(val_loss)), key=val_loss.__getitem__)
-    best_acc = max(val_acc)
-    plateau_at = next(i for i, a in enumerate(val_acc) if a >= best_acc - PLATEAU_TOLERANCE)
     return Facts(
         steps=len(val_loss),
         best_val_loss=val_loss[best_loss_at],
         best_val_loss_step=best_loss_at + 1,
-        overfits=val_loss[-1] > val_loss[best_loss_at] * (1 + OVERFIT_MARGIN),
-        plateau_step=plateau_at + 1,
-        best_val_acc=best_acc,
-        final_gap=history["train_acc"][-1] - val_acc[-1],
+        overfits=rise(history, VAL_LOSS, None) > OVERFIT_MARGIN,
+        plateau_step=plateau_step(history, VAL_ACC, None),
+        best_val_acc=max(val_acc),
+        final_gap=gap(history, VAL_ACC, None),
         final_val_acc=val_acc[-1],
     )
+
+
+# Facts one claim can read off one run (see experiments/claims.py): each takes the run's
+# history, a metric and the step to read at (None: the end; a step past the end of a
+# shorter run, such as a quick build's, reads its end).
+
+def _upto(history: dict[str, list[float]], at: int | None) -> int:
+    steps = len(history[VAL_LOSS])
+    return min(at or steps, steps)
+
+
+def value(history: dict[str, list[float]], metric: str, at: int | None) -> float:
+    return history[metric][_upto(history, at) - 1]
+
+
+def gap(history: dict[str, list[float]], metric: str, at: int | None) -> float:
+    """Training minus validation accuracy (whatever `metric` says)."""
+    n = _upto(history, at)
+    return history[TRAIN_ACC][n - 1] - history[VAL_ACC][n - 1]
+
+
+def loss_min_step(history: dict[str, list[float]], metric: str, at: int | None) -> int:
+    values = history[metric][:_upto(history, at)]
+    return 1 + min(range(len(values)), key=values.__getitem__)
+
+
+def plateau_step(history: dict[str, list[float]], metric: str, at: int | None) -> int:
+    values = history[metric][:_upto(history, at)]
+    best = max(values)
+    return 1 + next(i for i, v in enumerate(values) if v >= best - PLATEAU_TOLERANCE)
+
+
+def rise(history: dict[str, list[float]], metric: str, at: int | None) -> float:
+    """How far validation loss has climbed above its minimum so far, relative to it."""
+    values = history[VAL_LOSS][:_upto(history, at)]
+    return values[-1] / min(values) - 1.0
+
+
+def upward(history: dict[str, list[float]], metric: str, at: int | None) -> float:
+    values = history[metric][:_upto(history, at)]
+    return sum(max(0.0, b - a) for a, b in zip(values, values[1:]))
+
+
+def gain(history: dict[str, list[float]], metric: str, at: int | None) -> float:
+    return history[metric][_upto(history, at) - 1] - history[metric][0]
+
+
+FACTS = {f.__name__: f for f in (value, gap, loss_min_step, plateau_step, rise, upward, gain)}
+
+
+def read(result: dict, fact: str, metric: str, at: int | None) -> float:
+    """One fact of one finished run; `seconds` is its wall-clock training time."""
+    if fact == "seconds":
+        return float(result["train_seconds"])
+    return float(FACTS[fact](result["history"], metric, at))
 
 
 def flops_per_step(spec: dict, n_train: int, n_val: int) -> float:
@@ -52,15 +112,14 @@ def flops_per_step(spec: dict, n_train: int, n_val: int) -> float:
     work (activations, biases, the optimiser) is left out: it is memory traffic, not
     arithmetic, and is what keeps small products below the machine's matmul peak.
     """
-    sizes = [784, *spec["hparams"]["hidden"], 10]
-    macs = [a * b for a, b in zip(sizes[:-1], sizes[1:])]
+    macs = [layer.macs for layer in networks.of(spec["hparams"]).layers if layer.macs]
     forward, backward = sum(macs), 2 * sum(macs) - macs[0]
     return 2.0 * (forward * (n_train + n_val) + backward * n_train)
 
 
 def achieved_gflops(spec: dict, result: dict) -> float:
     """Average arithmetic throughput of a finished run."""
-    steps = len(result["history"]["val_loss"])
+    steps = len(result["history"][VAL_LOSS])
     flops = flops_per_step(spec, result["data"]["n_train"], result["data"]["n_val"]) * steps
     return flops / max(result["train_seconds"], 1e-9) / 1e9
 

@@ -14,11 +14,12 @@ import json
 import math
 from dataclasses import dataclass, field
 
-from report import status
+from experiments.metrics import METRICS
+from report import stats, status
 from report.errors import ReportError
 
-METRICS = ("train_acc", "train_loss", "val_acc", "val_loss")
 CACHE_HIT = "identical (cache hit)"
+WITHIN_NOISE, BEYOND_NOISE, NOISE_UNKNOWN = "within seed noise", "beyond noise", "noise unknown (a side has one seed)"
 
 
 @dataclass(frozen=True)
@@ -57,23 +58,41 @@ def parse_tolerances(atol: list[str], rtol: list[str]) -> Tolerances:
     return Tolerances(parse(atol, "--atol"), parse(rtol, "--rtol"))
 
 
-def _experiment(exp_id: str, old: dict, new: dict, sources: tuple[dict, dict], tol: Tolerances) -> dict:
-    both = old["final"] and new["final"]  # a failed run has no final metrics
-    metrics = {
-        m: {"old": old["final"][m], "new": new["final"][m], "change": new["final"][m] - old["final"][m],
-            "changed": tol.changed(m, old["final"][m], new["final"][m])}
-        for m in (METRICS if both else ())
-    }
-    row = {"id": exp_id, "metrics": metrics, "causes": [], "old_key": old["key"], "new_key": new["key"]}
-    if old["key"] == new["key"] and new["source"] != "run":
+def _noise(old: list[float], new: list[float]) -> str:
+    """Whether the change of a mean is within what the seeds of both builds vary by: the
+    Welch 95 % interval of the difference includes zero (see `report.stats`)."""
+    estimate = stats.difference(new, old)
+    if not estimate.spread_known:
+        return NOISE_UNKNOWN
+    return WITHIN_NOISE if estimate.contains(0.0) else BEYOND_NOISE
+
+
+def _experiment(exp_id: str, old: list[dict], new: list[dict], sources: tuple[dict, dict], tol: Tolerances) -> dict:
+    """One experiment's runs (its seeds) in two builds: how its mean final metrics moved, and why."""
+    olds, news = [r["final"] for r in old if r["final"]], [r["final"] for r in new if r["final"]]
+    metrics = {}
+    for m in (METRICS if olds and news else ()):
+        before, after = [f[m] for f in olds], [f[m] for f in news]
+        mean_old, mean_new = sum(before) / len(before), sum(after) / len(after)
+        metrics[m] = {"old": mean_old, "new": mean_new, "change": mean_new - mean_old, "n": [len(before), len(after)],
+                      "changed": tol.changed(m, mean_old, mean_new), "noise": _noise(before, after)}
+    old_keys, new_keys = sorted(r["key"] for r in old), sorted(r["key"] for r in new)
+    row = {"id": exp_id, "metrics": metrics, "causes": [], "seeds": [len(old), len(new)]}
+    if old_keys == new_keys and all(r["source"] != "run" for r in new):
         return {**row, "state": CACHE_HIT}
-    if old["key"] == new["key"]:
-        row["causes"] = [{"cause": "same key, trained again (--rerun)", "diff": ""}]
+    by_seed = {r["seed"]: r for r in old}
+    moved = [(by_seed.get(r["seed"]), r) for r in new if by_seed.get(r["seed"], {}).get("key") != r["key"]]
+    if not moved:
+        row["causes"] = [{"cause": "same keys, trained again (--rerun)", "diff": ""}]
+    elif moved[0][0] is None:
+        row["causes"] = [{"cause": f"seeds {len(old)} → {len(new)}", "diff": ""}]
     else:
-        row["causes"] = status.explain(old["components"], new["components"], *sources)
-    if "failed" in new:
+        row["causes"] = status.explain(moved[0][0]["components"], moved[0][1]["components"], *sources)
+    if len(old) != len(new) and moved and moved[0][0] is not None:
+        row["causes"].append({"cause": f"seeds {len(old)} → {len(new)}", "diff": ""})
+    if any("failed" in r for r in new):
         state = "failed"
-    elif not both or any(v["changed"] for v in metrics.values()):
+    elif not metrics or any(v["changed"] for v in metrics.values()):
         state = "changed"
     elif all(v["change"] == 0 for v in metrics.values()):
         state = "identical (retrained)"
@@ -83,21 +102,28 @@ def _experiment(exp_id: str, old: dict, new: dict, sources: tuple[dict, dict], t
 
 
 def _claims(old: list[dict], new: list[dict]) -> list[dict]:
-    """Claims whose verdict differs between the builds (or that exist in only one)."""
-    before = {c["claim"]: c["holds"] for c in old}
-    after = {c["claim"]: c["holds"] for c in new}
-    verdict = {True: "holds", False: "contradicted", None: "absent"}
+    """Findings whose verdict differs between the builds (or that are judged in only one)."""
+    before = {c["id"]: c for c in old if "verdict" in c}
+    after = {c["id"]: c for c in new if "verdict" in c}
     return [
-        {"claim": claim, "old": verdict[before.get(claim)], "new": verdict[after.get(claim)]}
-        for claim in [*after, *(c for c in before if c not in after)]
-        if before.get(claim) != after.get(claim)
+        {"id": i, "claim": (after.get(i) or before[i])["claim"],
+         "old": before[i]["verdict"] if i in before else "absent", "new": after[i]["verdict"] if i in after else "absent"}
+        for i in [*after, *(i for i in before if i not in after)]
+        if (before.get(i) or {}).get("verdict") != (after.get(i) or {}).get("verdict")
     ]
+
+
+def _runs_by_experiment(rec: dict) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for r in rec["runs"]:
+        out.setdefault(r["id"], []).append(r)
+    return out
 
 
 def compare(old: dict, new: dict, tol: Tolerances, labels: tuple[str, str], order: list[str] = ()) -> dict:
     """Every experiment of two build records, old against new, with causes and verdicts,
     listed in `order` (the study's order of definition; others after, by name)."""
-    olds, news = old["experiments"], new["experiments"]
+    olds, news = _runs_by_experiment(old), _runs_by_experiment(new)
     sources = (old.get("sources", {}), new.get("sources", {}))
     rank = {exp_id: i for i, exp_id in enumerate(order)}
     rows = []
@@ -132,7 +158,7 @@ def compare(old: dict, new: dict, tol: Tolerances, labels: tuple[str, str], orde
 
 
 def _cell(v: dict) -> str:
-    return f"{v['old']:.4f} → {v['new']:.4f} ({v['change']:+.4f})"
+    return f"{v['old']:.4f} → {v['new']:.4f} ({v['change']:+.4f}, {v['noise']})"
 
 
 def _summary(diff: dict) -> str:
@@ -153,7 +179,7 @@ def format_text(diff: dict) -> str:
         for c in r["causes"]:
             lines += ["      " + ln for ln in c["diff"].splitlines()]
     for c in diff["claims"]:
-        lines.append(f"claim {c['old']} → {c['new']}: {c['claim']}")
+        lines.append(f"finding {c['id']} {c['old']} → {c['new']}: {c['claim']}")
     lines.append(f"summary: {_summary(diff)}; claims changed: {len(diff['claims'])}")
     return "\n".join(lines)
 
@@ -170,8 +196,8 @@ def format_markdown(diff: dict) -> str:
                  if r["metrics"] and r["state"] != CACHE_HIT else "" for m in METRICS]
         lines.append(f"| {r['id']} | {r['state']} | {cause} | " + " | ".join(cells) + " |")
     if diff["claims"]:
-        lines += ["", "Claims whose verdict changed:", ""]
-        lines += [f"- {c['claim']}: {c['old']} → **{c['new']}**" for c in diff["claims"]]
+        lines += ["", "Findings whose verdict changed:", ""]
+        lines += [f"- {c['id']}. {c['claim']}: {c['old']} → **{c['new']}**" for c in diff["claims"]]
     lines += ["", f"Summary: {_summary(diff)}."]
     return "\n".join(lines)
 

@@ -6,19 +6,25 @@ show is produced here from the outcomes of this build.
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import asdict
 
-from experiments.definitions import DROPOUT_EPOCHS, EXPERIMENTS
+from experiments import networks
+from experiments.definitions import DROPOUT_EPOCHS, EXPERIMENTS, Experiment
+from experiments.metrics import METRICS, TRAIN_ACC, TRAIN_LOSS, VAL_ACC, VAL_LOSS
+from experiments.parts import PARTS
 from experiments.profiles import Profile
-from report import analysis, changes, listings
+from report import analysis, changes, listings, stats
+from report.claims import Judged
 from report.figure_cache import Figure, FigureCache
 from report.runner import Outcome
 
-METRICS = (
-    ("train_acc", "train accuracy"),
-    ("train_loss", "train loss"),
-    ("val_acc", "validation accuracy"),
-    ("val_loss", "validation loss"),
+VERDICTS = (stats.CONFIRMED, stats.NOT_REPRODUCED, stats.UNDECIDED)
+METRIC_LABELS = (
+    (TRAIN_ACC, "train accuracy"),
+    (TRAIN_LOSS, "train loss"),
+    (VAL_ACC, "validation accuracy"),
+    (VAL_LOSS, "validation loss"),
 )
 HPARAM_LABELS = {
     "hidden": "hidden layers (ReLU units)",
@@ -61,65 +67,83 @@ def _hparam_text(name: str, value: object) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
+LAYER_NAMES = {"dense": "Dense", "batch_norm": "BatchNorm (γ, β)", "relu": "ReLU", "dropout": "Dropout", "softmax": "softmax"}
+
+
 def layer_summary(hparams: dict) -> dict:
-    """The network's layers and parameter counts, derived from its definition (like
-    Keras' `summary()`, without building the model)."""
-    sizes = [784, *hparams["hidden"], 10]
-    dropout = hparams.get("dropout") or [0.0] * len(hparams["hidden"])
-    rows = []
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        last = i == len(sizes) - 2
-        rows.append({"layer": f"Dense ({'softmax' if last else 'ReLU'})", "units": n_out, "params": n_in * n_out + n_out})
-        if not last and dropout[i]:
-            rows.append({"layer": f"Dropout ({dropout[i]:g})", "units": n_out, "params": 0})
-    return {"rows": rows, "total": sum(r["params"] for r in rows)}
+    """The network's layers and parameter counts, read off its description (like Keras'
+    `summary()`, without building the model)."""
+    net = networks.of(hparams)
+    rows = [{"layer": LAYER_NAMES[layer.kind] + (f" {layer.rate:g}" if layer.kind == "dropout" else "")
+             + ("" if layer.bias or layer.kind != "dense" else " (no bias)"),
+             "units": layer.units, "params": layer.params}
+            for layer in net.layers]
+    return {"rows": rows, "total": net.params, "inputs": net.sizes[0]}
 
 
-def results_table(history: dict[str, list[float]], reference: dict[str, float | None]) -> list[dict]:
-    """Ours, the original's, and the difference, per metric, at the step the original's
-    numbers were read (the end of the run unless the reference says otherwise)."""
-    steps = len(history["val_acc"])
+def results_table(histories: list[dict[str, list[float]]], reference: dict[str, float | None]) -> list[dict]:
+    """Ours (over seeds), the original's, the difference of our mean from it, and whether it
+    lies inside our 95 % interval — per metric, at the step the original's numbers were read
+    (the end of the run unless the reference says otherwise)."""
+    steps = len(histories[0][VAL_ACC])
     at = min(reference.get("at") or steps, steps)
     rows = []
-    for metric, label in METRICS:
-        ours, ref = history[metric][at - 1], reference.get(metric)
-        rows.append({"label": label, "ours": ours, "ref": ref, "diff": None if ref is None else ours - ref, "at": at})
+    for metric, label in METRIC_LABELS:
+        ours, ref = stats.summary(analysis.value(h, metric, at) for h in histories), reference.get(metric)
+        rows.append({"label": label, "metric": metric, "ours": ours, "ref": ref, "at": at,
+                     "diff": None if ref is None else ours.mean - ref,
+                     "inside": None if ref is None else ours.contains(ref)})
     return rows
 
 
-def experiment(outcome: Outcome, cache: FigureCache) -> dict:
-    exp, result = outcome.experiment, outcome.result
-    spec = outcome.components["spec"]
+def _facts(histories: list[dict[str, list[float]]]) -> dict:
+    """Each fact of `analysis.facts` over the seeds: an estimate, or a count of seeds for a yes/no fact."""
+    per_seed = [analysis.facts(h) for h in histories]
+    out: dict = {}
+    for name in analysis.Facts.names():
+        values = [getattr(f, name) for f in per_seed]
+        out[name] = sum(values) if isinstance(values[0], bool) else values[0] if name == "steps" else stats.summary(values)
+    return out
+
+
+def experiment(exp: Experiment, outcomes: list[Outcome], cache: FigureCache) -> dict:
+    """One experiment over its seeds: what ran, its curves, its numbers with their spread."""
+    results = [o.result for o in outcomes]
+    histories = [r["history"] for r in results]
+    spec = outcomes[0].components["spec"]
     reference = asdict(exp.reference)
+    sources = sorted({o.source for o in outcomes})
     return {
         "id": exp.id,
         "anchor": _anchor(exp.id),
         "title": exp.title,
+        "part": exp.part,
+        "n": len(outcomes),
+        "seeds": [o.seed for o in outcomes],
         "hparams": [
             {"name": HPARAM_LABELS.get(k, k), "value": _hparam_text(k, v)}
             for k, v in spec["hparams"].items()
             if not (k == "alpha" and not spec["hparams"].get("penalty"))
         ],
-        "data": result["data"],
+        "spec": spec["hparams"],
+        "data": results[0]["data"],
         "layers": layer_summary(spec["hparams"]),
-        "unit": result["unit"],
-        "final": result["final"],
-        "table": results_table(result["history"], reference),
-        "figure": Figure(cache, "curves", result["history"], result["unit"], reference),
-        "diagram": Figure(cache, "network", spec["hparams"]["hidden"], True, spec["hparams"]["dropout"])
+        "unit": results[0]["unit"],
+        "final": {m: stats.summary(r["final"][m] for r in results) for m in METRICS},
+        "table": results_table(histories, reference),
+        "has_reference": any(v is not None for k, v in reference.items() if k != "at"),
+        "figure": Figure(cache, "curves", histories, results[0]["unit"], reference),
+        "diagram": Figure(cache, "network", [asdict(layer) for layer in networks.of(spec["hparams"]).layers])
         if spec["hparams"].get("batch_norm") else None,
-        "history": result["history"],
-        "facts": analysis.facts(result["history"]),
-        "alpha": spec["hparams"].get("alpha"),
-        "learning_rate": spec["hparams"].get("learning_rate"),
-        "dropout": spec["hparams"].get("dropout"),
-        "train_seconds": result["train_seconds"],
-        "gflops": analysis.achieved_gflops(spec, result),
-        "device": result["hardware"]["device"],
-        "onednn": result.get("engine", {}).get("onednn") == "on",
-        "source": outcome.source,
-        "key": outcome.key,
-        "seconds": outcome.seconds,
+        "facts": _facts(histories),
+        "first_val_acc": stats.summary(h[VAL_ACC][0] for h in histories),
+        "train_seconds": stats.summary(r["train_seconds"] for r in results),
+        "gflops": sum(analysis.achieved_gflops(spec, r) for r in results) / len(results),
+        "device": ", ".join(sorted({r["hardware"]["device"] for r in results})),
+        "onednn": all(r.get("engine", {}).get("onednn") == "on" for r in results),
+        "source": sources[0] if len(sources) == 1 else "mixed",
+        "run_keys": [o.key for o in outcomes],
+        "histories": histories,
     }
 
 
@@ -128,95 +152,99 @@ def failure(outcome: Outcome, cache: FigureCache) -> dict:
     result = outcome.result
     history = result["history"]
     return {
-        "id": outcome.experiment.id, "title": outcome.experiment.title, "unit": result["unit"], **result["failed"],
-        "figure": Figure(cache, "overlay", [(outcome.experiment.id, history)], result["unit"])
+        "id": outcome.experiment.id, "seed": outcome.seed, "title": outcome.experiment.title, "unit": result["unit"],
+        **result["failed"],
+        "figure": Figure(cache, "overlay", [(outcome.experiment.id, [history])], result["unit"])
         if history and len(next(iter(history.values()))) > 1 else None,
     }
 
 
-def sweep(members: list[dict], histories: list[dict], cache: FigureCache) -> dict:
-    """A group of runs compared in one overlay figure, with its best member named."""
-    best = analysis.best_of({m["id"]: m["facts"] for m in members})
+def sweep(members: list[dict], cache: FigureCache) -> dict:
+    """A group of runs compared in one overlay figure, with the member of highest mean
+    validation accuracy named (a ranking of means; the claims say what is beyond noise)."""
+    best = max(members, key=lambda m: m["final"][VAL_ACC].mean)
     return {
         "members": members,
-        "figure": Figure(cache, "overlay", [(m["id"], h) for m, h in zip(members, histories)], members[0]["unit"]),
-        "best": next(m for m in members if m["id"] == best),
-        "middle_is_best": len(members) == 3 and members[1]["id"] == best,
+        "figure": Figure(cache, "overlay", [(m["id"], m["histories"]) for m in members], members[0]["unit"]),
+        "best": best,
+        "has_reference": any(m["has_reference"] for m in members),
     }
 
 
-BN_RUNS = ("C-plain-lr1e-3", "C-bn-lr1e-3", "C-plain-lr1e-2", "C-bn-lr1e-2")
+def _batch_norm_settings() -> dict:
+    """Momentum and ε of batch normalisation as our runs use it: the defaults of the
+    step-by-step version, which a test checks against Keras' layer."""
+    from experiments import batchnorm
+
+    params = inspect.signature(batchnorm.batch_norm).parameters
+    return {"momentum": params["momentum"].default, "epsilon": params["eps"].default}
 
 
-def batchnorm_evidence(runs: dict[str, dict]) -> dict | None:
-    """What Part C's claims rest on: how fast each run reaches a common accuracy target.
-
-    The target is one point below the best validation accuracy of plain B4 at the usual
-    rate, so "reaches it" means "trains about as well as the baseline ever does".
-    """
-    if not all(i in runs for i in BN_RUNS):
-        return None
-    target = max(runs["C-plain-lr1e-3"]["history"]["val_acc"]) - 0.01
-    return {
-        "target": target,
-        "epochs": {i: analysis.first_reaching(runs[i]["history"]["val_acc"], target) for i in BN_RUNS},
-    }
-
-
-def changes_section(diff: dict, old_series: dict, outcomes: list[Outcome], cache: FigureCache) -> dict:
+def changes_section(diff: dict, old_series: dict, runs: dict[str, dict], cache: FigureCache) -> dict:
     """The "Changes since build X" section: the comparison, and for every experiment whose
     result is not the same stored one, its old and new curves re-plotted in one figure."""
-    outcome_of = {o.experiment.id: o for o in outcomes}
     overlays = []
     for row in diff["experiments"]:
-        if row["state"] in (changes.CACHE_HIT, "added", "removed") or row["id"] not in old_series:
+        if row["state"] in (changes.CACHE_HIT, "added", "removed") or row["id"] not in old_series or row["id"] not in runs:
             continue
-        result = outcome_of[row["id"]].result
-        runs = [(diff["old"]["build"], old_series[row["id"]]["history"]), ("this build", result["history"])]
+        e = runs[row["id"]]
+        old = [h for h in old_series[row["id"]]["histories"].values() if h]
+        if not old:
+            continue
+        pair = [(diff["old"]["build"], old), ("this build", e["histories"])]
         overlays.append({"id": row["id"], "anchor": "chg-" + _anchor(row["id"]), "causes": row["causes"],
-                         "figure": Figure(cache, "overlay", runs, result["unit"])})
+                         "figure": Figure(cache, "overlay", pair, e["unit"])})
     return {**diff, "overlays": overlays}
 
 
-def build_context(outcomes: list[Outcome], profile: Profile, split: str | None, build: dict,
+def build_context(runs: list[Outcome], judged: list[Judged], profile: Profile, split: str | None, build: dict,
                   cache: FigureCache) -> dict:
-    """The whole report's context: experiments grouped by part and sweep, listings, build metadata.
+    """The whole report's context: experiments (over their seeds) by part and group, the
+    judged claims, listings, build metadata.
 
     A build of some experiments only (`--only`) gets the sections whose runs it has:
-    a comparison is drawn only when every run of its group is present (`sweeps`, `have`)."""
+    a comparison is drawn only when every run of its group is present (`sweeps`)."""
+    failed = [failure(o, cache) for o in runs if "failed" in o.result]
+    by_id: dict[str, list[Outcome]] = {}
+    for o in runs:
+        if "failed" not in o.result:
+            by_id.setdefault(o.experiment.id, []).append(o)
+    defined = [e for e in EXPERIMENTS if e.id in by_id]
+    experiments = {e.id: experiment(e, by_id[e.id], cache) for e in defined}
     parts: dict[str, list[dict]] = {}
-    trainers: dict[str, str] = {}
-    grouped: dict[str, tuple[list[dict], list[dict]]] = {}
-    failed = [failure(o, cache) for o in outcomes if "failed" in o.result]
-    for outcome in outcomes:
-        if "failed" in outcome.result:
-            continue
-        e = experiment(outcome, cache)
-        parts.setdefault(outcome.experiment.part, []).append(e)
-        trainers.setdefault(outcome.experiment.part, outcome.experiment.trainer)
-        for group in outcome.experiment.groups:
-            members, histories = grouped.setdefault(group, ([], []))
-            members.append(e)
-            histories.append(outcome.result["history"])
-    runs = {e["id"]: e for part in parts.values() for e in part}
-    complete = {g for g, (members, _) in grouped.items() if len(members) == sum(g in e.groups for e in EXPERIMENTS)}
+    for e in defined:
+        parts.setdefault(e.part, []).append(experiments[e.id])
+    groups = {g for e in EXPERIMENTS for g in e.groups}
+    sweeps = {
+        g: sweep([experiments[e.id] for e in defined if g in e.groups], cache)
+        for g in sorted(groups)
+        if all(e.id in experiments for e in EXPERIMENTS if g in e.groups)
+    }
+    trainers = {e.part: e.trainer for e in defined}
+    claims = {j.claim.id: j for j in judged}
+    seeds = sorted({len(v) for v in by_id.values()})
     return {
-        "runs": runs,
-        "have": lambda *ids: all(i in runs for i in ids),
+        "runs": experiments,
         "n_defined": len(EXPERIMENTS),
         "failed": failed,
         "dropout_epochs": min(DROPOUT_EPOCHS, profile.max_epochs or DROPOUT_EPOCHS),
-        "bn": batchnorm_evidence(runs),
-        "sweeps": {name: sweep(members, histories, cache) for name, (members, histories) in grouped.items() if name in complete},
+        "claims": claims,
+        "claims_by_part": {p.letter: [j for j in judged if j.claim.part == p.letter] for p in PARTS},
+        "verdict_counts": {v: sum(j.verdict == v for j in judged) for v in VERDICTS},
+        "seeds": {"min": seeds[0] if seeds else 0, "max": seeds[-1] if seeds else 0},
+        "sweeps": sweeps,
         "profile": {"name": profile.name, "description": profile.description, "quick": profile.name != "full"},
         "split": split,
         "split_label": SPLIT_LABELS.get(split or "", ""),
         "parts": parts,
+        "document_parts": [p for p in PARTS if p.letter in parts],
         "listings": {
-            **{part: listings.function_listings(f"experiments.{trainer}", "train") for part, trainer in trainers.items()},
-            "batchnorm": listings.function_listings("experiments.batchnorm", "batch_norm"),
+            p.letter: [*(listings.function_listings(f"experiments.{trainers[p.letter]}", "train") if p.letter in trainers else []),
+                       *(item for module, entry in p.listings for item in listings.function_listings(module, entry))]
+            for p in PARTS
         },
         "pygments_css": listings.css(),
+        "bn_layer": _batch_norm_settings(),
         "build": build,
         "changes": None,
     }

@@ -15,6 +15,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 
 STYLE = {
     "font.family": ["DejaVu Sans", "sans-serif"],
@@ -31,7 +34,8 @@ STYLE = {
     "lines.linewidth": 1.4,
 }
 TRAIN, VAL = "-", "--"
-REFERENCE_COLOR = "#888888"
+REFERENCE_COLOR = "#777777"
+KEY_COLOR = "#444444"
 
 
 def _focus(loss_ax: plt.Axes, acc_ax: plt.Axes, histories: list[dict[str, list[float]]]) -> None:
@@ -51,66 +55,89 @@ def _svg(fig: plt.Figure) -> str:
     return buf.getvalue()
 
 
-def overlay(runs: list[tuple[str, dict[str, list[float]]]], unit: str) -> str:
-    """Several runs in one figure: one colour per run, training solid, validation dashed."""
+def _band(ax: plt.Axes, histories: list[dict[str, list[float]]], metric: str, style: str, color: str,
+          width: float = 1.4) -> None:
+    """The mean over seeds as a line, and the range the seeds span as a light band around it."""
+    values = np.array([h[metric] for h in histories])
+    steps = np.arange(1, values.shape[1] + 1)
+    ax.plot(steps, values.mean(axis=0), style, color=color, linewidth=width)
+    if len(values) > 1:
+        ax.fill_between(steps, values.min(axis=0), values.max(axis=0), color=color, alpha=0.18, linewidth=0)
+
+
+def _style_key(n_seeds: int) -> list:
+    """Legend entries for what line style and band mean, in a neutral colour."""
+    handles = [Line2D([], [], linestyle=TRAIN, color=KEY_COLOR, label="training"),
+               Line2D([], [], linestyle=VAL, color=KEY_COLOR, label="validation")]
+    if n_seeds > 1:
+        handles.append(Patch(color=KEY_COLOR, alpha=0.25, label=f"range over {n_seeds} seeds"))
+    return handles
+
+
+def overlay(runs: list[tuple[str, list[dict[str, list[float]]]]], unit: str) -> str:
+    """Several runs in one figure: colour = run, line style = split (training solid,
+    validation dashed); each run's mean over its seeds, with the seeds' range as a band."""
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(1, 2, figsize=(6.4, 2.7))
-        for i, (label, history) in enumerate(runs):
-            steps = range(1, len(history["train_loss"]) + 1)
+        fig, axes = plt.subplots(1, 2, figsize=(6.4, 2.8))
+        for i, (_, histories) in enumerate(runs):
             for ax, metric in ((axes[0], "loss"), (axes[1], "acc")):
-                ax.plot(steps, history[f"train_{metric}"], TRAIN, color=f"C{i}", linewidth=1.1)
-                ax.plot(steps, history[f"val_{metric}"], VAL, color=f"C{i}", linewidth=1.1, label=label)
+                _band(ax, histories, f"train_{metric}", TRAIN, f"C{i}", 1.1)
+                _band(ax, histories, f"val_{metric}", VAL, f"C{i}", 1.1)
         for ax, label in ((axes[0], "cross-entropy loss"), (axes[1], "accuracy")):
             ax.set_xlabel(unit)
             ax.set_ylabel(label)
-        _focus(axes[0], axes[1], [h for _, h in runs])
-        axes[1].plot([], [], TRAIN, color="#444444", label="train (solid)")
-        axes[1].plot([], [], VAL, color="#444444", label="validation (dashed)")
+        _focus(axes[0], axes[1], [h for _, hs in runs for h in hs])
+        handles = [Patch(color=f"C{i}", label=label) for i, (label, _) in enumerate(runs)]
+        handles += _style_key(max(len(hs) for _, hs in runs))
         # below the panels, so that no curve is hidden behind it
-        handles, labels = axes[1].get_legend_handles_labels()
-        fig.tight_layout(rect=(0, 0.1, 1, 1))
-        fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 6), fontsize=7)
+        fig.tight_layout(rect=(0, 0.12, 1, 1))
+        fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 5), fontsize=7)
         return _svg(fig)
 
 
-def curves(history: dict[str, list[float]], unit: str, reference: dict[str, float | None]) -> str:
-    """Loss and accuracy, train (solid) and validation (dashed), side by side.
+def curves(histories: list[dict[str, list[float]]], unit: str, reference: dict[str, float | None]) -> str:
+    """Loss and accuracy, training (solid) and validation (dashed), side by side: the mean
+    over seeds with the seeds' range as a band.
 
-    The original report's final values are drawn as grey dotted lines where it gave them,
-    so a reader sees at a glance where our run ends relative to it.
+    The original report's values are drawn as labelled grey dotted lines where it gave
+    them, so a reader sees at a glance where our runs end relative to it.
     """
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(1, 2, figsize=(6.4, 2.5))
-        steps = range(1, len(history["train_loss"]) + 1)
+        fig, axes = plt.subplots(1, 2, figsize=(6.4, 2.6))
         for ax, metric, label in ((axes[0], "loss", "cross-entropy loss"), (axes[1], "acc", "accuracy")):
-            ax.plot(steps, history[f"train_{metric}"], TRAIN, color="C0", label="train")
-            ax.plot(steps, history[f"val_{metric}"], VAL, color="C1", label="validation")
-            for split, style in (("train", (0, (1, 2))), ("val", (0, (1, 1)))):
+            _band(ax, histories, f"train_{metric}", TRAIN, "C0")
+            _band(ax, histories, f"val_{metric}", VAL, "C1")
+            for split, name in (("train", "training"), ("val", "validation")):
                 ref = reference.get(f"{split}_{metric}")
                 if ref is not None:
-                    ax.axhline(ref, color=REFERENCE_COLOR, linestyle=style, linewidth=0.9)
+                    ax.axhline(ref, color=REFERENCE_COLOR, linestyle=(0, (1, 1.5)), linewidth=0.9)
+                    ax.annotate(f"original {name}", (1.0, ref), xycoords=("axes fraction", "data"), xytext=(-2, 2),
+                                textcoords="offset points", ha="right", va="bottom", fontsize=6.5, color=REFERENCE_COLOR)
             ax.set_xlabel(unit)
             ax.set_ylabel(label)
-        _focus(axes[0], axes[1], [history])
-        axes[1].plot([], [], color=REFERENCE_COLOR, linestyle=(0, (1, 1)), label="original (final)")
-        axes[1].legend(loc="lower right")
-        fig.tight_layout()
+        _focus(axes[0], axes[1], histories)
+        handles = [Line2D([], [], color="C0", label="training (solid)"),
+                   Line2D([], [], color="C1", linestyle=VAL, label="validation (dashed)"), *_style_key(len(histories))[2:]]
+        fig.tight_layout(rect=(0, 0.1, 1, 1))
+        fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=7)
         return _svg(fig)
 
 
-def network(hidden: list[int], batch_norm: bool, dropout: list[float]) -> str:
+def network(layers: list[dict]) -> str:
     """The network as a chain of operations, hidden layers bracketed, batch norm highlighted,
-    so the diagram shows exactly where the normalisation sits in the model that ran."""
-    ops: list[tuple[str, str | None]] = [("input\n784", None)]
-    for n, (units, rate) in enumerate(zip(hidden, dropout), start=1):
-        group = f"hidden layer {n}"
-        ops.append((f"Dense\n{units}" + ("\nno bias" if batch_norm else ""), group))
-        if batch_norm:
-            ops.append(("Batch\nNorm\nγ, β", group))
-        ops.append(("ReLU", group))
-        if rate:
-            ops.append((f"Dropout\n{rate:g}", group))
-    ops += [("Dense\n10", None), ("soft-\nmax", None)]
+    drawn from its description (`experiments.networks`), so the diagram shows exactly
+    where the normalisation sits in the model that ran."""
+    labels = {"dense": "Dense\n{units}", "batch_norm": "Batch\nNorm\nγ, β", "relu": "ReLU",
+              "dropout": "Dropout\n{rate:g}", "softmax": "soft-\nmax"}
+    ops: list[tuple[str, str | None]] = [(f"input\n{layers[0]['inputs']}", None)]
+    hidden = 0
+    for i, layer in enumerate(layers):
+        last_dense = layer["kind"] == "dense" and all(later["kind"] != "dense" for later in layers[i + 1:])
+        if layer["kind"] == "dense" and not last_dense:
+            hidden += 1
+        group = None if last_dense or layer["kind"] == "softmax" else f"hidden layer {hidden}"
+        label = labels[layer["kind"]].format(**layer) + ("\nno bias" if layer["kind"] == "dense" and not layer["bias"] else "")
+        ops.append((label, group))
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(6.4, 1.5))
         ax.set_axis_off()
@@ -123,7 +150,7 @@ def network(hidden: list[int], batch_norm: bool, dropout: list[float]) -> str:
                 (x, 0), w, h, boxstyle="round,pad=0.01,rounding_size=0.06",
                 facecolor="#fde9b8" if bn else "#eef2f8", edgecolor="#d1495b" if bn else "#1f5fa8",
                 linewidth=1.2 if bn else 0.7))
-            ax.text(x + w / 2, h / 2, label, ha="center", va="center", fontsize=6.4, linespacing=1.1)
+            ax.text(x + w / 2, h / 2, label, ha="center", va="center", fontsize=7.5, linespacing=1.05)
             if i:
                 ax.annotate("", (x, h / 2), (x - step + w, h / 2),
                             arrowprops={"arrowstyle": "-|>", "color": "#5c6470", "lw": 0.7, "shrinkA": 0, "shrinkB": 0})

@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from experiments.definitions import EXPERIMENTS, Experiment, problems, resolve
+from experiments.metrics import METRICS
 from experiments.profiles import PROFILES
-from report import analysis, changes, keys, ledger, lock, machine, prune, record, runner, splits
+from report import analysis, changes, keys, ledger, lock, machine, prune, record, runner, splits, stats
 from report import status as status_mod
 from report.cachedir import CacheDir
 from report.errors import ReportError
@@ -139,29 +140,70 @@ def _build(cfg: BuildConfig) -> dict:
     return _render(cfg, profile, split, runs, render_inputs, since, started)
 
 
-def _experiments_record(outcomes: list[runner.Outcome]) -> dict:
-    """What the record keeps of each experiment: enough for `status` and `diff` to explain it later."""
-    return {
-        o.experiment.id: {
-            "key": o.key, "components": o.components, "source": o.source, "seconds": round(o.seconds, 3),
-            "train_seconds": o.result["train_seconds"], "final": o.result["final"], "data": o.result["data"],
-            "device": o.result["hardware"]["device"],
+def _runs_record(runs: list[runner.Outcome]) -> list[dict]:
+    """What the record keeps of each run: enough for `status` and `diff` to explain it later."""
+    return [
+        {
+            "id": o.experiment.id, "seed": o.seed, "key": o.key, "components": o.components, "source": o.source,
+            "seconds": round(o.seconds, 3), "train_seconds": o.result["train_seconds"], "final": o.result["final"],
+            "data": o.result["data"], "device": o.result["hardware"]["device"],
             "gflops": 0.0 if "failed" in o.result else round(analysis.achieved_gflops(o.components["spec"], o.result), 1),
             **({"failed": o.result["failed"]} if "failed" in o.result else {}),
         }
-        for o in outcomes
-    }
+        for o in runs
+    ]
+
+
+def _experiments_record(runs: list[dict]) -> dict:
+    """Per experiment, the mean and spread of its seeds' final metrics (failed runs left out)."""
+    out: dict[str, dict] = {}
+    for r in runs:
+        out.setdefault(r["id"], {"seeds": [], "finals": []})
+        out[r["id"]]["seeds"].append(r["seed"])
+        if r["final"]:
+            out[r["id"]]["finals"].append(r["final"])
+    for e in out.values():
+        finals = e.pop("finals")
+        estimates = {m: stats.summary([f[m] for f in finals]) for m in METRICS} if finals else {}
+        e.update(n=len(finals), final={m: v.mean for m, v in estimates.items()},
+                 sd={m: v.sd for m, v in estimates.items()})
+    return out
 
 
 def _render(cfg: BuildConfig, profile, split, runs: list[runner.Outcome], render_inputs: str,
             since: ledger.Entry | None, started: float) -> dict:
-    outcomes = [o for o in runs if o.seed == 0]
-    from report import context as context_mod
-    from report import pdf_assembly, render
-    from report.figure_cache import FigureCache
+    """Judge the claims, render HTML and PDF, and keep the build: each step one product."""
+    rec = _record(cfg, profile, split, runs, render_inputs)
+    judged = _judge(cfg, runs)
+    rec["claims"] = [j.as_record() for j in judged]
+    log.info("rendering report")
+    from report import results  # pandas: imported only when a report is rendered
 
+    caches = _RenderCaches(cfg.cache)
+    html = _html(cfg, rec, runs, judged, profile, split, since, caches)
+    pdf = _pdf(html, caches)
+    written = {"report.html": html.encode("utf-8"), "report.pdf": pdf, "results.csv": results.to_csv(results.tidy(runs))}
+    rec.update(
+        changes_since=since and since.name,
+        outputs={name: hashlib.sha256(data).hexdigest() for name, data in written.items()},
+        figures={e: keys.digest([o.result["history"] for o in runs if o.experiment.id == e and "failed" not in o.result])
+                 for e in dict.fromkeys(o.experiment.id for o in runs)},  # what each experiment's curves were drawn from
+        render_cache=prune.used_entries(cfg.cache_dir, caches.figures, caches.equations, caches.pieces),
+        duration_s=round(time.perf_counter() - started, 2),
+    )
+    _save(cfg.out_dir, rec, written, runs)
+    log.info(
+        "built %s: %d trained, %d cached, %.1f s → %s",
+        rec["id"], rec["counts"]["run"], rec["counts"]["cached"], rec["duration_s"], cfg.out_dir / "report.pdf",
+    )
+    return rec
+
+
+def _record(cfg: BuildConfig, profile, split, runs: list[runner.Outcome], render_inputs: str) -> dict:
+    """The build record's facts that rendering does not change."""
     when = record.build_time()
-    build_info = {
+    return {
+        "format": record.RECORD_FORMAT,
         "id": f"{when:%Y%m%d-%H%M%S}-{render_inputs[:6]}",
         "time": when.isoformat().replace("+00:00", "Z"),
         "git": record.git_state(ROOT),
@@ -169,59 +211,72 @@ def _render(cfg: BuildConfig, profile, split, runs: list[runner.Outcome], render
         "hardware": machine.host(),
         "counts": {"run": sum(o.source == "run" for o in runs), "cached": sum(o.source != "run" for o in runs),
                    "failed": sum("failed" in o.result for o in runs)},
-    }
-    rec = {
-        "format": record.RECORD_FORMAT,
-        **{k: build_info[k] for k in ("id", "time", "git", "versions", "hardware", "counts")},
         "profile": profile.name,
         "notmnist_split": split,
         "render_inputs": render_inputs,
-        "sources": {name: text for o in outcomes for name, text in status_mod.sources_of(o.components).items()},
-        "experiments": _experiments_record(outcomes),
-        "runs": [{"id": o.experiment.id, "seed": o.seed, "key": o.key, "source": o.source} for o in runs],
+        "sources": {name: text for o in runs for name, text in status_mod.sources_of(o.components).items()},
+        "runs": (per_run := _runs_record(runs)),
+        "experiments": _experiments_record(per_run),
         "only": list(cfg.only),
     }
-    log.info("rendering report")
-    figure_cache = FigureCache(cfg.cache.figures)
-    equation_cache = FigureCache(cfg.cache.equations, "report.equations", "ziamath")
-    equation_svg = functools.partial(equation_cache.svg, "draw")
-    ctx = context_mod.build_context(outcomes, profile, split, build_info, figure_cache)
-    html, claims = render.render_html(ctx, equation_svg=equation_svg)
+
+
+def _judge(cfg: BuildConfig, runs: list[runner.Outcome]) -> list:
+    """The original's findings judged over this build's seeds; --strict fails on a finding not reproduced."""
+    from report import claims
+
+    finished: dict[str, list[dict]] = {}
+    for o in runs:
+        if "failed" not in o.result:
+            finished.setdefault(o.experiment.id, []).append(o.result)
+    judged = claims.judge(finished)
+    log.info(claims.summary_line(judged))
+    against = [j for j in judged if j.verdict == stats.NOT_REPRODUCED]
+    if against and cfg.strict:
+        raise ReportError(f"{len(against)} finding(s) of the original not reproduced (--strict): "
+                          f"{against[0].claim.id}. {against[0].claim.original}")
+    return judged
+
+
+class _RenderCaches:
+    """The drawing and layout caches one render uses (and lists in its record)."""
+
+    def __init__(self, cache: CacheDir) -> None:
+        from report.figure_cache import FigureCache
+        from report.pdf_assembly import PieceCache
+
+        self.figures = FigureCache(cache.figures)
+        self.equations = FigureCache(cache.equations, "report.equations", "ziamath")
+        self.pieces = PieceCache(cache.pdf)
+
+
+def _html(cfg: BuildConfig, rec: dict, runs: list[runner.Outcome], judged: list, profile, split,
+          since: ledger.Entry | None, caches: _RenderCaches) -> str:
+    from report import context as context_mod
+    from report import render
+
+    build_info = {k: rec[k] for k in ("id", "time", "git", "versions", "hardware", "counts")}
+    ctx = context_mod.build_context(runs, judged, profile, split, build_info, caches.figures)
     if since is not None:
-        diff = changes.compare(since.record(), {**rec, "claims": claims.checked}, changes.Tolerances(),
-                               (f"build #{since.seq}", "this build"), [e.id for e in EXPERIMENTS])
-        ctx["changes"] = context_mod.changes_section(diff, since.series(), outcomes, figure_cache)
-        html, claims = render.render_html(ctx, equation_svg=equation_svg)
-    for claim in claims.contradicted:
-        log.warning("CLAIM CONTRADICTED: expected %s, but this build's runs contradict it", claim)
-    if claims.contradicted and cfg.strict:
-        raise ReportError(f"{len(claims.contradicted)} claim(s) contradicted by the runs (--strict): {claims.contradicted[0]}")
-    pieces = pdf_assembly.PieceCache(cfg.cache.pdf)
-    pdf = pdf_assembly.render_pdf(html, pieces)
-    written = {"report.html": html.encode("utf-8"), "report.pdf": pdf}
-    rec.update(
-        claims=claims.checked,
-        changes_since=since and since.name,
-        outputs={name: hashlib.sha256(data).hexdigest() for name, data in written.items()},
-        figures={  # the curves the report shows (runs shown only inside a comparison have none)
-            e["id"]: hashlib.sha256(str(e["figure"]).encode()).hexdigest()
-            for part in ctx["parts"].values() for e in part if e["figure"].drawn
-        },
-        render_cache=prune.used_entries(cfg.cache_dir, figure_cache, equation_cache, pieces),
-        duration_s=round(time.perf_counter() - started, 2),
-    )
-    _save(cfg.out_dir, rec, written, outcomes)
-    log.info(
-        "built %s: %d trained, %d cached, %.1f s → %s",
-        rec["id"], build_info["counts"]["run"], build_info["counts"]["cached"], rec["duration_s"], cfg.out_dir / "report.pdf",
-    )
-    return rec
+        diff = changes.compare(since.record(), rec, changes.Tolerances(), (f"build #{since.seq}", "this build"),
+                               [e.id for e in EXPERIMENTS])
+        ctx["changes"] = context_mod.changes_section(diff, since.series(), ctx["runs"], caches.figures)
+    return render.render_html(ctx, equation_svg=functools.partial(caches.equations.svg, "draw"))
 
 
-def _save(out_dir: Path, rec: dict, written: dict[str, bytes], outcomes: list[runner.Outcome]) -> None:
+def _pdf(html: str, caches: _RenderCaches) -> bytes:
+    from report import pdf_assembly
+
+    return pdf_assembly.render_pdf(html, caches.pieces)
+
+
+def _save(out_dir: Path, rec: dict, written: dict[str, bytes], runs: list[runner.Outcome]) -> None:
     """Keep the build in the ledger, then publish it as the current report in one atomic
     step (see `ledger`), so outputs and record always belong to the same build."""
-    series = {o.experiment.id: {"unit": o.result["unit"], "history": o.result["history"]} for o in outcomes}
+    series: dict[str, dict] = {}
+    for o in runs:
+        entry = series.setdefault(o.experiment.id, {"unit": o.result["unit"], "histories": {}})
+        entry["histories"][str(o.seed)] = o.result["history"]
     book = ledger.Ledger(out_dir)
     try:
         seq = book.next_seq()

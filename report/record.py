@@ -3,12 +3,14 @@
 Format (version `RECORD_FORMAT`):
 
     {"format", "id", "ledger": "<seq>_<id>", "time", "git": {"commit", "dirty"}, "profile",
-     "notmnist_split", "versions", "hardware", "counts": {"run", "cached"}, "duration_s",
-     "render_inputs", "changes_since", "outputs": {file: sha256},
-     "figures": {experiment id: sha256 of its curves, when shown}, "claims": [{"claim", "holds"}],
-     "sources": {"module:function": source text},
-     "experiments": {id: {"key", "components", "source": run|cache|frozen, "seconds",
-                          "train_seconds", "final", "data", "device", "gflops"}}}
+     "notmnist_split", "only", "versions", "hardware", "counts": {"run", "cached", "failed"},
+     "duration_s", "render_inputs", "changes_since", "outputs": {file: sha256},
+     "figures": {experiment id: digest of the curves its figures are drawn from},
+     "claims": [{"id", "part", "claim", "verdict", "tests": [{"test", "estimate", "lo", "hi", "n", "verdict"}]}],
+     "sources": {"function": source text},
+     "runs": [{"id", "seed", "key", "components", "source": run|cache|frozen, "seconds",
+               "train_seconds", "final", "data", "device", "gflops", "failed"?}],
+     "experiments": {id: {"seeds", "n", "final": {metric: mean}, "sd": {metric: sd}}}}
 
 `components` are the cache key's parts and `sources` the code behind their fingerprints,
 so a later build can name what changed, down to a diff of a function.
@@ -28,7 +30,7 @@ from report.fsutil import atomic_write_text
 
 log = logging.getLogger(__name__)
 
-RECORD_FORMAT = 2
+RECORD_FORMAT = 3
 
 
 def build_time() -> dt.datetime:

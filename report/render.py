@@ -6,50 +6,55 @@ from disk with no network; `report.pdf_assembly` lays the same HTML out for prin
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 
 import jinja2
-from markupsafe import Markup
 
 from report import equations, numbering
 from report.errors import ReportError
+from report.stats import Estimate
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
-def _num(value: float | None, digits: int = 4) -> str:
-    return "—" if value is None else f"{value:.{digits}f}"
+def _num(value: float | Estimate | None, digits: int = 4) -> str:
+    """A number; an estimate over seeds as mean ± standard deviation (the mean alone when
+    there is one seed, where no spread is known)."""
+    if value is None:
+        return "—"
+    if isinstance(value, Estimate):
+        if value.sd is None:
+            return f"{value.mean:.{digits}f}"
+        return f"{value.mean:.{digits}f} ± {value.sd:.{digits}f}"
+    return f"{value:.{digits}f}"
 
 
 def _signed(value: float | None, digits: int = 4) -> str:
     return "—" if value is None else f"{value:+.{digits}f}".replace("-", "−")
 
 
-def _pct(value: float, digits: int = 1) -> str:
-    return f"{100 * value:.{digits}f} %"
+def _points(value: float | Estimate, digits: int = 1) -> str:
+    """A difference of accuracies in percentage points."""
+    if isinstance(value, Estimate):
+        spread = "" if value.sd is None else f" ± {100 * value.sd:.{digits}f}"
+        return f"{100 * value.mean:.{digits}f}{spread} pp"
+    return f"{100 * value:.{digits}f} pp"
 
 
-class Claims:
-    """Expectations a template states about the results, checked against this build's runs.
+def _steps(value: Estimate) -> str:
+    """A step count over seeds: the number itself when every seed agrees."""
+    if not value.sd:
+        return f"{value.mean:g}" if value.mean == int(value.mean) else f"{value.mean:.1f}"
+    return f"{value.mean:.1f} ± {value.sd:.1f}"
 
-    `{{ expect(condition, "the middle rate is best") }}` renders nothing when the condition
-    holds and a visible mark when it does not; the build then warns (or, with --strict,
-    fails), so a claim the runs contradict is never printed as if it were true.
-    """
 
-    def __init__(self) -> None:
-        self.checked: list[dict] = []
-
-    def __call__(self, holds: bool, claim: str) -> Markup:
-        self.checked.append({"claim": claim, "holds": bool(holds)})
-        if holds:
-            return Markup("")
-        return Markup('<span class="contradicted">✗ Expected {}, but this build\'s runs contradict it.</span>').format(claim)
-
-    @property
-    def contradicted(self) -> list[str]:
-        return [c["claim"] for c in self.checked if not c["holds"]]
+def _interval(value: Estimate, digits: int = 4) -> str:
+    """The 95 % interval, or what stands in for it with one seed."""
+    if not value.spread_known:
+        return "one seed: spread unknown"
+    return f"[{value.lo:.{digits}f}, {value.hi:.{digits}f}]".replace("-", "−")
 
 
 def environment(templates: Path = TEMPLATES, equation_svg: Callable[[str], str] = equations.draw) -> jinja2.Environment:
@@ -59,22 +64,17 @@ def environment(templates: Path = TEMPLATES, equation_svg: Callable[[str], str] 
         undefined=jinja2.StrictUndefined,
         lstrip_blocks=True,
     )
-    env.filters.update(num=_num, signed=_signed, pct=_pct,
+    env.filters.update(num=_num, signed=_signed, pp=_points, steps=_steps, interval=_interval,
                        math=lambda tex: equations.math(tex, svg_of=equation_svg),
                        display_math=lambda tex: equations.math(tex, display=True, svg_of=equation_svg))
     return env
 
 
-def render_html(context: dict, templates: Path = TEMPLATES,
-                equation_svg: Callable[[str], str] = equations.draw) -> tuple[str, Claims]:
-    """The report as one HTML document, and the claims its templates checked. Equations
-    are drawn by `equation_svg` (the build passes its drawing cache).
-
-    Template errors become one-line ReportErrors."""
-    claims = Claims()
+def render_html(context: dict, templates: Path = TEMPLATES, equation_svg: Callable[[str], str] = equations.draw) -> str:
+    """The report as one HTML document. Equations are drawn by `equation_svg` (the build
+    passes its drawing cache). Template errors become one-line ReportErrors."""
     try:
         env = environment(templates, equation_svg)
-        env.globals["expect"] = claims
         css = (templates / "report.css").read_text(encoding="utf-8")
         document = env.get_template("report.html.j2").render(css=css, **context)
     except jinja2.TemplateSyntaxError as exc:
@@ -83,4 +83,16 @@ def render_html(context: dict, templates: Path = TEMPLATES,
         raise ReportError(f"template error: {exc.message}") from None
     except jinja2.TemplateNotFound as exc:
         raise ReportError(f"template not found: {exc.name} (in {templates})") from None
-    return numbering.number(document), claims
+    except Exception as exc:  # a runtime error inside a template ({{ 1 / 0 }}, a filter given text)
+        where = _template_line(exc, templates)
+        if where is None:
+            raise
+        raise ReportError(f"template {where}: {type(exc).__name__}: {exc}") from None
+    return numbering.number(document)
+
+
+def _template_line(exc: BaseException, templates: Path) -> str | None:
+    """`name:line` of the innermost template frame of an error, or None when no template
+    was running (then it is our bug, not the template's, and keeps its traceback)."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(str(templates))]
+    return f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else None

@@ -90,7 +90,7 @@ def sources_of(components: dict) -> dict[str, str]:
 def survey(planned: list, previous: dict | None, store) -> dict:
     """Every planned experiment's state (cached / failed / stale / never-run) with causes, and the
     time to bring all up to date, estimated from the durations the last build recorded."""
-    before = (previous or {}).get("experiments", {})
+    before = {(r["id"], r["seed"]): r for r in (previous or {}).get("runs", [])}
     old_sources = (previous or {}).get("sources", {})
     rows, estimate, unknown = [], 0.0, 0
     for p in planned:
@@ -99,8 +99,8 @@ def survey(planned: list, previous: dict | None, store) -> dict:
             row.update(state="failed", where=store.where(p.key), reason=p.entry["result"]["failed"]["reason"])
         elif p.entry is not None:
             row.update(state="cached", where=store.where(p.key))
-        elif p.experiment.id in before:
-            old = before[p.experiment.id]
+        elif (p.experiment.id, p.seed) in before:
+            old = before[(p.experiment.id, p.seed)]
             row.update(state="stale", causes=explain(old["components"], p.components, old_sources))
             estimate += old.get("train_seconds", 0.0)
         else:

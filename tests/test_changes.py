@@ -14,7 +14,7 @@ COMPONENTS = {
     "scheme": 1,
     "spec": {"trainer": "keras_models", "hparams": {"learning_rate": 0.001, "epochs": 10},
              "data": {"dataset": "notmnist", "sources": {"a": "1"}}, "profile": "quick", "seed": 0},
-    "code": {"experiments.keras_models:build_model": "f1"},
+    "code": {"build_model": "f1"},
     "versions": {"tensorflow": "2.21.0"},
 }
 FINAL = {"train_acc": 0.9, "train_loss": 0.3, "val_acc": 0.88, "val_loss": 0.4}
@@ -24,7 +24,7 @@ def _record(build_id: str, **experiments: dict) -> dict:
     return {"format": record.RECORD_FORMAT, "id": build_id, "time": "2026-11-27T10:00:00Z", "profile": "quick",
             "notmnist_split": "substitute", "git": {"commit": "abc", "dirty": False}, "claims": [],
             "counts": {"run": 0, "cached": len(experiments)}, "duration_s": 1.0,
-            "sources": {"experiments.keras_models:build_model": "def build_model():\n    return 1\n"},
+            "sources": {"build_model": "def build_model():\n    return 1\n"},
             "experiments": experiments}
 
 

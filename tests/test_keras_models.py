@@ -8,7 +8,7 @@ import pytest
 keras = pytest.importorskip("keras")
 from conftest import KillAfterSave, Killed, small_run_data  # noqa: E402
 
-from experiments import keras_models  # noqa: E402
+from experiments import keras_models, networks  # noqa: E402
 from report.checkpoints import Checkpoint  # noqa: E402
 
 
@@ -53,7 +53,7 @@ def test_epoch_loop_gives_fits_numbers_bit_for_bit(tmp_path, batch_norm):
     ours = keras_models.train({"hparams": hp, "seed": 7}, data, lambda *a: None, Checkpoint(tmp_path / "c.npz"))
 
     keras.utils.set_random_seed(7)
-    model = keras_models.build_model(hp["hidden"], hp["dropout"], batch_norm)
+    model = keras_models.build_model(networks.mlp(hp["hidden"], hp["dropout"], batch_norm))
     model.compile(optimizer=keras_models.FusedAdam(learning_rate=hp["learning_rate"]),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     by_fit: dict[str, list[float]] = {"train_loss": [], "train_acc": [], "val_loss": [], "val_acc": []}

@@ -8,7 +8,7 @@ import pytest
 tf = pytest.importorskip("tensorflow")
 from conftest import KillAfterSave, Killed, small_run_data  # noqa: E402
 
-from experiments import lowlevel  # noqa: E402
+from experiments import lowlevel, networks  # noqa: E402
 from report.checkpoints import Checkpoint  # noqa: E402
 
 
@@ -56,10 +56,10 @@ def test_flop_count_matches_the_products_in_the_real_gradient_graph():
     from report.analysis import flops_per_step
 
     hidden, n_train, n_val = [7, 5], 11, 3
-    params = lowlevel.init_params([lowlevel.N_INPUTS, *hidden, lowlevel.N_CLASSES], 0)
+    params = lowlevel.init_params(networks.mlp(hidden).sizes, 0)
     variables = [v for pair in params for v in pair]
-    x, xv = tf.zeros((lowlevel.N_INPUTS, n_train)), tf.zeros((lowlevel.N_INPUTS, n_val))
-    onehot = tf.one_hot(tf.zeros(n_train, tf.int32), lowlevel.N_CLASSES, axis=0)
+    x, xv = tf.zeros((networks.N_INPUTS, n_train)), tf.zeros((networks.N_INPUTS, n_val))
+    onehot = tf.one_hot(tf.zeros(n_train, tf.int32), networks.N_CLASSES, axis=0)
 
     @tf.function
     def step():

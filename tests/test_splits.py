@@ -29,8 +29,8 @@ def _spec(split):
 
 
 def test_substitute_split_is_deterministic_disjoint_and_stratified(small_archive):
-    a = splits.load_run_data(_spec("substitute"), small_archive / "data", small_archive / "c1")
-    b = splits.load_run_data(_spec("substitute"), small_archive / "data", small_archive / "c2")
+    a = splits.load_run_data(_spec("substitute"), small_archive / "data", datasets.DecodedCache(small_archive / "c1"))
+    b = splits.load_run_data(_spec("substitute"), small_archive / "data", datasets.DecodedCache(small_archive / "c2"))
     assert a.summary() == b.summary()
     train_rows = {row.tobytes() for row in a.x_train}
     assert not any(row.tobytes() in train_rows for row in a.x_val)
@@ -63,7 +63,7 @@ def test_original_split_takes_balanced_large_and_drops_overlap_from_validation(s
     large["A/copy.png"] = png_bytes(np.asarray(small["images"][0]))  # A/0 of small (and its duplicate)
     write_letter_tar(small_archive / "data" / "notmnist" / "notMNIST_large.tar.gz", "notMNIST_large", large)
     assert splits.choose_split(None, small_archive / "data") == "original"
-    data = splits.load_run_data(_spec("original"), small_archive / "data", small_archive / "c")
+    data = splits.load_run_data(_spec("original"), small_archive / "data", datasets.DecodedCache(small_archive / "c"))
     assert np.bincount(data.y_train, minlength=10).tolist() == [7] * 10
     train_rows = {row.tobytes() for row in data.x_train}
     assert not any(row.tobytes() in train_rows for row in data.x_val)
