@@ -79,7 +79,7 @@ def build_level(data_dir: Path) -> dict:
             shutil.rmtree(copy / ".cache" / "figures", ignore_errors=True)
             edit("intro.html.j2")
 
-        # an edit in each of the largest pieces the PDF is laid out in (report/pdf_assembly.py)
+        # an edit in each of the largest pieces the PDF is laid out in (report/document/pdf_assembly.py)
         sections = {f"{template}{' after ' + after if after else ''}": _best_wall(
             cmd, copy, env, repeat=2, before=lambda template=template, after=after: edit(template, after))
             for template, after in SECTION_EDITS}
@@ -135,8 +135,8 @@ def matmul_peak(tf) -> dict:
 def part_a(tf, data, iterations: int = 8) -> dict:
     """A2b, full batch: our compiled training step against an eager GradientTape loop."""
     from experiments import lowlevel
-    from report.analysis import flops_per_step
-    from report.checkpoints import Checkpoint
+    from report.facts.analysis import flops_per_step
+    from report.runs.checkpoints import Checkpoint
 
     spec = {"hparams": {"hidden": [300, 100], "penalty": None, "alpha": 0.0, "learning_rate": 1e-3,
                         "iterations": iterations}, "seed": 0}
@@ -251,8 +251,8 @@ def part_b(tf, data, epochs: int = 2) -> dict:
     import keras
 
     from experiments import keras_models
-    from report.analysis import flops_per_step
-    from report.checkpoints import Checkpoint
+    from report.facts.analysis import flops_per_step
+    from report.runs.checkpoints import Checkpoint
 
     hp = {"hidden": [600, 400, 200], "dropout": [0.0] * 3, "batch_norm": False, "learning_rate": 1e-3,
           "batch_size": 32, "epochs": epochs + 1}
@@ -293,8 +293,8 @@ def study_against_floor(peak_gflops: float, batch_32_gflops: float) -> dict | No
     arithmetic at the measured matmul peak (from build/record.json; None without one).
     Split by trainer, because the two parts sit at different distances from the floor:
     Keras' mini-batch runs are also set against the best their batch-32 products reach."""
-    from report import record
-    from report.analysis import flops_per_step
+    from report.builds import record
+    from report.facts.analysis import flops_per_step
 
     rec = record.read(ROOT / "build" / "record.json")
     if rec is None or rec["profile"] != "full":
@@ -324,8 +324,8 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=ROOT / "build" / "bench.json")
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    from report import datasets, splits
-    from report.runner import import_tensorflow
+    from report.data import datasets, splits
+    from report.runs.runner import import_tensorflow
 
     data_dir = datasets.resolve_data_dir(args.data_dir)
     results = {"build": build_level(data_dir)}

@@ -141,9 +141,10 @@ CLAIMS: tuple[Claim, ...] = (
               _r("B3", "loss_min_step", VAL_LOSS, B_AT)),
     )),
     Claim("15", "B", "more dropout lowers accuracy and raises loss (read at epoch 10)", (
-        _more("d0.2 minus d0.4: training accuracy", _r("B3-d0.2", "value", TRAIN_ACC, B_AT), _r("B3-d0.4", "value", TRAIN_ACC, B_AT)),
-        _more("d0.4 minus d0.6: training accuracy", _r("B3-d0.4", "value", TRAIN_ACC, B_AT), _r("B3-d0.6", "value", TRAIN_ACC, B_AT)),
-        _more("d0.6 minus d0.2: training loss", _r("B3-d0.6", "value", TRAIN_LOSS, B_AT), _r("B3-d0.2", "value", TRAIN_LOSS, B_AT)),
+        *(_more(f"d{a} minus d{b}: training accuracy", _r(f"B3-d{a}", "value", TRAIN_ACC, B_AT),
+                _r(f"B3-d{b}", "value", TRAIN_ACC, B_AT)) for a, b in (("0.2", "0.4"), ("0.4", "0.6"))),
+        _more("d0.6 minus d0.2: training loss", _r("B3-d0.6", "value", TRAIN_LOSS, B_AT),
+              _r("B3-d0.2", "value", TRAIN_LOSS, B_AT)),
         _more("d0.2 minus d0.6: validation accuracy", _r("B3-d0.2", "value", at=B_AT), _r("B3-d0.6", "value", at=B_AT)),
     )),
     Claim("16", "B", "B3 with dropout 0.4 then 0.2 does not overfit, converges around 50 epochs and is the most "

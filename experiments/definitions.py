@@ -16,6 +16,26 @@ DROPOUT_EPOCHS = 30
 
 
 @dataclass(frozen=True)
+class Part:
+    """One part of the report: its letter, title and template, and the code it lists besides its
+    trainers'. The document, the context and the PDF iterate over `PARTS`; experiments and
+    findings belong to a part by its letter. A new part is an entry here, its experiments
+    below, its trainer module, and its template."""
+
+    letter: str
+    title: str
+    template: str  # in templates/
+    listings: tuple[tuple[str, str], ...] = ()  # (module, entry point)
+
+
+PARTS: tuple[Part, ...] = (
+    Part("A", "Low-level TensorFlow on Fashion-MNIST", "part_a.html.j2"),
+    Part("B", "Keras on notMNIST", "part_b.html.j2"),
+    Part("C", "Batch normalisation", "part_c.html.j2", (("experiments.batchnorm", "batch_norm"),)),
+)
+
+
+@dataclass(frozen=True)
 class Reference:
     """The original report's numbers (None where it gave none).
 

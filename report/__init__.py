@@ -1,9 +1,18 @@
 """Literate build tool: regenerates the deep-learning study as an HTML and PDF report.
 
-Data flows one way through the modules of this package:
+Data flows one way, and each stage is a subpackage that imports only earlier ones:
 
-    experiments/definitions  ->  keys + store (cached runs)  ->  runner (training)
-    ->  analysis (computed facts)  ->  figures  ->  context  ->  render (HTML, PDF)
+    experiments/ (definitions, networks, findings, trainers)
+    -> data/      verified datasets, the arrays one run trains on
+    -> runs/      cache keys, the results store, training (cache or train)
+    -> facts/     the tidy table of results, facts, statistics, judged findings
+    -> builds/    build records, the ledger, diff, status, pruning
+    -> document/  context, figures, equations, listings, HTML, PDF
+    -> pipeline (the build as a few named steps) and cli (the command line)
 
-`pipeline.build` strings the stages together; `cli` is the command line around it.
+Shared plumbing without a stage: `errors`, `fsutil` (atomic writes), `lock`, `cachedir`.
 """
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent  # the project: experiments/, templates/, frozen/

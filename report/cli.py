@@ -24,8 +24,8 @@ COMMANDS = ("build", "status", "diff", "builds", "prune", "freeze")
 
 def parser() -> argparse.ArgumentParser:
     from experiments.profiles import PROFILES
-    from report.ledger import DEFAULT_KEEP
-    from report.splits import SPLIT_ENV, SPLITS
+    from report.builds.ledger import DEFAULT_KEEP
+    from report.data.splits import SPLIT_ENV, SPLITS
 
     p = argparse.ArgumentParser(
         prog="build.py",
@@ -76,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(message)s", stream=sys.stderr)
-    from report import datasets, pipeline
+    from report import pipeline
+    from report.data import datasets
 
     overrides = {k: v for k, v in (("out_dir", args.out), ("cache_dir", args.cache_dir)) if v is not None}
     cfg = pipeline.BuildConfig(
@@ -105,7 +106,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, cfg) -> int:
-    from report import changes, ledger, pipeline, status
+    from report import pipeline
+    from report.builds import changes, ledger, status
 
     if args.builds and args.command != "diff":
         raise ReportError(f"{args.command} takes no build arguments (got {' '.join(args.builds)})")

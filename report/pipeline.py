@@ -22,16 +22,19 @@ from pathlib import Path
 from experiments.definitions import EXPERIMENTS, Experiment, problems, resolve
 from experiments.metrics import METRICS
 from experiments.profiles import PROFILES
-from report import analysis, changes, keys, ledger, lock, machine, prune, record, runner, splits, stats
-from report import status as status_mod
+from report import ROOT, lock
+from report.builds import changes, ledger, prune, record
+from report.builds import status as status_mod
 from report.cachedir import CacheDir
+from report.data import splits
 from report.errors import ReportError
+from report.facts import analysis, stats
 from report.fsutil import ensure_writable, remove_leftovers
-from report.store import ResultStore
+from report.runs import keys, machine, runner
+from report.runs.store import ResultStore
 
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parent.parent
 RENDER_SOURCES = ("templates", "report", "experiments")
 
 
@@ -177,7 +180,7 @@ def _render(cfg: BuildConfig, profile, split, runs: list[runner.Outcome], render
     judged = _judge(cfg, runs)
     rec["claims"] = [j.as_record() for j in judged]
     log.info("rendering report")
-    from report import results  # pandas: imported only when a report is rendered
+    from report.facts import results  # pandas: imported only when a report is rendered
 
     caches = _RenderCaches(cfg.cache)
     html = _html(cfg, rec, runs, judged, profile, split, since, caches)
@@ -223,7 +226,7 @@ def _record(cfg: BuildConfig, profile, split, runs: list[runner.Outcome], render
 
 def _judge(cfg: BuildConfig, runs: list[runner.Outcome]) -> list:
     """The original's findings judged over this build's seeds; --strict fails on a finding not reproduced."""
-    from report import claims
+    from report.facts import claims
 
     finished: dict[str, list[dict]] = {}
     for o in runs:
@@ -242,18 +245,18 @@ class _RenderCaches:
     """The drawing and layout caches one render uses (and lists in its record)."""
 
     def __init__(self, cache: CacheDir) -> None:
-        from report.figure_cache import FigureCache
-        from report.pdf_assembly import PieceCache
+        from report.document.figure_cache import FigureCache
+        from report.document.pdf_assembly import PieceCache
 
         self.figures = FigureCache(cache.figures)
-        self.equations = FigureCache(cache.equations, "report.equations", "ziamath")
+        self.equations = FigureCache(cache.equations, "report.document.equations", "ziamath")
         self.pieces = PieceCache(cache.pdf)
 
 
 def _html(cfg: BuildConfig, rec: dict, runs: list[runner.Outcome], judged: list, profile, split,
           since: ledger.Entry | None, caches: _RenderCaches) -> str:
-    from report import context as context_mod
-    from report import render
+    from report.document import context as context_mod
+    from report.document import render
 
     build_info = {k: rec[k] for k in ("id", "time", "git", "versions", "hardware", "counts")}
     ctx = context_mod.build_context(runs, judged, profile, split, build_info, caches.figures)
@@ -265,7 +268,7 @@ def _html(cfg: BuildConfig, rec: dict, runs: list[runner.Outcome], judged: list,
 
 
 def _pdf(html: str, caches: _RenderCaches) -> bytes:
-    from report import pdf_assembly
+    from report.document import pdf_assembly
 
     return pdf_assembly.render_pdf(html, caches.pieces)
 

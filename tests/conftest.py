@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from report.checkpoints import Checkpoint
+from report.runs.checkpoints import Checkpoint
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -81,7 +81,7 @@ class KillAfterSave(Checkpoint):
 
 
 def small_run_data(seed: int = 0, n_train: int = 200, n_val: int = 50):
-    from report.splits import RunData
+    from report.data.splits import RunData
 
     rng = np.random.default_rng(seed)
     return RunData(rng.random((n_train, 784), np.float32), rng.integers(0, 10, n_train).astype(np.int32),

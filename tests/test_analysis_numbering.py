@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from report import analysis, numbering
+from report.document import numbering
+from report.facts import analysis
 
 
 def test_facts_find_the_loss_minimum_the_plateau_and_the_gap():

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from report import changes, ledger, record
+from report.builds import changes, ledger, record
 from report.errors import ReportError
 
 COMPONENTS = {
@@ -20,18 +20,25 @@ COMPONENTS = {
 FINAL = {"train_acc": 0.9, "train_loss": 0.3, "val_acc": 0.88, "val_loss": 0.4}
 
 
-def _record(build_id: str, **experiments: dict) -> dict:
+def _record(build_id: str, **experiments: list[dict]) -> dict:
+    runs = [{**run, "id": exp_id} for exp_id, seeds in experiments.items() for run in seeds]
     return {"format": record.RECORD_FORMAT, "id": build_id, "time": "2026-11-27T10:00:00Z", "profile": "quick",
             "notmnist_split": "substitute", "git": {"commit": "abc", "dirty": False}, "claims": [],
-            "counts": {"run": 0, "cached": len(experiments)}, "duration_s": 1.0,
-            "sources": {"build_model": "def build_model():\n    return 1\n"},
-            "experiments": experiments}
+            "counts": {"run": 0, "cached": len(runs)}, "duration_s": 1.0,
+            "sources": {"build_model": "def build_model():\n    return 1\n"}, "runs": runs, "experiments": {}}
 
 
-def _exp(key: str, source: str = "cache", lr: float = 0.001, **final: float) -> dict:
+def _exp(key: str, source: str = "cache", lr: float = 0.001, seeds: int = 1, spread: float = 0.0, **final: float) -> list[dict]:
+    """The runs of one experiment: `seeds` of them, their val_acc `spread` apart around the given value."""
     components = copy.deepcopy(COMPONENTS)
     components["spec"]["hparams"]["learning_rate"] = lr
-    return {"key": key, "source": source, "components": components, "final": {**FINAL, **final}}
+    out = []
+    for seed in range(seeds):
+        f = {**FINAL, **final}
+        f["val_acc"] += spread * (seed - (seeds - 1) / 2)
+        out.append({"seed": seed, "key": f"{key}-{seed}", "source": source,
+                    "components": {**components, "spec": {**components["spec"], "seed": seed}}, "final": f})
+    return out
 
 
 def _states(diff: dict) -> dict[str, str]:
@@ -49,7 +56,8 @@ def test_same_key_from_cache_is_identical_and_a_changed_rate_is_named_as_cause()
     assert b2["metrics"]["val_acc"]["change"] == pytest.approx(-0.03)
     assert diff["any_change"]
     text = changes.format_text(diff)
-    assert "B2             changed: learning_rate 0.001 → 0.01" in text and "0.8800 → 0.8500 (-0.0300)  *" in text
+    assert "B2             changed: learning_rate 0.001 → 0.01" in text
+    assert f"0.8800 → 0.8500 (-0.0300, {changes.NOISE_UNKNOWN})  *" in text
     assert "| B2 | changed | learning_rate 0.001 → 0.01 |" in changes.format_markdown(diff)
     assert json.loads(changes.format_json(diff))["counts"] == {changes.CACHE_HIT: 1, "changed": 1, "removed": 1, "added": 1}
 
@@ -79,12 +87,34 @@ def test_rerun_with_the_same_key_is_compared_not_assumed_identical():
     assert row["state"] == "changed" and "--rerun" in row["causes"][0]["cause"]
 
 
-def test_claims_whose_verdict_changed_are_listed():
+def test_a_change_of_the_mean_is_judged_against_both_builds_seeds():
+    old = _record("o", B2=_exp("k2", seeds=5, spread=0.01))
+    near = _record("n", B2=_exp("k2b", "run", lr=0.01, seeds=5, spread=0.01, val_acc=0.885))
+    far = _record("n", B2=_exp("k2b", "run", lr=0.01, seeds=5, spread=0.001, val_acc=0.92))
+    assert changes.compare(old, near, changes.Tolerances(), ("o", "n"))["experiments"][0]["metrics"]["val_acc"]["noise"] \
+        == changes.WITHIN_NOISE
+    row = changes.compare(old, far, changes.Tolerances(), ("o", "n"))["experiments"][0]
+    assert row["metrics"]["val_acc"]["noise"] == changes.BEYOND_NOISE and row["metrics"]["val_acc"]["n"] == [5, 5]
+    one = _record("n", B2=_exp("k2b", "run", lr=0.01, val_acc=0.92))
+    assert changes.compare(old, one, changes.Tolerances(), ("o", "n"))["experiments"][0]["metrics"]["val_acc"]["noise"] \
+        == changes.NOISE_UNKNOWN
+
+
+def test_more_seeds_are_named_as_the_cause():
+    old = _record("o", B2=_exp("k2", seeds=2))
+    new = _record("n", B2=[*_exp("k2", seeds=2), *_exp("k2", "run", seeds=3)[2:]])
+    row = changes.compare(old, new, changes.Tolerances(), ("o", "n"))["experiments"][0]
+    assert [c["cause"] for c in row["causes"]] == ["seeds 2 → 3"]
+
+
+def test_findings_whose_verdict_changed_are_listed():
     old, new = _record("o"), _record("n")
-    old["claims"] = [{"claim": "a", "holds": True}, {"claim": "b", "holds": True}]
-    new["claims"] = [{"claim": "a", "holds": False}, {"claim": "b", "holds": True}, {"claim": "c", "holds": True}]
+    old["claims"] = [{"id": "1", "claim": "a", "verdict": "confirmed"}, {"id": "2", "claim": "b", "verdict": "undecided"}]
+    new["claims"] = [{"id": "1", "claim": "a", "verdict": "not reproduced"}, {"id": "2", "claim": "b", "verdict": "undecided"},
+                     {"id": "3", "claim": "c", "verdict": "confirmed"}]
     claims = changes.compare(old, new, changes.Tolerances(), ("o", "n"))["claims"]
-    assert claims == [{"claim": "a", "old": "holds", "new": "contradicted"}, {"claim": "c", "old": "absent", "new": "holds"}]
+    assert claims == [{"id": "1", "claim": "a", "old": "confirmed", "new": "not reproduced"},
+                      {"id": "3", "claim": "c", "old": "absent", "new": "confirmed"}]
 
 
 def test_ledger_keeps_numbers_finds_and_prunes_builds(tmp_path):

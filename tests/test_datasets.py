@@ -9,15 +9,14 @@ import numpy as np
 import pytest
 from conftest import idx_bytes, png_bytes, write_gz, write_letter_tar
 
-from report import datasets
+from report.data import datasets
 from report.errors import ReportError
 
 
 def _idx_file(tmp_path, rng):
     array = rng.integers(0, 256, size=(5, 28, 28), dtype=np.uint8)
     content = idx_bytes(array)
-    f = datasets.DataFile("fashion-mnist", "x-idx3-ubyte.gz", "http://invalid.example/x.gz",
-                          hashlib.sha256(content).hexdigest())
+    f = datasets.DataFile("fashion-mnist", "x-idx3-ubyte.gz", hashlib.sha256(content).hexdigest())
     write_gz(tmp_path / "data" / "fashion-mnist" / f.name, content)
     return f, array, content
 
@@ -69,6 +68,7 @@ def test_missing_file_offline_names_file_places_and_remedy(tmp_path, rng, monkey
         raise urllib.error.URLError("no network")
 
     monkeypatch.setattr(datasets.urllib.request, "urlopen", offline)
+    monkeypatch.setitem(datasets.PUBLISHED, f.label, "http://invalid.example/x.gz")
     empty = tmp_path / "empty"
     with pytest.raises(ReportError) as exc:
         datasets.load_idx(f, empty, datasets.DecodedCache(tmp_path / "decoded"))
@@ -83,20 +83,17 @@ def test_declared_fashion_checksums_match_the_shared_copy():
 
     if not (SHARED_DATA / "fashion-mnist").is_dir():
         pytest.skip("shared data not present")
-    cache = datasets.DecodedCache(SHARED_DATA.parent / "nonexistent-cache")
     label = datasets.FASHION_MNIST["test-labels"]
     path = datasets.find_file(label, SHARED_DATA)
     content = datasets._read_gzip(label, path)
     assert hashlib.sha256(content).hexdigest() == label.content_sha256
-    assert cache.get(None, ("data",)) is None
 
 
 def test_letter_archive_skips_unreadable_files_and_labels_by_folder(tmp_path, rng):
     files = {f"{letter}/img{i}.png": png_bytes(rng.integers(0, 256, (28, 28))) for letter in "AJ" for i in range(3)}
     files["B/empty.png"] = b""
     entries = sorted(files.items())
-    f = datasets.DataFile("notmnist", "letters.tar.gz", "http://invalid.example/l.tgz",
-                          datasets.tar_content_digest(entries))
+    f = datasets.DataFile("notmnist", "letters.tar.gz", datasets.tar_content_digest(entries))
     write_letter_tar(tmp_path / "data" / "notmnist" / f.name, "letters", files)
     arrays = datasets.load_letter_archive(f, tmp_path / "data", datasets.DecodedCache(tmp_path / "decoded"))
     assert arrays["images"].shape == (6, 28, 28)

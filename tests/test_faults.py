@@ -28,29 +28,33 @@ from pathlib import Path
 import pytest
 from conftest import DATA, copy_project
 
-from report import ledger, record
-from report.checkpoints import Checkpoint
-from report.store import ResultStore
+from report.builds import ledger, record
+from report.runs.checkpoints import Checkpoint
+from report.runs.store import ResultStore
 
 pytestmark = pytest.mark.e2e
-ARGS = ["--profile", "quick", "--notmnist-split", "substitute", "--only", "A1,B1"]
+ARGS = ["--profile", "quick", "--notmnist-split", "substitute", "--only", "A1,B1", "--seeds", "1"]
 EPOCH = "1790000000"
 
 HARNESS = r"""
 import importlib, os, signal, sys
 if os.environ.get("KILL_AT"):
-    where, name, nth, when = os.environ["KILL_AT"].split(":")
+    where, name, which, when = os.environ["KILL_AT"].split(":")
     owner = importlib.import_module(where)
     *path, attr = name.split(".")
     for part in path:
         owner = getattr(owner, part)
     original, calls = getattr(owner, attr), [0]
+    pattern, _, nth = which.rpartition("#") if "#" in which else ("", "", which)
     def wrapper(*args, **kwargs):
-        calls[0] += 1
-        if calls[0] == int(nth) and when == "before":
+        paths = " ".join(repr(a) for a in args if isinstance(a, (str, os.PathLike)))
+        if pattern in paths:
+            calls[0] += 1
+        hit = calls[0] == int(nth) and pattern in paths
+        if hit and when == "before":
             os.kill(os.getpid(), signal.SIGKILL)
         out = original(*args, **kwargs)
-        if calls[0] == int(nth) and when == "after":
+        if hit and when == "after":
             os.kill(os.getpid(), signal.SIGKILL)
         return out
     setattr(owner, attr, wrapper)
@@ -59,43 +63,45 @@ sys.exit(main(sys.argv[1:]))
 """
 
 # (what is happening, how to kill, kind). "line" kills from outside when the log shows the
-# text (after a delay in seconds); "self" kills from inside at module:function:call:before|after.
+# text (after a delay in seconds); "self" kills from inside at module:function:WHICH:before|after,
+# where WHICH is "n" (the n-th call) or "text#n" (the n-th call whose arguments contain text), so
+# that a kill point names what is being written rather than how many writes came before it.
 # kind: "fresh" removes the decoded data first so the build decodes again; "train" retrains
 # A1 and B1 (checkpoints of earlier kills removed first); "resume" retrains keeping them;
 # "render" renders cached results again (only SOURCE_DATE_EPOCH changes); "render-cold" also
 # forgets the drawn figures, so that they are drawn again.
 MOMENTS = [
     ("decoding data, between two files", "line", "decoded", 0.0, "fresh"),
-    ("decoded, before the decoded copy is written", "self", "report.datasets:DecodedCache.put:1:before", 0, "fresh"),
-    ("decoded-data write: array written, not renamed", "self", "os:replace:2:before", 0, "fresh"),
-    ("second decoded file: checksum written, not renamed", "self", "os:replace:3:before", 0, "fresh"),
-    ("starting A1 (TensorFlow import)", "line", "A1     running", 0.0, "train"),
-    ("A1 training, mid-way", "line", "A1 30/60", 0.0, "train"),
-    ("A1 checkpoint saved at iteration 50", "self", "report.checkpoints:Checkpoint.save:1:after", 0, "train"),
-    ("A1 resumed at 51; its cache entry written, not renamed", "self", "os:fsync:1:after", 0, "resume"),
-    ("A1 checkpoint written, not renamed", "self", "os:fsync:1:after", 0, "train"),
-    ("A1 trained, before its cache entry is written", "self", "report.store:ResultStore.put:1:before", 0, "train"),
-    ("A1 stored, B1 not started", "self", "report.store:ResultStore.put:1:after", 0, "train"),
-    ("B1 training, after epoch 1", "line", "B1 1/3", 0.0, "train"),
-    ("B1 epoch-2 checkpoint saved", "self", "report.checkpoints:Checkpoint.save:3:after", 0, "train"),
+    ("decoded, before the decoded copy is written", "self", "report.data.datasets:DecodedCache.put:1:before", 0, "fresh"),
+    ("decoded-data write: array written, not renamed", "self", "os:replace:-data.npy'#1:before", 0, "fresh"),
+    ("second decoded file: checksum written, not renamed", "self", "os:replace:.npy.sha256'#2:before", 0, "fresh"),
+    ("starting A1 (TensorFlow import)", "line", "A1 seed 0 running", 0.0, "train"),
+    ("A1 training, mid-way", "line", "A1 seed 0 30/60", 0.0, "train"),
+    ("A1 checkpoint saved at iteration 50", "self", "report.runs.checkpoints:Checkpoint.save:1:after", 0, "train"),
+    ("A1 resumed at 51; its cache entry written, not renamed", "self", "report.fsutil:write_synced:/results/#1:after", 0,
+     "resume"),
+    ("A1 checkpoint written, not renamed", "self", "report.fsutil:write_synced:/checkpoints/#1:after", 0, "train"),
+    ("A1 trained, before its cache entry is written", "self", "report.runs.store:ResultStore.put:1:before", 0, "train"),
+    ("A1 stored, B1 not started", "self", "report.runs.store:ResultStore.put:1:after", 0, "train"),
+    ("B1 training, after epoch 1", "line", "B1 seed 0 1/3", 0.0, "train"),
+    ("B1 epoch-2 checkpoint saved", "self", "report.runs.checkpoints:Checkpoint.save:3:after", 0, "train"),
     ("B1 resumed at epoch 3, mid-epoch", "line", "resuming from checkpoint at step 2", 0.3, "resume"),
-    ("B1 training, after epoch 2", "line", "B1 2/3", 0.0, "train"),
-    ("B1 trained, before its cache entry is written", "self", "report.store:ResultStore.put:2:before", 0, "train"),
+    ("B1 training, after epoch 2", "line", "B1 seed 0 2/3", 0.0, "train"),
+    ("B1 trained, before its cache entry is written", "self", "report.runs.store:ResultStore.put:2:before", 0, "train"),
     ("rendering starts", "line", "rendering report", 0.0, "render"),
-    ("drawing figures", "self", "report.figures:curves:2:before", 0, "render-cold"),
+    ("drawing figures", "self", "report.document.figures:curves:2:before", 0, "render-cold"),
     ("drawing figures, by the clock", "line", "rendering report", 0.5, "render-cold"),
-    ("figures drawn and cached, HTML not rendered", "self", "report.render:render_html:1:before", 0, "render"),
-    ("HTML rendered, not written", "self", "report.render:render_html:1:after", 0, "render"),
-    ("laying out the PDF", "self", "report.pdf_assembly:render_pdf:1:before", 0, "render"),
-    ("PDF: one piece laid out, not cached", "self", "report.pdf_assembly:lay_out:2:after", 0, "render"),
-    ("PDF: a laid-out piece written, not renamed", "self", "os:replace:2:before", 0, "render"),
-    ("PDF made, nothing written", "self", "report.pdf_assembly:render_pdf:1:after", 0, "render"),
+    ("figures drawn and cached, HTML not rendered", "self", "report.document.render:render_html:1:before", 0, "render"),
+    ("HTML rendered, not written", "self", "report.document.render:render_html:1:after", 0, "render"),
+    ("laying out the PDF", "self", "report.document.pdf_assembly:render_pdf:1:before", 0, "render"),
+    ("PDF: one piece laid out, not cached", "self", "report.document.pdf_assembly:lay_out:2:after", 0, "render"),
+    ("PDF: a laid-out piece written, not renamed", "self", "os:replace:/pdf/#1:before", 0, "render"),
+    ("PDF made, nothing written", "self", "report.document.pdf_assembly:render_pdf:1:after", 0, "render"),
     ("ledger entry written, not renamed", "self", "pathlib:Path.rename:1:before", 0, "render"),
-    ("ledger entry saved, not published", "self", "report.ledger:Ledger.add:1:after", 0, "render"),
+    ("ledger entry saved, not published", "self", "report.builds.ledger:Ledger.add:1:after", 0, "render"),
     ("publishing: new link made, not renamed", "self", "os:symlink:1:after", 0, "render"),
-    ("published, output links being checked", "self", "report.ledger:replace_symlink:1:after", 0, "render"),
+    ("published, output links being checked", "self", "report.builds.ledger:replace_symlink:1:after", 0, "render"),
 ]
-assert len(MOMENTS) >= 20
 # after these kills the next build runs to the end: it must resume and match the reference
 COMPLETE_AFTER = {"A1 resumed at 51; its cache entry written, not renamed", "B1 resumed at epoch 3, mid-epoch"}
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from report import equations, figure_cache, figures
+import sys
+import textwrap
+
+from report.document import equations, figure_cache, figures
 
 HISTORY = {"train_loss": [1.0, 0.5], "val_loss": [1.1, 0.7], "train_acc": [0.5, 0.8], "val_acc": [0.45, 0.7]}
 
@@ -17,25 +20,33 @@ def _counting(monkeypatch) -> list:
 def test_same_figure_is_drawn_once_and_changed_data_draws_afresh(tmp_path, monkeypatch):
     calls = _counting(monkeypatch)
     cache = figure_cache.FigureCache(tmp_path)
-    first = cache.svg("curves", HISTORY, "epoch", {})
-    assert figure_cache.FigureCache(tmp_path).svg("curves", HISTORY, "epoch", {}) == first and len(calls) == 1
+    first = cache.svg("curves", [HISTORY], "epoch", {})
+    assert figure_cache.FigureCache(tmp_path).svg("curves", [HISTORY], "epoch", {}) == first and len(calls) == 1
     changed = {**HISTORY, "val_acc": [0.45, 0.71]}
-    assert cache.svg("curves", changed, "epoch", {}) != first and len(calls) == 2
+    assert cache.svg("curves", [changed], "epoch", {}) != first and len(calls) == 2
     assert first.startswith("<?xml") and "<svg" in first
 
 
-def test_figure_code_change_draws_afresh(tmp_path, monkeypatch):
-    calls = _counting(monkeypatch)
-    figure_cache.FigureCache(tmp_path).svg("curves", HISTORY, "epoch", {})
-    edited = figure_cache.FigureCache(tmp_path)
-    edited.salt += "-edited"  # what an edit of report/figures.py does to the key
-    edited.svg("curves", HISTORY, "epoch", {})
-    assert len(calls) == 2
+def test_an_edit_of_the_drawing_code_draws_afresh_and_a_comment_edit_too(tmp_path, monkeypatch):
+    """The cache's salt is the drawing module's file: editing it (here a toy module written to
+    disk, imported as the build imports report.figures) redraws every figure."""
+    module = tmp_path / "toy_drawing.py"
+    module.write_text(textwrap.dedent("""
+        def line(n):
+            return f"<svg>{n}</svg>"
+    """))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    store = tmp_path / "store"
+    first = figure_cache.FigureCache(store, "toy_drawing", "matplotlib").svg("line", 1)
+    module.write_text(module.read_text().replace("<svg>", "<svg width='1'>"))
+    sys.modules.pop("toy_drawing", None)
+    second = figure_cache.FigureCache(store, "toy_drawing", "matplotlib").svg("line", 1)
+    assert first == "<svg>1</svg>" and second == "<svg width='1'>1</svg>"
 
 
 def test_a_figure_no_template_shows_is_never_drawn(tmp_path, monkeypatch):
     calls = _counting(monkeypatch)
-    fig = figure_cache.Figure(figure_cache.FigureCache(tmp_path), "curves", HISTORY, "epoch", {})
+    fig = figure_cache.Figure(figure_cache.FigureCache(tmp_path), "curves", [HISTORY], "epoch", {})
     assert not fig.drawn and calls == []
     assert str(fig).startswith("data:image/svg+xml;base64,") and fig.drawn and len(calls) == 1
     str(fig)
@@ -43,7 +54,7 @@ def test_a_figure_no_template_shows_is_never_drawn(tmp_path, monkeypatch):
 
 
 def test_figure_labels_are_text_a_reader_can_search(tmp_path):
-    svg = figure_cache.FigureCache(tmp_path).svg("curves", HISTORY, "epoch", {})
+    svg = figure_cache.FigureCache(tmp_path).svg("curves", [HISTORY], "epoch", {})
     assert ">epoch</text>" in svg and ">accuracy</text>" in svg
     assert "font-family: 'DejaVu Sans'" in svg and "sans-serif" in svg  # a browser without DejaVu falls back to a sans
 
@@ -53,8 +64,8 @@ def test_equations_are_drawn_once_and_kept_with_the_same_markup(tmp_path, monkey
     real = equations.draw
     monkeypatch.setattr(equations, "draw", lambda tex: calls.append(tex) or real(tex))
 
-    def kept(tex: str) -> str:  # as the build draws them: through a cache of report.equations
-        return figure_cache.FigureCache(tmp_path, "report.equations", "ziamath").svg("draw", tex)
+    def kept(tex: str) -> str:  # as the build draws them: through a cache of report.document.equations
+        return figure_cache.FigureCache(tmp_path, "report.document.equations", "ziamath").svg("draw", tex)
 
     tex = r"\hat{x} = \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}}"
     first = equations.math(tex, svg_of=kept)

@@ -9,7 +9,7 @@ keras = pytest.importorskip("keras")
 from conftest import KillAfterSave, Killed, small_run_data  # noqa: E402
 
 from experiments import keras_models, networks  # noqa: E402
-from report.checkpoints import Checkpoint  # noqa: E402
+from report.runs.checkpoints import Checkpoint  # noqa: E402
 
 
 @pytest.mark.parametrize("batch_norm", [False, True])

@@ -8,7 +8,8 @@ import pytest
 
 from experiments.definitions import EXPERIMENTS, resolve
 from experiments.profiles import PROFILES
-from report import keys, source, splits
+from report.data import splits
+from report.runs import keys, source
 
 TRAINER = '''
 """A toy trainer."""
@@ -79,7 +80,7 @@ def test_key_moves_with_hyper_parameters_profile_data_and_versions(monkeypatch):
     assert _key(changed_lr) != base
     assert _key(a1, profile="quick") != base
     assert _key(a1, seed=1) != base
-    from report import datasets
+    from report.data import datasets
 
     f = datasets.FASHION_MNIST["train-labels"]
     monkeypatch.setitem(datasets.FASHION_MNIST, "train-labels", type(f)(**{**f.__dict__, "content_sha256": "0" * 64}))
@@ -107,3 +108,46 @@ def test_split_choice_is_part_of_notmnist_keys_only():
     assert _key(b1, split="substitute") != _key(b1, split="original")
     assert _key(a1, split="substitute") == _key(a1, split="original")
 
+
+
+def test_a_python_patch_release_keeps_every_key_and_a_minor_one_does_not(monkeypatch):
+    import platform
+
+    a1 = next(e for e in EXPERIMENTS if e.id == "A1")
+    base = _key(a1)
+    for version, same in ((("3", "11", "2"), True), (("3", "11", "99"), True), (("3", "12", "0"), False)):
+        keys.versions.cache_clear()
+        monkeypatch.setattr(platform, "python_version_tuple", lambda v=version: v)
+        assert (_key(a1) == base) == same, version
+    keys.versions.cache_clear()
+
+
+HELPERS = '''
+def helper(x):
+    return x + 1
+'''
+
+
+def test_the_walk_follows_imports_and_moving_code_keeps_the_fingerprint(tmp_path, monkeypatch):
+    (tmp_path / "toy").mkdir()
+    monkeypatch.setattr(source, "ROOT", tmp_path)
+    monkeypatch.setattr(source, "PACKAGES", ("toy",))
+    trainer = tmp_path / "toy" / "trainer.py"
+
+    def fingerprint(helpers_module: str) -> dict[str, str]:
+        for name in ("helpers", "tools"):
+            (tmp_path / "toy" / f"{name}.py").unlink(missing_ok=True)
+        (tmp_path / "toy" / f"{helpers_module}.py").write_text(HELPERS)
+        trainer.write_text(f"from toy import {helpers_module}\n\n\ndef train(spec, data, progress):\n"
+                           f"    return {helpers_module}.helper(spec)\n")
+        source.forget()
+        return source.fingerprints(source.reachable("toy.trainer", "train"))
+
+    first = fingerprint("helpers")
+    assert set(first) == {"train", "helper"}
+    moved = fingerprint("tools")  # the same helper, in another module: only the trainer's own text moved
+    assert moved["helper"] == first["helper"] and moved["train"] != first["train"]
+    (tmp_path / "toy" / "tools.py").write_text(HELPERS.replace("x + 1", "x + 2"))
+    source.forget()
+    assert source.fingerprints(source.reachable("toy.trainer", "train"))["helper"] != moved["helper"]
+    source.forget()

@@ -9,7 +9,7 @@ tf = pytest.importorskip("tensorflow")
 from conftest import KillAfterSave, Killed, small_run_data  # noqa: E402
 
 from experiments import lowlevel, networks  # noqa: E402
-from report.checkpoints import Checkpoint  # noqa: E402
+from report.runs.checkpoints import Checkpoint  # noqa: E402
 
 
 def test_log_softmax_is_finite_for_huge_logits_and_matches_the_definition():
@@ -53,7 +53,7 @@ def test_resumed_run_is_bit_identical_to_an_uninterrupted_one(tmp_path, monkeypa
 def test_flop_count_matches_the_products_in_the_real_gradient_graph():
     """The benchmark's FLOP floor and the report's GFLOP/s rest on `flops_per_step`: count
     the products TensorFlow actually builds for a training step plus a validation pass."""
-    from report.analysis import flops_per_step
+    from report.facts.analysis import flops_per_step
 
     hidden, n_train, n_val = [7, 5], 11, 3
     params = lowlevel.init_params(networks.mlp(hidden).sizes, 0)

@@ -11,7 +11,7 @@ import pytest
 pypdf = pytest.importorskip("pypdf")
 pytest.importorskip("weasyprint")
 
-from report import pdf_assembly  # noqa: E402
+from report.document import pdf_assembly  # noqa: E402
 
 CSS = """@page { size: A6; margin: 12mm; @bottom-center { content: counter(page); } @top-right { content: string(part); } }
 @page title { @bottom-center { content: none; } }

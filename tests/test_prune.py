@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from report.figure_cache import FigureCache
-from report.prune import prune_render_caches, used_entries
+from report.builds.prune import prune_render_caches, used_entries
+from report.document.figure_cache import FigureCache
 
 
 def _files(root):
@@ -30,7 +30,7 @@ def test_a_build_that_does_not_list_its_entries_keeps_everything(tmp_path):
 
 
 def test_a_cache_lists_what_it_read_and_wrote(tmp_path, monkeypatch):
-    monkeypatch.setattr("report.figures.curves", lambda *args: "<svg/>")
+    monkeypatch.setattr("report.document.figures.curves", lambda *args: "<svg/>")
     cache = FigureCache(tmp_path / "figures")
     cache.svg("curves", [1])
     FigureCache(tmp_path / "figures").svg("curves", [2])  # another build's drawing

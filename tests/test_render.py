@@ -1,11 +1,12 @@
-"""Rendering: checked claims, and template mistakes as one-line errors."""
+"""Rendering: numbers over seeds as the text prints them, and template mistakes as one-line errors."""
 
 from __future__ import annotations
 
 import pytest
 
+from report.document.render import render_html
 from report.errors import ReportError
-from report.render import render_html
+from report.facts import stats
 
 
 def _templates(tmp_path, body: str):
@@ -14,18 +15,18 @@ def _templates(tmp_path, body: str):
     return tmp_path
 
 
-def test_a_contradicted_claim_is_marked_next_to_the_text_and_reported(tmp_path):
-    t = _templates(tmp_path, "<p>A{{ expect(x > 2, 'x to exceed two') }}B{{ expect(x > 0, 'x to be positive') }}</p>")
-    html, claims = render_html({"x": 1}, t)
-    assert claims.contradicted == ["x to exceed two"]
-    assert html.count('class="contradicted"') == 1 and "Expected x to exceed two" in html
-    html, claims = render_html({"x": 3}, t)
-    assert claims.contradicted == [] and "contradicted" not in html
+def test_estimates_print_with_their_spread_and_a_single_seed_without_one(tmp_path):
+    t = _templates(tmp_path, "{{ a | num }}|{{ b | num }}|{{ a | interval }}|{{ b | interval }}|{{ g | pp }}|{{ s | steps }}")
+    a, b = stats.summary([0.91, 0.92, 0.93]), stats.summary([0.9])
+    html = render_html({"a": a, "b": b, "g": stats.summary([0.02, 0.04]), "s": stats.summary([6, 6, 6])}, t)
+    assert html == f"0.9200 ± 0.0100|0.9000|[{a.lo:.4f}, {a.hi:.4f}]|one seed: spread unknown|3.0 ± 1.4 pp|6"
 
 
 @pytest.mark.parametrize("body, message", [
     ("{% if x %}unclosed", "report.html.j2:1"),
     ("{{ missing_variable }}", "'missing_variable' is undefined"),
+    ("line one\n{{ 1 / 0 }}", "report.html.j2:2: ZeroDivisionError"),
+    ("{{ 'text' | num }}", "report.html.j2:1: ValueError"),
 ])
 def test_template_mistakes_are_one_line_errors(tmp_path, body, message):
     with pytest.raises(ReportError) as exc:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from conftest import png_bytes, write_letter_tar
 
-from report import datasets, splits
+from report.data import datasets, splits
 from report.errors import ReportError
 
 
@@ -17,8 +17,7 @@ def small_archive(tmp_path, rng, monkeypatch):
     images["A/dup.png"] = images["A/0.png"]
     images["B/cross.png"] = images["C/0.png"]
     files = {name: png_bytes(img) for name, img in images.items()}
-    f = datasets.DataFile("notmnist", "notMNIST_small.tar.gz", "http://invalid.example/s.tgz",
-                          datasets.tar_content_digest(sorted(files.items())))
+    f = datasets.DataFile("notmnist", "notMNIST_small.tar.gz", datasets.tar_content_digest(sorted(files.items())))
     write_letter_tar(tmp_path / "data" / "notmnist" / f.name, "notMNIST_small", files)
     monkeypatch.setattr(datasets, "NOTMNIST_SMALL", f)
     return tmp_path

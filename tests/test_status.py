@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from report import status
+from report.builds import status
 
 OLD = {
     "scheme": 1,

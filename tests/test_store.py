@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from report.keys import key_of
-from report.store import ResultStore
+from report.runs.keys import key_of
+from report.runs.store import ResultStore
 
 PARTS = {"scheme": 1, "spec": {"x": 1}, "code": {}, "versions": {}}
 KEY = key_of(PARTS)
@@ -31,7 +31,7 @@ def test_truncated_or_edited_entries_are_treated_as_absent(tmp_path):
 
 
 def test_edited_or_truncated_build_record_is_ignored(tmp_path, caplog):
-    from report import record
+    from report.builds import record
 
     path = tmp_path / "record.json"
     record.write(path, {"format": record.RECORD_FORMAT, "id": "x", "duration_s": 1.5})
@@ -50,7 +50,7 @@ def test_freeze_copies_into_the_frozen_tier_which_is_then_used(tmp_path):
     store = ResultStore(tmp_path / "local", tmp_path / "frozen")
     key = key_of(_parts(1))
     store.put(key, _parts(1), {"final": {}})
-    assert store.freeze([key], "full") == (1, 0) and store.freeze([key], "full") == (0, 0)
+    assert store.freeze([key], "full", {key}) == (1, 0) and store.freeze([key], "full", {key}) == (0, 0)
     fresh = ResultStore(tmp_path / "other-local", tmp_path / "frozen")
     assert fresh.get(key) is not None and fresh.where(key) == "frozen"
 
@@ -60,8 +60,8 @@ def test_freeze_drops_entries_of_the_same_profile_that_the_build_no_longer_uses(
     old, new, quick = key_of(_parts(1)), key_of(_parts(2)), key_of(_parts(3, "quick"))
     for key, parts in ((old, _parts(1)), (new, _parts(2)), (quick, _parts(3, "quick"))):
         store.put(key, parts, {})
-    store.freeze([old, quick], "full")
-    assert store.freeze([new], "full") == (1, 1)
+    store.freeze([old, quick], "full", {old, quick})
+    assert store.freeze([new], "full", {new}) == (1, 1)
     def frozen(key):
         return (tmp_path / "frozen" / key[:2] / f"{key}.json").is_file()
 

@@ -27,7 +27,9 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from report import ROOT as PROJECT_ROOT
+
+ROOT = PROJECT_ROOT
 PACKAGES = ("experiments", "report")
 
 

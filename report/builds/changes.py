@@ -15,8 +15,9 @@ import math
 from dataclasses import dataclass, field
 
 from experiments.metrics import METRICS
-from report import stats, status
+from report.builds import status
 from report.errors import ReportError
+from report.facts import stats
 
 CACHE_HIT = "identical (cache hit)"
 WITHIN_NOISE, BEYOND_NOISE, NOISE_UNKNOWN = "within seed noise", "beyond noise", "noise unknown (a side has one seed)"
@@ -60,7 +61,7 @@ def parse_tolerances(atol: list[str], rtol: list[str]) -> Tolerances:
 
 def _noise(old: list[float], new: list[float]) -> str:
     """Whether the change of a mean is within what the seeds of both builds vary by: the
-    Welch 95 % interval of the difference includes zero (see `report.stats`)."""
+    Welch 95 % interval of the difference includes zero (see `report.facts.stats`)."""
     estimate = stats.difference(new, old)
     if not estimate.spread_known:
         return NOISE_UNKNOWN

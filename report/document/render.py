@@ -1,7 +1,7 @@
 """Rendering: the context through Jinja templates to one HTML document.
 
 The HTML is one self-contained file (CSS inlined, figures as data: URIs), so it opens
-from disk with no network; `report.pdf_assembly` lays the same HTML out for print.
+from disk with no network; `report.document.pdf_assembly` lays the same HTML out for print.
 """
 
 from __future__ import annotations
@@ -12,11 +12,12 @@ from pathlib import Path
 
 import jinja2
 
-from report import equations, numbering
+from report import ROOT
+from report.document import equations, numbering
 from report.errors import ReportError
-from report.stats import Estimate
+from report.facts.stats import Estimate
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = ROOT / "templates"
 
 
 def _num(value: float | Estimate | None, digits: int = 4) -> str:
@@ -80,7 +81,8 @@ def render_html(context: dict, templates: Path = TEMPLATES, equation_svg: Callab
     except jinja2.TemplateSyntaxError as exc:
         raise ReportError(f"template {exc.filename or exc.name}:{exc.lineno}: {exc.message}") from None
     except jinja2.UndefinedError as exc:
-        raise ReportError(f"template error: {exc.message}") from None
+        where = _template_line(exc, templates)
+        raise ReportError(f"template {where + ': ' if where else 'error: '}{exc.message}") from None
     except jinja2.TemplateNotFound as exc:
         raise ReportError(f"template not found: {exc.name} (in {templates})") from None
     except Exception as exc:  # a runtime error inside a template ({{ 1 / 0 }}, a filter given text)

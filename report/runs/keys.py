@@ -36,11 +36,11 @@ import platform
 from functools import cache
 from importlib import metadata
 
-from report import source
+from report.runs import source
 
 KEY_SCHEME = 2  # bump when the meaning of a key's components changes
 TRAINERS_PACKAGE = "experiments"
-DATA_MODULE = "report.splits"
+DATA_MODULE = "report.data.splits"
 NOT_FOLLOWED = frozenset({"locate", "published_at"})
 FRAMEWORKS = ("tensorflow", "keras", "numpy")
 # TensorFlow reads this when it is imported. Its oneDNN kernels are off by default on CPUs
@@ -70,7 +70,7 @@ def engine() -> dict[str, str]:
 
 def code_definitions(spec: dict) -> tuple[source.Definition, ...]:
     """Everything the run's trainer and its data loader reach (see the module's docstring)."""
-    from report.splits import loader_name
+    from report.data.splits import loader_name
 
     return tuple(sorted({
         *source.reachable(f"{TRAINERS_PACKAGE}.{spec['trainer']}", "train", NOT_FOLLOWED),

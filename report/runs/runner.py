@@ -18,11 +18,12 @@ from pathlib import Path
 
 from experiments.definitions import Experiment
 from experiments.metrics import VAL_ACC
-from report import datasets, keys, machine, splits
 from report.cachedir import CacheDir
-from report.checkpoints import Checkpoint
+from report.data import datasets, splits
 from report.errors import ReportError
-from report.store import ResultStore
+from report.runs import keys, machine
+from report.runs.checkpoints import Checkpoint
+from report.runs.store import ResultStore
 
 log = logging.getLogger(__name__)
 

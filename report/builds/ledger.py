@@ -20,7 +20,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from report import record
+from report.builds import record
 from report.errors import ReportError
 from report.fsutil import remove_leftovers, replace_symlink, write_synced
 

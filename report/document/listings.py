@@ -6,7 +6,7 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
-from report import source
+from report.runs import source
 
 _FORMATTER = HtmlFormatter(cssclass="code", style="friendly")
 

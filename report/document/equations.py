@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from markupsafe import Markup, escape
 
-from report.figure_cache import data_uri
+from report.document.figure_cache import data_uri
 
 SIZE = 14.0  # px per em at which equations are drawn; scaled to the text with em units
 _VIEWBOX = re.compile(r'viewBox="([-\d.]+) ([-\d.]+) ([-\d.]+) ([-\d.]+)"')

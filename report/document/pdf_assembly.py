@@ -21,9 +21,11 @@ page header (set by the section's `h2` on an earlier page, so it is set again he
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import logging
+import os
 import re
 import subprocess
 import warnings
@@ -32,9 +34,9 @@ from html import unescape
 from importlib.metadata import version
 from pathlib import Path
 
+from report.document.render import TEMPLATES
 from report.errors import ReportError
 from report.fsutil import KeptFiles
-from report.render import TEMPLATES
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +137,22 @@ def lay_out(html: str) -> bytes:
         logging.getLogger(name).setLevel(logging.ERROR)
     import weasyprint
 
-    return weasyprint.HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
+    with _font_timestamps_fixed():
+        return weasyprint.HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
+
+
+@contextlib.contextmanager
+def _font_timestamps_fixed():
+    """fontTools stamps each embedded font subset with the current second unless
+    SOURCE_DATE_EPOCH is set, so the same piece laid out twice would differ by a clock tick.
+    The stamp means nothing inside a PDF: pin it (to the user's value when given)."""
+    saved = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = saved or "0"
+    try:
+        yield
+    finally:
+        if saved is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
 
 
 @dataclass

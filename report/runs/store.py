@@ -22,7 +22,7 @@ import shutil
 from pathlib import Path
 
 from report.fsutil import atomic_write_text
-from report.keys import key_of
+from report.runs.keys import key_of
 
 log = logging.getLogger(__name__)
 

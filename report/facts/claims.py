@@ -2,7 +2,7 @@
 
 Each test reads its fact off every seed of its experiment(s) (`analysis.read`), forms
 an estimate with its 95 % interval (`stats.summary`, or `stats.difference` for a
-comparison), and gets a verdict by the one rule of `report.stats`. A claim whose runs
+comparison), and gets a verdict by the one rule of `report.facts.stats`. A claim whose runs
 are not all in the build (a partial `--only` build) is left out, not judged.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from experiments.claims import CLAIMS, Claim, Reading, Test
-from report import analysis, stats
+from report.facts import analysis, stats
 
 
 @dataclass(frozen=True)

@@ -112,6 +112,8 @@ def flops_per_step(spec: dict, n_train: int, n_val: int) -> float:
     work (activations, biases, the optimiser) is left out: it is memory traffic, not
     arithmetic, and is what keeps small products below the machine's matmul peak.
     """
+    if "hidden" not in spec["hparams"]:  # a model that is not one of the study's networks: not counted
+        return 0.0
     macs = [layer.macs for layer in networks.of(spec["hparams"]).layers if layer.macs]
     forward, backward = sum(macs), 2 * sum(macs) - macs[0]
     return 2.0 * (forward * (n_train + n_val) + backward * n_train)

@@ -2,7 +2,7 @@
 
 Drawing is most of a re-render's cost, and an edit of the prose changes no figure. A
 figure's key hashes the drawing function's name and arguments (the curves themselves),
-the source of `report/figures.py` and the matplotlib version, so any change to the data
+the source of `report/document/figures.py` and the matplotlib version, so any change to the data
 or to the drawing code draws afresh. Figures are also drawn only when a template shows
 them (`Figure` is lazy): curves of runs the report only shows inside a comparison are
 never drawn.
@@ -27,10 +27,10 @@ def data_uri(svg: str) -> str:
 
 
 class FigureCache(KeptFiles):
-    """SVGs drawn by the functions of one module (`report.figures` with matplotlib, or
-    `report.equations` with ziamath), kept under `root`."""
+    """SVGs drawn by the functions of one module (`report.document.figures` with matplotlib, or
+    `report.document.equations` with ziamath), kept under `root`."""
 
-    def __init__(self, root: Path, module: str = "report.figures", library: str = "matplotlib") -> None:
+    def __init__(self, root: Path, module: str = "report.document.figures", library: str = "matplotlib") -> None:
         super().__init__(root, ".svg", "drawing")
         self.module = module
         # read, not imported: the drawing library's import costs up to a second, and a render

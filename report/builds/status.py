@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import json
 
-from report import keys
+from report.runs import keys
 
 ABSENT = "(absent)"
 

@@ -10,14 +10,15 @@ import inspect
 from dataclasses import asdict
 
 from experiments import networks
-from experiments.definitions import DROPOUT_EPOCHS, EXPERIMENTS, Experiment
+from experiments.definitions import DROPOUT_EPOCHS, EXPERIMENTS, PARTS, Experiment
 from experiments.metrics import METRICS, TRAIN_ACC, TRAIN_LOSS, VAL_ACC, VAL_LOSS
-from experiments.parts import PARTS
 from experiments.profiles import Profile
-from report import analysis, changes, listings, stats
-from report.claims import Judged
-from report.figure_cache import Figure, FigureCache
-from report.runner import Outcome
+from report.builds import changes
+from report.document import listings
+from report.document.figure_cache import Figure, FigureCache
+from report.facts import analysis, stats
+from report.facts.claims import Judged
+from report.runs.runner import Outcome
 
 VERDICTS = (stats.CONFIRMED, stats.NOT_REPRODUCED, stats.UNDECIDED)
 METRIC_LABELS = (
@@ -127,7 +128,7 @@ def experiment(exp: Experiment, outcomes: list[Outcome], cache: FigureCache) -> 
         ],
         "spec": spec["hparams"],
         "data": results[0]["data"],
-        "layers": layer_summary(spec["hparams"]),
+        "layers": layer_summary(spec["hparams"]) if "hidden" in spec["hparams"] else None,
         "unit": results[0]["unit"],
         "final": {m: stats.summary(r["final"][m] for r in results) for m in METRICS},
         "table": results_table(histories, reference),
@@ -169,6 +170,12 @@ def sweep(members: list[dict], cache: FigureCache) -> dict:
         "best": best,
         "has_reference": any(m["has_reference"] for m in members),
     }
+
+
+def _listed(part, trainers: dict[str, str]) -> list[tuple[str, str]]:
+    """(module, entry) of the code a part lists: its trainer's `train`, then its own listings."""
+    trainer = [(f"experiments.{trainers[part.letter]}", "train")] if part.letter in trainers else []
+    return trainer + list(part.listings)
 
 
 def _batch_norm_settings() -> dict:
@@ -239,8 +246,7 @@ def build_context(runs: list[Outcome], judged: list[Judged], profile: Profile, s
         "parts": parts,
         "document_parts": [p for p in PARTS if p.letter in parts],
         "listings": {
-            p.letter: [*(listings.function_listings(f"experiments.{trainers[p.letter]}", "train") if p.letter in trainers else []),
-                       *(item for module, entry in p.listings for item in listings.function_listings(module, entry))]
+            p.letter: [item for module, entry in _listed(p, trainers) for item in listings.function_listings(module, entry)]
             for p in PARTS
         },
         "pygments_css": listings.css(),

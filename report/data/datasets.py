@@ -80,7 +80,7 @@ SYSTEM_DIRS = {"fashion-mnist": ("/usr/share/datasets/fashion-mnist",)}
 
 def published_at(f: DataFile) -> str:
     """The file's published address (for downloads and for error messages)."""
-    return PUBLISHED[f.label]
+    return PUBLISHED.get(f.label, "its publisher")
 
 
 def default_data_dir() -> Path:

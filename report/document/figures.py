@@ -107,11 +107,11 @@ def curves(histories: list[dict[str, list[float]]], unit: str, reference: dict[s
         for ax, metric, label in ((axes[0], "loss", "cross-entropy loss"), (axes[1], "acc", "accuracy")):
             _band(ax, histories, f"train_{metric}", TRAIN, "C0")
             _band(ax, histories, f"val_{metric}", VAL, "C1")
-            for split, name in (("train", "training"), ("val", "validation")):
+            for split, name, x in (("train", "training", 0.98), ("val", "validation", 0.55)):
                 ref = reference.get(f"{split}_{metric}")
-                if ref is not None:
+                if ref is not None:  # labelled at two places along the line, so that close values stay legible
                     ax.axhline(ref, color=REFERENCE_COLOR, linestyle=(0, (1, 1.5)), linewidth=0.9)
-                    ax.annotate(f"original {name}", (1.0, ref), xycoords=("axes fraction", "data"), xytext=(-2, 2),
+                    ax.annotate(f"original {name}", (x, ref), xycoords=("axes fraction", "data"), xytext=(0, 2),
                                 textcoords="offset points", ha="right", va="bottom", fontsize=6.5, color=REFERENCE_COLOR)
             ax.set_xlabel(unit)
             ax.set_ylabel(label)

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from report import datasets
+from report.data import datasets
 from report.errors import ReportError
 
 SPLITS = ("original", "substitute")

@@ -1,0 +1,3 @@
+"""Stage 1, data: the study's datasets read from their published files and verified by the
+checksum of their content (`datasets`), and turned into the train/validation arrays one
+run trains on, deterministically (`splits`). Nothing here knows about runs or reports."""

@@ -1,0 +1,3 @@
+"""Stage 2, runs: each experiment × seed as a run spec under a cache key that covers
+everything that can change its result (`keys`, `source`), its result taken from the store
+(`store`) or trained (`runner`, resumable through `checkpoints`), and the machine it ran on."""
