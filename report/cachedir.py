@@ -22,8 +22,6 @@ from pathlib import Path
 class CacheDir:
     root: Path
 
-    RENDER_CACHES = ("figures", "equations", "pdf")  # what `prune` may thin out
-
     @property
     def results(self) -> Path:
         return self.root / "results"
@@ -56,4 +54,5 @@ class CacheDir:
         return self.root / "build.lock"
 
     def render_caches(self) -> list[Path]:
-        return [self.root / name for name in self.RENDER_CACHES]
+        """What `prune` may thin out: drawings and layouts any later render can make again."""
+        return [self.figures, self.equations, self.pdf]

@@ -183,9 +183,10 @@ def _render(cfg: BuildConfig, profile, split, runs: list[runner.Outcome], render
     from report.facts import results  # pandas: imported only when a report is rendered
 
     caches = _RenderCaches(cfg.cache)
-    html = _html(cfg, rec, runs, judged, profile, split, since, caches)
+    table = results.tidy(runs)
+    html = _html(cfg, rec, runs, table, judged, profile, split, since, caches)
     pdf = _pdf(html, caches)
-    written = {"report.html": html.encode("utf-8"), "report.pdf": pdf, "results.csv": results.to_csv(results.tidy(runs))}
+    written = {"report.html": html.encode("utf-8"), "report.pdf": pdf, "results.csv": results.to_csv(table)}
     rec.update(
         changes_since=since and since.name,
         outputs={name: hashlib.sha256(data).hexdigest() for name, data in written.items()},
@@ -253,13 +254,13 @@ class _RenderCaches:
         self.pieces = PieceCache(cache.pdf)
 
 
-def _html(cfg: BuildConfig, rec: dict, runs: list[runner.Outcome], judged: list, profile, split,
+def _html(cfg: BuildConfig, rec: dict, runs: list[runner.Outcome], table, judged: list, profile, split,
           since: ledger.Entry | None, caches: _RenderCaches) -> str:
     from report.document import context as context_mod
     from report.document import render
 
     build_info = {k: rec[k] for k in ("id", "time", "git", "versions", "hardware", "counts")}
-    ctx = context_mod.build_context(runs, judged, profile, split, build_info, caches.figures)
+    ctx = context_mod.build_context(runs, table, judged, profile, split, build_info, caches.figures)
     if since is not None:
         diff = changes.compare(since.record(), rec, changes.Tolerances(), (f"build #{since.seq}", "this build"),
                                [e.id for e in EXPERIMENTS])
@@ -320,4 +321,4 @@ def prune_builds(cfg: BuildConfig, keep: int) -> tuple[list[str], tuple[int, int
     with lock.exclusive(cfg.cache.lock):
         book = ledger.Ledger(cfg.out_dir)
         removed = book.prune(keep)
-        return removed, prune.prune_render_caches(cfg.cache_dir, [e.record() for e in book.entries()])
+        return removed, prune.prune_render_caches(cfg.cache, [e.record() for e in book.entries()])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from report.builds.prune import prune_render_caches, used_entries
+from report.cachedir import CacheDir
 from report.document.figure_cache import FigureCache
 
 
@@ -16,7 +17,7 @@ def test_entries_no_kept_build_used_are_deleted_and_nothing_else(tmp_path):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x" * 10)
     records = [{"render_cache": ["figures/cd/kept.svg", "pdf/02/kept.pdf"]}, {"render_cache": ["equations/ef/kept.svg"]}]
-    assert prune_render_caches(tmp_path, records) == (2, 20)
+    assert prune_render_caches(CacheDir(tmp_path), records) == (2, 20)
     assert _files(tmp_path) == ["build.lock", "equations/ef/kept.svg", "figures/cd/kept.svg", "pdf/02/kept.pdf",
                                 "results/ab/run.json"]
 
@@ -24,8 +25,8 @@ def test_entries_no_kept_build_used_are_deleted_and_nothing_else(tmp_path):
 def test_a_build_that_does_not_list_its_entries_keeps_everything(tmp_path):
     (tmp_path / "pdf" / "01").mkdir(parents=True)
     (tmp_path / "pdf" / "01" / "old.pdf").write_text("x")
-    assert prune_render_caches(tmp_path, [{"render_cache": []}, {"id": "made before the list"}]) is None
-    assert prune_render_caches(tmp_path, []) is None
+    assert prune_render_caches(CacheDir(tmp_path), [{"render_cache": []}, {"id": "made before the list"}]) is None
+    assert prune_render_caches(CacheDir(tmp_path), []) is None
     assert _files(tmp_path) == ["pdf/01/old.pdf"]
 
 
@@ -37,4 +38,4 @@ def test_a_cache_lists_what_it_read_and_wrote(tmp_path, monkeypatch):
     again = FigureCache(tmp_path / "figures")
     again.svg("curves", [1])  # read, not drawn
     assert used_entries(tmp_path, again) == used_entries(tmp_path, cache) and len(_files(tmp_path)) == 2
-    assert prune_render_caches(tmp_path, [{"render_cache": used_entries(tmp_path, again)}]) == (1, 6)
+    assert prune_render_caches(CacheDir(tmp_path), [{"render_cache": used_entries(tmp_path, again)}]) == (1, 6)

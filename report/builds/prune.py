@@ -12,17 +12,16 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from report.cachedir import CacheDir
+
 log = logging.getLogger(__name__)
-
-RENDER_CACHES = ("figures", "equations", "pdf")
-
 
 def used_entries(cache_dir: Path, *caches) -> list[str]:
     """For the record: the entries the given caches read or wrote, relative to `cache_dir`."""
     return sorted(str(path.relative_to(cache_dir)) for cache in caches for path in cache.used)
 
 
-def prune_render_caches(cache_dir: Path, records: list[dict]) -> tuple[int, int] | None:
+def prune_render_caches(cache: CacheDir, records: list[dict]) -> tuple[int, int] | None:
     """Delete the render-cache entries none of `records` used: (files, bytes) deleted, or
     None when a record predates the list, so that what it used is unknown."""
     if not records or any("render_cache" not in rec for rec in records):
@@ -30,9 +29,9 @@ def prune_render_caches(cache_dir: Path, records: list[dict]) -> tuple[int, int]
         return None
     keep = {entry for rec in records for entry in rec["render_cache"]}
     files = size = 0
-    for name in RENDER_CACHES:
-        for path in sorted((cache_dir / name).rglob("*")):
-            if path.is_file() and str(path.relative_to(cache_dir)) not in keep:
+    for folder in cache.render_caches():
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and str(path.relative_to(cache.root)) not in keep:
                 files, size = files + 1, size + path.stat().st_size
                 path.unlink()
     return files, size

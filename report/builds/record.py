@@ -27,6 +27,7 @@ import subprocess
 from pathlib import Path
 
 from report.fsutil import atomic_write_text
+from report.runs.keys import digest
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +63,7 @@ def sha256_file(path: Path) -> str | None:
 
 
 def _checksum(record: dict) -> str:
-    body = {k: v for k, v in record.items() if k != "checksum"}
-    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return digest({k: v for k, v in record.items() if k != "checksum"})
 
 
 def read(path: Path) -> dict | None:

@@ -18,6 +18,7 @@ from report.document import listings
 from report.document.figure_cache import Figure, FigureCache
 from report.facts import analysis, stats
 from report.facts.claims import Judged
+from report.facts.results import histories as curves_by_seed
 from report.runs.runner import Outcome
 
 VERDICTS = (stats.CONFIRMED, stats.NOT_REPRODUCED, stats.UNDECIDED)
@@ -107,10 +108,12 @@ def _facts(histories: list[dict[str, list[float]]]) -> dict:
     return out
 
 
-def experiment(exp: Experiment, outcomes: list[Outcome], cache: FigureCache) -> dict:
-    """One experiment over its seeds: what ran, its curves, its numbers with their spread."""
+def experiment(exp: Experiment, outcomes: list[Outcome], table, cache: FigureCache) -> dict:
+    """One experiment over its seeds: what ran, its curves (read from the results table),
+    its numbers with their spread."""
     results = [o.result for o in outcomes]
-    histories = [r["history"] for r in results]
+    by_seed = curves_by_seed(table, exp.id)
+    histories = [by_seed[o.seed] for o in outcomes]
     spec = outcomes[0].components["spec"]
     reference = asdict(exp.reference)
     sources = sorted({o.source for o in outcomes})
@@ -119,6 +122,7 @@ def experiment(exp: Experiment, outcomes: list[Outcome], cache: FigureCache) -> 
         "anchor": _anchor(exp.id),
         "title": exp.title,
         "part": exp.part,
+        "groups": list(exp.groups),
         "n": len(outcomes),
         "seeds": [o.seed for o in outcomes],
         "hparams": [
@@ -204,7 +208,7 @@ def changes_section(diff: dict, old_series: dict, runs: dict[str, dict], cache: 
     return {**diff, "overlays": overlays}
 
 
-def build_context(runs: list[Outcome], judged: list[Judged], profile: Profile, split: str | None, build: dict,
+def build_context(runs: list[Outcome], table, judged: list[Judged], profile: Profile, split: str | None, build: dict,
                   cache: FigureCache) -> dict:
     """The whole report's context: experiments (over their seeds) by part and group, the
     judged claims, listings, build metadata.
@@ -217,7 +221,7 @@ def build_context(runs: list[Outcome], judged: list[Judged], profile: Profile, s
         if "failed" not in o.result:
             by_id.setdefault(o.experiment.id, []).append(o)
     defined = [e for e in EXPERIMENTS if e.id in by_id]
-    experiments = {e.id: experiment(e, by_id[e.id], cache) for e in defined}
+    experiments = {e.id: experiment(e, by_id[e.id], table, cache) for e in defined}
     parts: dict[str, list[dict]] = {}
     for e in defined:
         parts.setdefault(e.part, []).append(experiments[e.id])
@@ -225,7 +229,7 @@ def build_context(runs: list[Outcome], judged: list[Judged], profile: Profile, s
     sweeps = {
         g: sweep([experiments[e.id] for e in defined if g in e.groups], cache)
         for g in sorted(groups)
-        if all(e.id in experiments for e in EXPERIMENTS if g in e.groups)
+        if all(e.id in experiments for e in EXPERIMENTS if g in e.groups) and sum(g in e.groups for e in EXPERIMENTS) > 1
     }
     trainers = {e.part: e.trainer for e in defined}
     claims = {j.claim.id: j for j in judged}
@@ -240,6 +244,7 @@ def build_context(runs: list[Outcome], judged: list[Judged], profile: Profile, s
         "verdict_counts": {v: sum(j.verdict == v for j in judged) for v in VERDICTS},
         "seeds": {"min": seeds[0] if seeds else 0, "max": seeds[-1] if seeds else 0},
         "sweeps": sweeps,
+        "members": lambda group: [experiments[e.id] for e in defined if group in e.groups],
         "profile": {"name": profile.name, "description": profile.description, "quick": profile.name != "full"},
         "split": split,
         "split_label": SPLIT_LABELS.get(split or "", ""),

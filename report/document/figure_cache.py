@@ -14,11 +14,11 @@ import base64
 import hashlib
 import importlib
 import importlib.util
-import json
 from importlib.metadata import version
 from pathlib import Path
 
 from report.fsutil import KeptFiles
+from report.runs.keys import digest
 
 
 def data_uri(svg: str) -> str:
@@ -39,7 +39,7 @@ class FigureCache(KeptFiles):
         self.salt = hashlib.sha256(code + version(library).encode()).hexdigest()
 
     def svg(self, kind: str, *args: object) -> str:
-        key = hashlib.sha256(json.dumps([self.salt, kind, args], sort_keys=True).encode()).hexdigest()
+        key = digest([self.salt, kind, args])
 
         def draw() -> bytes:
             return getattr(importlib.import_module(self.module), kind)(*args).encode()

@@ -15,14 +15,13 @@ name or whose result does not match its checksum is reported and treated as abse
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import shutil
 from pathlib import Path
 
 from report.fsutil import atomic_write_text
-from report.runs.keys import key_of
+from report.runs.keys import digest, key_of
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +29,7 @@ log = logging.getLogger(__name__)
 def result_checksum(result: dict) -> str:
     """A checksum of a result's canonical JSON: an entry edited by hand, or damaged on disk,
     in a way that still parses is caught too."""
-    return hashlib.sha256(json.dumps(result, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return digest(result)
 
 
 class ResultStore:
