@@ -38,3 +38,22 @@ def test_numbering_sections_figures_tables_refs_and_toc():
     assert ">Figure 1</a>" in out and ">Table 1</a>" in out and ">Section 1.1</a>" in out
     assert out.index('href="#a"') < out.index('href="#a1"') < out.index('href="#b"')  # toc in order
     assert 'href="#c"' not in out.split("</nav>")[0]  # unnumbered headings stay out of the toc
+
+
+def test_a_heading_is_numbered_and_cut_the_same_whatever_the_order_of_its_attributes():
+    from report.document import pdf_assembly
+
+    def doc(h3: str) -> str:
+        return ('<html><head></head><body><section>title</section><nav class="contents"><!--toc--></nav>\n'
+                '<h2 id="a">Alpha</h2><p>one</p>\n' + h3 + '<p>two</p>\n'
+                '<figure class="wide" id="f"><img><figcaption>Curves</figcaption></figure></body></html>')
+
+    plain = doc('<h3 id="s" class="starts-page">Series</h3>')
+    swapped = doc('<h3 class="starts-page" id="s">Series</h3>')
+    for text in (plain, swapped):
+        out = numbering.number(text)
+        assert '<span class="secnum">1.1</span> Series' in out and "Figure 1.</span> Curves" in out
+        assert '<a href="#s"><span class="secnum">1.1</span> Series</a>' in out
+    cut = [[p.body.strip()[:20] for p in pdf_assembly.split(numbering.number(t))[1]] for t in (plain, swapped)]
+    assert len(cut[0]) == len(cut[1]) == 4  # title, contents, the section, the series that starts a page
+    assert cut[1][3].startswith('<h3 class="starts-p') and cut[0][3].startswith('<h3 id="s" class="s')

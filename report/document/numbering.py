@@ -4,17 +4,27 @@ Done after Jinja has rendered the HTML, in one pass over the finished document, 
 that templates just write `<h2 id=…>`, `<figure id=…>` or `<a class="ref" href="#…">`
 and the numbers are the same in the HTML and the PDF (browsers cannot number
 cross-references with CSS; WeasyPrint adds only the page numbers, in print CSS).
+Headings and captioned blocks are found by `structure`, attributes in any order.
 """
 
 from __future__ import annotations
 
 import re
 
-_HEADING = re.compile(r'<h([23]) id="([^"]+)"([^>]*)>(.*?)</h\1>', re.S)
-_CAPTION = re.compile(r'<(figure|table) id="([^"]+)"(.*?)<(figcaption|caption)>', re.S)
+from report.document import structure
+
 _REF = re.compile(r'<a class="ref" href="#([^"]+)"></a>')
 TOC_PLACEHOLDER = "<!--toc-->"
 _KIND = {"figure": "Figure", "table": "Table"}
+
+
+def _spliced(document: str, edits: list[tuple[int, int, str]]) -> str:
+    """The document with each (start, end) span replaced, edits given in document order."""
+    out, at = [], 0
+    for start, end, text in edits:
+        out += [document[at:start], text]
+        at = end
+    return "".join([*out, document[at:]])
 
 
 def number(document: str) -> str:
@@ -22,32 +32,32 @@ def number(document: str) -> str:
     labels: dict[str, str] = {}
     toc: list[tuple[int, str, str, str]] = []
     counters = [0, 0]
-
-    def heading(m: re.Match) -> str:
-        level, ident, attrs, text = int(m[1]), m[2], m[3], m[4]
-        if "unnumbered" in attrs:
-            return m[0]
-        if level == 2:
-            counters[0] += 1
-            counters[1] = 0
+    edits = []
+    for h in structure.headings(document):
+        if h.level not in (2, 3) or h.id is None or "unnumbered" in h.classes:
+            continue
+        if h.level == 2:
+            counters[0], counters[1] = counters[0] + 1, 0
             num = str(counters[0])
         else:
             counters[1] += 1
             num = f"{counters[0]}.{counters[1]}"
-        labels[ident] = f"Section {num}"
-        toc.append((level, ident, num, re.sub(r"<[^>]+>", "", text)))
-        return f'<h{level} id="{ident}"{attrs}><span class="secnum">{num}</span> {text}</h{level}>'
+        labels[h.id] = f"Section {num}"
+        toc.append((h.level, h.id, num, re.sub(r"<[^>]+>", "", h.text)))
+        start = document.index(">", h.span[0]) + 1
+        edits.append((start, start, f'<span class="secnum">{num}</span> '))
+    document = _spliced(document, edits)
 
-    document = _HEADING.sub(heading, document)
     seen = {"figure": 0, "table": 0}
+    edits = []
+    for block in structure.captioned_blocks(document):
+        if "id" not in block.attrs:
+            continue
+        seen[block.kind] += 1
+        labels[block.attrs["id"]] = f"{_KIND[block.kind]} {seen[block.kind]}"
+        edits.append((block.span[1], block.span[1], f'<span class="capnum">{labels[block.attrs["id"]]}.</span> '))
+    document = _spliced(document, edits)
 
-    def caption(m: re.Match) -> str:
-        kind, ident = m[1], m[2]
-        seen[kind] += 1
-        labels[ident] = f"{_KIND[kind]} {seen[kind]}"
-        return f'<{kind} id="{ident}"{m[3]}<{m[4]}><span class="capnum">{labels[ident]}.</span> '
-
-    document = _CAPTION.sub(caption, document)
     document = _REF.sub(lambda m: f'<a class="ref" href="#{m[1]}">{labels.get(m[1], "??")}</a>', document)
     items = "\n".join(
         f'<li class="toc-{level}"><a href="#{ident}"><span class="secnum">{num}</span> {text}</a></li>'

@@ -34,6 +34,7 @@ from html import unescape
 from importlib.metadata import version
 from pathlib import Path
 
+from report.document import structure
 from report.document.render import TEMPLATES
 from report.errors import ReportError
 from report.fsutil import KeptFiles
@@ -41,7 +42,6 @@ from report.fsutil import KeptFiles
 log = logging.getLogger(__name__)
 
 NAV_START = '<nav class="contents">'
-SECTION_START = re.compile(r'(?m)^(?=<h2[ >]|<h3 [^>]*class="starts-page")')  # where print starts a page
 HEADING = re.compile(r"<h([1-6])[^>]*>(.*?)</h\1>", re.S)
 ID = re.compile(r'\bid="([^"]+)"')
 FIRST_HEADING = re.compile(r"<h[1-6][^>]*>")
@@ -82,7 +82,8 @@ def split(document: str) -> tuple[str, list[Piece]]:
     contents, nav_end, sections = rest.partition("</nav>")
     if not nav_start:
         title, contents, sections = "", "", body
-    first, *others = SECTION_START.split(sections)
+    cuts = [h.span[0] for h in structure.headings(sections) if h.starts_page]
+    first, *others = [sections[a:b] for a, b in zip([0, *cuts], [*cuts, len(sections)])]
     pieces = [Piece.of(text) for text in (title, nav_start + contents + nav_end + first, *others) if text.strip()]
     part = ""
     for piece in pieces:

@@ -1,0 +1,56 @@
+"""The document's structure, found once: its headings and captioned blocks, whatever the
+order of their attributes. Numbering (`numbering`) and the PDF's cut into pieces
+(`pdf_assembly`) both read it, so a heading is numbered exactly when it is known as a
+heading, and a piece starts exactly where print starts a page."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_HEADING = re.compile(r"<h([1-6])((?:\s[^>]*)?)>(.*?)</h\1>", re.S)
+_BLOCK = re.compile(r"<(figure|table)((?:\s[^>]*)?)>(.*?)<(figcaption|caption)((?:\s[^>]*)?)>", re.S)
+_ATTRIBUTE = re.compile(r'([\w:-]+)="([^"]*)"')
+
+
+def attributes(text: str) -> dict[str, str]:
+    """The name="value" attributes of a start tag's text."""
+    return dict(_ATTRIBUTE.findall(text))
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    attrs: dict[str, str]
+    text: str  # its inner HTML
+    span: tuple[int, int]  # where the whole element lies in the document
+
+    @property
+    def id(self) -> str | None:
+        return self.attrs.get("id")
+
+    @property
+    def classes(self) -> set[str]:
+        return set(self.attrs.get("class", "").split())
+
+    @property
+    def starts_page(self) -> bool:
+        """In print, every h2 and every h3 of class starts-page begins a page (report.css)."""
+        return self.level == 2 or (self.level == 3 and "starts-page" in self.classes)
+
+
+def headings(document: str) -> list[Heading]:
+    return [Heading(int(m[1]), attributes(m[2]), m[3], m.span()) for m in _HEADING.finditer(document)]
+
+
+@dataclass(frozen=True)
+class Block:
+    """A figure or a table with its caption; `caption_end` is where the caption's text begins."""
+
+    kind: str
+    attrs: dict[str, str]
+    span: tuple[int, int]
+
+
+def captioned_blocks(document: str) -> list[Block]:
+    return [Block(m[1], attributes(m[2]), m.span()) for m in _BLOCK.finditer(document)]
