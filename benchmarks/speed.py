@@ -35,6 +35,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from experiments import networks  # noqa: E402
+from report.cachedir import CacheDir  # noqa: E402
+
 
 def _best_wall(cmd: list[str], cwd: Path, env: dict, repeat: int = 3, before=None) -> float:
     times = []
@@ -93,8 +96,10 @@ def build_level(data_dir: Path) -> dict:
         }
 
 
+B4 = networks.mlp([600, 400, 200])
+A2B = networks.mlp([300, 100])
 # B4's forward products at batch 32 (its backward ones are of the same sizes)
-BATCH_32_SHAPES = [(32, 784, 600), (32, 600, 400), (32, 400, 200)]
+BATCH_32_SHAPES = [(32, a, b) for a, b in zip(B4.sizes[:-2], B4.sizes[1:-1])]
 
 
 def matmul_peak(tf) -> dict:
@@ -105,7 +110,8 @@ def matmul_peak(tf) -> dict:
     plain = tf.function(lambda x, y: tf.reduce_sum(x @ y))
     xla = tf.function(lambda x, y: tf.reduce_sum(x @ y), jit_compile=True)
     shapes = [(1024, 1024, 1024), (2048, 2048, 2048), (4096, 4096, 4096),
-              (300, 784, 60000), (300, 60000, 784), (100, 300, 60000), *BATCH_32_SHAPES]
+              (A2B.sizes[1], A2B.sizes[0], 60000), (A2B.sizes[1], 60000, A2B.sizes[0]), (A2B.sizes[2], A2B.sizes[1], 60000),
+              *BATCH_32_SHAPES]
     rng = np.random.default_rng(0)
     rows = []
     for m, k, n in shapes:
@@ -149,10 +155,10 @@ def part_a(tf, data, iterations: int = 8) -> dict:
             lowlevel.train(spec, data, lambda *a: stamps.append(time.perf_counter()), Checkpoint(Path(tmp) / "c"))
         return (stamps[-1] - stamps[0]) / (len(stamps) - 1)
 
-    params = lowlevel.init_params([784, 300, 100, 10], 0)
+    params = lowlevel.init_params(A2B.sizes, 0)
     variables = [v for pair in params for v in pair]
-    x, onehot = tf.constant(data.x_train.T), tf.one_hot(data.y_train, 10, axis=0)
-    xv, onehot_v = tf.constant(data.x_val.T), tf.one_hot(data.y_val, 10, axis=0)
+    x, onehot = tf.constant(data.x_train.T), tf.one_hot(data.y_train, networks.N_CLASSES, axis=0)
+    xv, onehot_v = tf.constant(data.x_val.T), tf.one_hot(data.y_val, networks.N_CLASSES, axis=0)
     optimizer = tf.keras.optimizers.Adam(1e-3)
 
     def eager_step() -> None:
@@ -182,7 +188,7 @@ def products_alone(tf, data, hidden: list[int], batch: int = 32) -> float:
     batch size (forward, and backward without the images' gradient) in one compiled
     loop: what no training loop at this batch size can go below, whatever it fuses."""
     weights = [tf.constant(np.random.default_rng(0).standard_normal((a, b), np.float32) * 0.01)
-               for a, b in zip([784, *hidden], [*hidden, 10])]
+               for a, b in zip(networks.mlp(hidden).sizes[:-1], networks.mlp(hidden).sizes[1:])]
     x, steps = tf.constant(data.x_train), len(data.y_train) // batch
 
     @tf.function
@@ -206,7 +212,8 @@ def adam_alone(tf, hidden: list[int], steps: int) -> float:
     """Seconds for `steps` fused Adam updates of every weight and bias of a network, and
     nothing else: the memory traffic (read weights, gradients and both moments, write three
     of them back) that any Adam step must pay, however the rest is fused."""
-    shapes = [s for a, b in zip([784, *hidden], [*hidden, 10]) for s in ((a, b), (b,))]
+    sizes = networks.mlp(hidden).sizes
+    shapes = [s for a, b in zip(sizes[:-1], sizes[1:]) for s in ((a, b), (b,))]
     weights = [tf.Variable(tf.zeros(s)) for s in shapes]
     moments = [(tf.Variable(tf.zeros(s)), tf.Variable(tf.zeros(s))) for s in shapes]
     grads = [tf.fill(s, 1e-3) for s in shapes]
@@ -260,7 +267,7 @@ def part_b(tf, data, epochs: int = 2) -> dict:
 
     def default_fit() -> float:
         keras.utils.set_random_seed(0)
-        model = keras_models.build_model(hp["hidden"], hp["dropout"], False)
+        model = keras_models.build_model(networks.of(hp))
         model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         model.fit(data.x_train[:2048], data.y_train[:2048], batch_size=32, epochs=1, verbose=0)  # compile
         start = time.perf_counter()
@@ -299,7 +306,7 @@ def study_against_floor(peak_gflops: float, batch_32_gflops: float) -> dict | No
     rec = record.read(ROOT / "build" / "record.json")
     if rec is None or rec["profile"] != "full":
         return None
-    runs = {e["key"]: e for e in rec["experiments"].values() if "failed" not in e}  # a run shared by two ids counts once
+    runs = {r["key"]: r for r in rec["runs"] if "failed" not in r}  # a run shared by two ids counts once
     parts: dict[str, dict] = {}
     for e in runs.values():
         spec = e["components"]["spec"]
@@ -330,7 +337,7 @@ def main() -> None:
     data_dir = datasets.resolve_data_dir(args.data_dir)
     results = {"build": build_level(data_dir)}
     tf = import_tensorflow()
-    cache = ROOT / ".cache"
+    cache = datasets.DecodedCache(CacheDir(ROOT / ".cache").decoded)
     fashion = splits.load_run_data(splits.data_spec("fashion-mnist", None, None, None), data_dir, cache)
     notmnist = splits.load_run_data(splits.data_spec("notmnist", "substitute", None, None), data_dir, cache)
     results["matmul_peak"] = matmul_peak(tf)

@@ -179,6 +179,8 @@ def obtain(planned: list[Planned], store: ResultStore, data_dir: Path, cache: Ca
     outcomes = []
     trained: dict[str, dict] = {}
     loaded: dict[str, splits.RunData] = {}
+    to_train = len({p.key for p in planned if p.entry is None})
+    began = time.perf_counter()
     for p in planned:
         if p.entry is None and p.key in trained:
             log.info("%s same run as one above %s", p.label, p.key[:12])
@@ -190,7 +192,7 @@ def obtain(planned: list[Planned], store: ResultStore, data_dir: Path, cache: Ca
             _check_failure(p.label, p.entry["result"], keep_going)
             outcomes.append(Outcome(p.experiment, p.seed, p.key, p.components, p.entry["result"], tier, 0.0))
             continue
-        log.info("%s running %s", p.label, p.key[:12])
+        log.info("[%d/%d, %.0f s] %s running %s", len(trained) + 1, to_train, time.perf_counter() - began, p.label, p.key[:12])
         start = time.perf_counter()
         data_key = keys.digest(p.spec["data"])
         if data_key not in loaded:
