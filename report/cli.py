@@ -40,7 +40,7 @@ def parser() -> argparse.ArgumentParser:
                    "freeze: copy the latest build's results into frozen/")
     p.add_argument("builds", nargs="*", metavar="BUILD",
                    help="diff: builds to compare, as latest, previous, a number (7 or #7) or a prefix of a build id")
-    p.add_argument("--strict", action="store_true", help="fail the build when a finding of the original is not reproduced by the seeds")
+    p.add_argument("--strict", action="store_true", help="fail when a finding of the original is not reproduced")
     p.add_argument("--keep-going", action="store_true",
                    help="build everything else when a run diverges, and show that run as failed in the report")
     p.add_argument("--changes-since", metavar="BUILD",

@@ -9,6 +9,7 @@ import pytest
 
 from report.builds import changes, ledger, record
 from report.errors import ReportError
+from report.fsutil import TEMP_SUFFIX
 
 COMPONENTS = {
     "scheme": 1,
@@ -122,7 +123,7 @@ def test_ledger_keeps_numbers_finds_and_prunes_builds(tmp_path):
     for i in range(4):
         rec = _record(f"2026-{i}")
         book.add(book.next_seq(), rec["id"], {"record.json": record.dumps(rec).encode(), "series.json": b"{}"})
-    (tmp_path / "builds" / ".0005_x.1.tmp").mkdir()  # an interrupted save
+    (tmp_path / "builds" / f".0005_x.1.abc{TEMP_SUFFIX}").mkdir()  # an interrupted save
     assert [e.seq for e in book.entries()] == [1, 2, 3, 4]
     assert book.find("latest").build_id == "2026-3" and book.find("previous").seq == 3
     assert book.find("#2").build_id == "2026-1" and book.find("2026-0").seq == 1
@@ -136,3 +137,17 @@ def test_ledger_keeps_numbers_finds_and_prunes_builds(tmp_path):
     assert book.prune(1) == ["0001_2026-0", "0003_2026-2"]
     assert [e.seq for e in book.entries()] == [2, 4] and not list((tmp_path / "builds").glob(".*"))
     assert book.next_seq() == 5
+
+
+def test_a_damaged_record_is_listed_skipped_by_diff_and_pruned_and_each_profile_keeps_its_newest(tmp_path):
+    book = ledger.Ledger(tmp_path)
+    for i, profile in enumerate(("full", "quick", "quick", "quick", "quick")):
+        rec = {**_record(f"2026-{i}"), "profile": profile}
+        book.add(book.next_seq(), rec["id"], {"record.json": record.dumps(rec).encode(), "series.json": b"{}"})
+    damaged = book.entries()[3].path / "record.json"
+    damaged.write_text(damaged.read_text().replace('"quick"', '"edited"', 1))
+    rows = [ledger.summary(e) for e in book.entries()]
+    assert rows[3] == {"seq": 4, "id": "2026-3", "damaged": True} and "record damaged" in ledger.format_list(rows)
+    assert book.find("latest").seq == 5 and book.find("previous").seq == 3  # the damaged #4 is passed over
+    assert book.prune(1) == ["0002_2026-1", "0003_2026-2", "0004_2026-3"]
+    assert [e.seq for e in book.entries()] == [1, 5]  # build 1 is the only full-profile build: kept

@@ -29,6 +29,7 @@ import pytest
 from conftest import DATA, copy_project
 
 from report.builds import ledger, record
+from report.fsutil import TEMP_SUFFIX
 from report.runs.checkpoints import Checkpoint
 from report.runs.store import ResultStore
 
@@ -193,7 +194,7 @@ def test_sigkill_at_29_moments_loses_nothing(campaign):
 
     final = c.run()  # the same inputs as the reference build: everything cached, same time stamp
     assert final.returncode == 0, final.stderr
-    assert not [p for p in c.root.rglob(".*.tmp")], "leftover temporary files"
+    assert not [p for p in c.root.rglob(f".*{TEMP_SUFFIX}")], "leftover temporary files"
     rec = record.read(c.out / "record.json")
     assert {i: e["final"] for i, e in rec["experiments"].items()} == c.reference_results
     # every value of every curve, bit for bit (the report differs only in the training times it states)

@@ -22,9 +22,12 @@ from pathlib import Path
 
 from report.builds import record
 from report.errors import ReportError
-from report.fsutil import remove_leftovers, replace_symlink, write_synced
+from report.fsutil import remove_leftovers, replace_symlink, temp_name, write_synced
 
 DEFAULT_KEEP = 10
+
+
+_READ: dict[Path, dict | None] = {}  # records read in this process (a record never changes once written)
 
 
 @dataclass(frozen=True)
@@ -41,10 +44,16 @@ class Entry:
         return self.name.split("_", 1)[1]
 
     def record(self) -> dict:
-        rec = record.read(self.path / "record.json")
+        rec = self.readable()
         if rec is None:
             raise ReportError(f"build {self.name} in the ledger has no readable record")
         return rec
+
+    def readable(self) -> dict | None:
+        """The build's record, or None when it is damaged or of an older format (reported once)."""
+        if self.path not in _READ:
+            _READ[self.path] = record.read(self.path / "record.json")
+        return _READ[self.path]
 
     def series(self) -> dict:
         try:
@@ -73,8 +82,7 @@ class Ledger:
     def add(self, seq: int, build_id: str, files: dict[str, bytes]) -> Entry:
         """Save one build's files as entry number `seq` (see `next_seq`), all at once."""
         final = self.root / f"{seq:04d}_{build_id}"
-        tmp = self.root / f".{final.name}.{os.getpid()}.tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
+        tmp = temp_name(final)
         tmp.mkdir(parents=True)
         try:
             for name, data in files.items():
@@ -104,8 +112,9 @@ class Ledger:
 
     def find(self, ref: str) -> Entry:
         """A build by `latest`, `previous`, its number (`7` or `#7`), or a unique prefix of its id
-        (a bare number is taken as a build number first)."""
-        entries = self.entries()
+        (a bare number is taken as a build number first). Builds whose record is unreadable are
+        passed over: they cannot be compared."""
+        entries = [e for e in self.entries() if e.readable() is not None]
         if not entries:
             raise ReportError(f"no builds in {self.root}: run a build first")
         if ref in ("latest", "previous"):
@@ -123,14 +132,19 @@ class Ledger:
         return match[0]
 
     def prune(self, keep: int = DEFAULT_KEEP) -> list[str]:
-        """Delete all but the newest `keep` builds (never the current one) and the leftovers
-        of interrupted saves."""
+        """Delete all but the newest `keep` builds, never the current one nor the newest of each
+        profile, and every build whose record is unreadable; then the leftovers of interrupted
+        saves. What goes is decided before anything is deleted."""
         if keep < 1:
             raise ReportError(f"--keep must be at least 1, not {keep}")
-        current = self.current()
-        doomed = [e for e in self.entries()[:-keep] if e != current]
+        entries = self.entries()
+        intact = [e for e in entries if e.readable() is not None]
+        spared = {self.current(), *intact[-keep:]}
+        newest_of_profile = {e.readable()["profile"]: e for e in intact}  # the last of each wins
+        spared |= set(newest_of_profile.values())
+        doomed = [e for e in entries if e not in spared]
         for entry in doomed:  # out of the ledger in one rename: a prune killed mid-way leaves a leftover, not half a build
-            gone = entry.path.with_name(f".{entry.name}.tmp")
+            gone = temp_name(entry.path)
             entry.path.rename(gone)
             shutil.rmtree(gone)
         remove_leftovers(self.root)
@@ -139,7 +153,9 @@ class Ledger:
 
 def summary(entry: Entry) -> dict:
     """One line's worth of a build, for `build.py builds`."""
-    rec = entry.record()
+    rec = entry.readable()
+    if rec is None:
+        return {"seq": entry.seq, "id": entry.build_id, "damaged": True}
     return {
         "seq": entry.seq, "id": rec["id"], "time": rec["time"], "commit": rec["git"]["commit"][:10],
         "dirty": rec["git"]["dirty"], "profile": rec["profile"], "split": rec.get("notmnist_split"),
@@ -152,6 +168,9 @@ def format_list(rows: list[dict]) -> str:
         return "no builds yet"
     lines = [f"{'#':>4}  {'build id':<22} {'time':<20} {'commit':<11} {'profile':<7} {'trained':>7} {'cached':>6} {'took':>8}"]
     for r in rows:
+        if r.get("damaged"):
+            lines.append(f"{r['seq']:>4}  {r['id']:<22} (record damaged or of an older format: left out of diff)")
+            continue
         commit = r["commit"] + ("+" if r["dirty"] else "")
         lines.append(f"{r['seq']:>4}  {r['id']:<22} {r['time']:<20} {commit:<11} {r['profile']:<7} "
                      f"{r['trained']:>7} {r['cached']:>6} {r['duration_s']:>7.1f}s")

@@ -9,8 +9,10 @@ Two tiers, looked up in order:
 
 An entry holds histories and metrics only (no weights), plus the key's components so
 that any later build can explain why a key differs, and a checksum of its result.
-Writes are atomic; an entry that does not parse, whose components do not hash to its
-name or whose result does not match its checksum is reported and treated as absent.
+Writes are atomic; an entry that does not parse, is not an entry, whose components do not
+hash to its name or whose result does not match its checksum is reported in one line
+(`damaged cache entry …: recomputed`) and treated as absent. `freeze` copies only intact
+results of runs that finished, and replaces a damaged frozen entry by the intact local one.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import logging
 import shutil
 from pathlib import Path
 
-from report.fsutil import atomic_write_text
+from report.fsutil import atomic_write_text, temp_name
 from report.runs.keys import digest, key_of
 
 log = logging.getLogger(__name__)
@@ -41,21 +43,29 @@ class ResultStore:
     def _path(root: Path, key: str) -> Path:
         return root / key[:2] / f"{key}.json"
 
+    def _read(self, path: Path, key: str) -> dict | None:
+        """The entry at `path` if it is whole and is the entry of `key`; a damaged one is
+        reported in one line and treated as absent (the run is then made again)."""
+        if not path.is_file():
+            return None
+        try:
+            entry = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(entry, dict) or not isinstance(entry.get("result"), dict):
+                raise ValueError(f"not an entry but {type(entry).__name__}")
+            if entry.get("key") != key or key_of(entry["components"]) != key:
+                raise ValueError("content does not match its key")
+            if entry.get("result_sha256") != result_checksum(entry["result"]):
+                raise ValueError("result does not match its checksum")
+            return entry
+        except (ValueError, KeyError, TypeError, OSError) as exc:
+            log.warning("damaged cache entry %s (%s): recomputed", path, exc)
+        return None
+
     def get(self, key: str) -> dict | None:
-        """The stored entry for `key`, or None; corrupt entries are reported and ignored."""
+        """The stored entry for `key` (local first, then frozen), or None."""
         for root in (self.local, self.frozen):
-            path = self._path(root, key)
-            if not path.is_file():
-                continue
-            try:
-                entry = json.loads(path.read_text(encoding="utf-8"))
-                if entry.get("key") != key or key_of(entry["components"]) != key:
-                    raise ValueError("content does not match its key")
-                if entry.get("result_sha256") != result_checksum(entry["result"]):
-                    raise ValueError("result does not match its checksum")
+            if (entry := self._read(self._path(root, key), key)) is not None:
                 return entry
-            except (ValueError, KeyError, TypeError, OSError) as exc:
-                log.warning("cache entry %s is corrupt (%s): it will be recomputed", path, exc)
         return None
 
     def put(self, key: str, components: dict, result: dict) -> dict:
@@ -66,7 +76,7 @@ class ResultStore:
     def where(self, key: str) -> str | None:
         """'local', 'frozen' or None: which tier holds `key`."""
         for name, root in (("local", self.local), ("frozen", self.frozen)):
-            if self._path(root, key).is_file():
+            if self._read(self._path(root, key), key) is not None:
                 return name
         return None
 
@@ -87,11 +97,17 @@ class ResultStore:
         copied = 0
         for key in keys:
             src, dst = self._path(self.local, key), self._path(self.frozen, key)
-            if src.is_file() and not dst.is_file():
+            if self._read(dst, key) is not None:
+                continue
+            entry = self._read(src, key)
+            if entry is None:
+                log.warning("result %s is not in the local cache intact: not frozen (rebuild, then freeze)", key[:12])
+            elif "failed" in entry["result"]:
+                log.warning("result %s is of a run that failed (%s): not frozen", key[:12], entry["result"]["failed"]["reason"])
+            else:
                 dst.parent.mkdir(parents=True, exist_ok=True)
-                tmp = dst.with_name(f".{dst.name}.tmp")
+                tmp = temp_name(dst)
                 shutil.copyfile(src, tmp)
                 tmp.replace(dst)
                 copied += 1
         return copied, dropped
-
