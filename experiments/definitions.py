@@ -183,18 +183,35 @@ def _positive(value: object, integer: bool) -> bool:
     return isinstance(value, kind) and not isinstance(value, bool) and 0 < value < float("inf")
 
 
-def problems(exp: Experiment) -> list[str]:
+def problems(exp: Experiment, honoured: tuple[tuple[str, ...], dict[str, tuple]] | None = None) -> list[str]:
     """What is wrong with an experiment's hyper-parameters, in words (empty when nothing),
-    so a typo in a definition stops the build before it trains anything."""
+    so a typo in a definition stops the build before it trains anything. `honoured` is what
+    its trainer declares it reads (`HYPER_PARAMETERS`) and implements (`CHOICES`)."""
     hp, found = exp.hparams, []
+    if not isinstance(hp, dict):
+        return [f"hyper-parameters must be a dict, not {type(hp).__name__}"]
+    if honoured is not None:
+        names, choices = honoured
+        found += [f"{name!r} is not a hyper-parameter its trainer {exp.trainer!r} reads (it reads {', '.join(names)})"
+                  for name in hp if name not in names]
+        found += [f"{name} {hp[name]!r} is not implemented by its trainer {exp.trainer!r} (it has {', '.join(map(repr, values))})"
+                  for name, values in choices.items() if name in hp and hp[name] not in values]
+    if not isinstance(hp.get("hidden", []), list):
+        return [*found, f"hidden must be a list of layer sizes, not {hp['hidden']!r}"]
+    if not isinstance(hp.get("dropout", []), list):
+        return [*found, f"dropout must be a list of rates, one per hidden layer, not {hp['dropout']!r}"]
+    if not isinstance(hp.get("batch_norm", False), bool):
+        found.append(f"batch_norm must be true or false, not {hp['batch_norm']!r}")
     for name, integer in (("learning_rate", False), ("iterations", True), ("epochs", True), ("batch_size", True)):
         if name in hp and not _positive(hp[name], integer):
             found.append(f"{name} must be a positive {'whole ' if integer else ''}number, not {hp[name]!r}")
     if not all(_positive(units, True) for units in hp.get("hidden", [])):
         found.append(f"hidden layer sizes must be positive whole numbers, not {hp['hidden']!r}")
-    if "dropout" in hp and (len(hp["dropout"]) != len(hp["hidden"]) or not all(0 <= r < 1 for r in hp["dropout"])):
+    if "dropout" in hp and (len(hp["dropout"]) != len(hp.get("hidden", [])) or not all(
+            isinstance(r, (int, float)) and not isinstance(r, bool) and 0 <= r < 1 for r in hp["dropout"])):
         found.append(f"dropout needs one rate in [0, 1) per hidden layer, not {hp['dropout']!r}")
-    if hp.get("penalty") not in (None, "l1", "l2") or not 0 <= hp.get("alpha", 0.0) < float("inf"):
+    alpha = hp.get("alpha", 0.0)
+    if hp.get("penalty") not in (None, "l1", "l2") or not (isinstance(alpha, (int, float)) and 0 <= alpha < float("inf")):
         found.append(f"penalty must be none, l1 or l2 with a rate α ≥ 0, not {hp.get('penalty')!r} α={hp.get('alpha')!r}")
     return found
 

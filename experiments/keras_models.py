@@ -16,6 +16,11 @@ import tensorflow as tf
 
 from experiments import metrics, networks
 
+# What `train` reads from a spec's hyper-parameters, and the values it implements where it
+# implements only some: a definition asking for anything else is refused before training.
+HYPER_PARAMETERS = ("hidden", "dropout", "batch_norm", "optimizer", "learning_rate", "batch_size", "epochs")
+CHOICES = {"optimizer": ("adam",)}
+
 
 class FusedAdam(keras.optimizers.Adam):
     """Keras' Adam, with each weight's update done by TensorFlow's fused Adam kernel.

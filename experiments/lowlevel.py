@@ -14,6 +14,10 @@ import tensorflow as tf
 from experiments import metrics, networks
 
 CHECKPOINT_EVERY = 50  # iterations between saved training states
+# What `train` reads from a spec's hyper-parameters, and the values it implements where it
+# implements only some: a definition asking for anything else is refused before training.
+HYPER_PARAMETERS = ("hidden", "penalty", "alpha", "optimizer", "learning_rate", "iterations", "init")
+CHOICES = {"optimizer": ("adam",), "init": ("he_normal",), "penalty": (None, "l1", "l2")}
 
 
 def init_params(layer_sizes: list[int], seed: int) -> list[tuple[tf.Variable, tf.Variable]]:

@@ -125,11 +125,13 @@ def _run(args: argparse.Namespace, cfg) -> int:
         rows = [ledger.summary(e) for e in ledger.Ledger(cfg.out_dir).entries()]
         print(json.dumps(rows, indent=1) if args.json else ledger.format_list(rows))
     elif args.command == "prune":
-        removed, drawings = pipeline.prune_builds(cfg, args.keep)
+        removed, drawings, checkpoints = pipeline.prune_builds(cfg, args.keep)
         log.info("removed %d build(s) from the ledger, kept the last %d", len(removed), args.keep)
         if drawings:
             log.info("removed %d figure, equation and PDF-piece file(s) no kept build used (%.1f MB)",
                      drawings[0], drawings[1] / 1e6)
+        if checkpoints:
+            log.info("removed %d checkpoint(s) of runs whose result is stored", checkpoints)
     elif args.command == "freeze":
         copied, dropped = pipeline.freeze(cfg)
         log.info("froze %d new results into %s, dropped %d no longer used", copied, cfg.frozen_dir, dropped)

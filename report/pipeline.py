@@ -26,7 +26,7 @@ from report import ROOT, lock
 from report.builds import changes, ledger, prune, record
 from report.builds import status as status_mod
 from report.cachedir import CacheDir
-from report.data import splits
+from report.data import datasets, splits
 from report.errors import ReportError
 from report.facts import analysis, stats
 from report.fsutil import ensure_writable, remove_leftovers
@@ -87,7 +87,11 @@ def _plan(cfg: BuildConfig) -> tuple:
     profile = PROFILES[cfg.profile]
     experiments = select(cfg.only)
     for exp in experiments:
-        if found := problems(exp):
+        try:
+            found = problems(exp, runner.honoured(exp.trainer))
+        except ReportError as exc:
+            raise ReportError(f"experiment {exp.id}: {exc}") from None
+        if found:
             raise ReportError(f"experiment {exp.id}: {'; '.join(found)}")
     unknown = cfg.rerun - {"all"} - {e.id for e in experiments}
     if unknown:
@@ -139,8 +143,29 @@ def _build(cfg: BuildConfig) -> dict:
         log.info("up to date: %d experiments cached, report unchanged (%.2f s)", len(planned), time.perf_counter() - started)
         return previous
 
+    _preflight(cfg, planned)
     runs = runner.obtain(planned, store, cfg.data_dir, cfg.cache, cfg.keep_going)
     return _render(cfg, profile, split, runs, render_inputs, since, started)
+
+
+PUBLISHED = ("report.html", "report.pdf", "results.csv", "record.json")
+
+
+def _preflight(cfg: BuildConfig, planned: list[runner.Planned]) -> None:
+    """Every mistake that would otherwise surface after the training, found before it: the
+    time stamp, the templates, the folders to be written, the links to be switched, and the
+    data of every run that will train (verified, and decoded into the cache)."""
+    record.build_time()
+    from report.document import render
+
+    render.check_templates()
+    for folder, what in ((cfg.cache.results, "results folder"), (cfg.cache.checkpoints, "checkpoints folder"),
+                         (ledger.Ledger(cfg.out_dir).root, "builds folder")):
+        ensure_writable(folder, what)
+    ledger.Ledger(cfg.out_dir).check_publishable(list(PUBLISHED))
+    decoded = datasets.DecodedCache(cfg.cache.decoded)
+    for spec in {keys.digest(p.spec["data"]): p.spec["data"] for p in planned if p.entry is None}.values():
+        splits.load_run_data(spec, cfg.data_dir, decoded)
 
 
 def _runs_record(runs: list[runner.Outcome]) -> list[dict]:
@@ -152,6 +177,7 @@ def _runs_record(runs: list[runner.Outcome]) -> list[dict]:
             "data": o.result["data"], "device": o.result["hardware"]["device"],
             "gflops": 0.0 if "failed" in o.result else round(analysis.achieved_gflops(o.components["spec"], o.result), 1),
             **({"failed": o.result["failed"]} if "failed" in o.result else {}),
+            **({"suspect": found} if "failed" not in o.result and (found := analysis.suspicions(o.result["history"])) else {}),
         }
         for o in runs
     ]
@@ -179,6 +205,7 @@ def _render(cfg: BuildConfig, profile, split, runs: list[runner.Outcome], render
     rec = _record(cfg, profile, split, runs, render_inputs)
     judged = _judge(cfg, runs)
     rec["claims"] = [j.as_record() for j in judged]
+    _warn_suspect(cfg, rec["runs"])
     log.info("rendering report")
     from report.facts import results  # pandas: imported only when a report is rendered
 
@@ -223,6 +250,16 @@ def _record(cfg: BuildConfig, profile, split, runs: list[runner.Outcome], render
         "experiments": _experiments_record(per_run),
         "only": list(cfg.only),
     }
+
+
+def _warn_suspect(cfg: BuildConfig, runs: list[dict]) -> None:
+    """Runs whose numbers are finite but absurd are reported (and fail a --strict build)."""
+    suspect = [r for r in runs if r.get("suspect")]
+    for r in suspect:
+        log.warning("SUSPECT RUN %s seed %d: %s", r["id"], r["seed"], "; ".join(r["suspect"]))
+    if suspect and cfg.strict:
+        raise ReportError(f"{len(suspect)} suspect run(s) (--strict): {suspect[0]['id']} seed {suspect[0]['seed']}: "
+                          f"{suspect[0]['suspect'][0]}")
 
 
 def _judge(cfg: BuildConfig, runs: list[runner.Outcome]) -> list:
@@ -286,7 +323,7 @@ def _save(out_dir: Path, rec: dict, written: dict[str, bytes], runs: list[runner
         seq = book.next_seq()
         rec["ledger"] = f"{seq:04d}_{rec['id']}"
         files = {**written, "record.json": record.dumps(rec).encode(), "series.json": json.dumps(series, sort_keys=True).encode()}
-        book.publish(book.add(seq, rec["id"], files), [*written, "record.json"])
+        book.publish(book.add(seq, rec["id"], files), list(PUBLISHED))
     except OSError as exc:
         raise ReportError(f"cannot write the report to {out_dir}: {exc.strerror or exc}") from None
 
@@ -315,10 +352,12 @@ def freeze(cfg: BuildConfig) -> tuple[int, int]:
         return store.freeze(used, latest["profile"], keep=current)
 
 
-def prune_builds(cfg: BuildConfig, keep: int) -> tuple[list[str], tuple[int, int] | None]:
+def prune_builds(cfg: BuildConfig, keep: int) -> tuple[list[str], tuple[int, int] | None, int]:
     """Delete all but the last `keep` builds, then the render-cache entries none of the kept
-    builds used (under the build lock: a build running beside it may be writing them)."""
+    builds used, and the checkpoints of runs whose result is stored (under the build lock:
+    a build running beside it may be writing them)."""
     with lock.exclusive(cfg.cache.lock):
         book = ledger.Ledger(cfg.out_dir)
         removed = book.prune(keep)
-        return removed, prune.prune_render_caches(cfg.cache, [e.record() for e in book.entries()])
+        drawings = prune.prune_render_caches(cfg.cache, [rec for e in book.entries() if (rec := e.readable())])
+        return removed, drawings, prune.prune_checkpoints(cfg.cache, ResultStore(cfg.cache.results, cfg.frozen_dir))

@@ -70,11 +70,16 @@ def test_missing_file_offline_names_file_places_and_remedy(tmp_path, rng, monkey
     monkeypatch.setattr(datasets.urllib.request, "urlopen", offline)
     monkeypatch.setitem(datasets.PUBLISHED, f.label, "http://invalid.example/x.gz")
     empty = tmp_path / "empty"
+    empty.mkdir()
     with pytest.raises(ReportError) as exc:
         datasets.load_idx(f, empty, datasets.DecodedCache(tmp_path / "decoded"))
     message = str(exc.value)
     assert f.name in message and str(empty / "fashion-mnist") in message
     assert "--data-dir" in message and datasets.published_at(f) in message and "\n" not in message
+    mistyped = tmp_path / "no-such-dir"
+    with pytest.raises(ReportError, match="does not exist"):
+        datasets.load_idx(f, mistyped, datasets.DecodedCache(tmp_path / "decoded"))
+    assert not mistyped.exists()  # nothing was made under a mistyped data directory
 
 
 def test_declared_fashion_checksums_match_the_shared_copy():

@@ -31,3 +31,28 @@ def test_bad_hyper_parameters_are_named(base, change, words):
     bad = dataclasses.replace(base, hparams={**base.hparams, **change})
     found = problems(bad)
     assert len(found) == 1 and words in found[0], found
+
+
+@pytest.mark.parametrize("base, change, words", [
+    (B1, {"hidden": 300}, "hidden must be a list of layer sizes, not 300"),
+    (B1, {"hidden": [300], "dropout": 0.2}, "dropout must be a list of rates"),
+    (B1, {"optimizer": "sgd"}, "optimizer 'sgd' is not implemented by its trainer 'keras_models' (it has 'adam')"),
+    (B1, {"momentum": 0.9}, "'momentum' is not a hyper-parameter its trainer 'keras_models' reads"),
+    (A3, {"init": "glorot"}, "init 'glorot' is not implemented by its trainer 'lowlevel'"),
+    (A3, {"dropout": []}, "'dropout' is not a hyper-parameter its trainer 'lowlevel' reads"),
+    (B1, {"batch_norm": "yes"}, "batch_norm must be true or false"),
+])
+def test_what_a_trainer_does_not_read_or_implement_is_refused(base, change, words):
+    from report.runs.runner import honoured
+
+    bad = dataclasses.replace(base, hparams={**base.hparams, **change})
+    found = problems(bad, honoured(bad.trainer))
+    assert any(words in f for f in found), found
+
+
+def test_the_shipped_trainers_declare_what_they_read_and_every_definition_keeps_to_it():
+    from report.runs.runner import honoured
+
+    for e in EXPERIMENTS:
+        names, _ = honoured(e.trainer)
+        assert set(e.hparams) <= set(names) and problems(e, honoured(e.trainer)) == [], e.id

@@ -93,6 +93,15 @@ class Ledger:
             raise
         return Entry(seq, final)
 
+    def check_publishable(self, names: list[str]) -> None:
+        """Fail now, in one line, where publishing would fail after the training: the links
+        it switches must be links (or absent), not the user's own files or folders."""
+        for name in ["current", *names]:
+            path = self.out / name
+            if (path.exists() or path.is_symlink()) and not path.is_symlink() and (name == "current" or path.is_dir()):
+                raise ReportError(f"{path} is a real {'folder' if path.is_dir() else 'file'}, not this tool's link: "
+                                  f"move it away or choose another --out")
+
     def publish(self, entry: Entry, names: list[str]) -> None:
         """Make `entry` the current build: switch `current` to it, then make sure each of
         `names` in the output folder is a link through `current` (older layouts had files)."""

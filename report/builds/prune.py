@@ -16,6 +16,17 @@ from report.cachedir import CacheDir
 
 log = logging.getLogger(__name__)
 
+def prune_checkpoints(cache: CacheDir, store) -> int:
+    """Delete the checkpoints of runs whose result is stored: a killed `--rerun` leaves one
+    that only a future rerun could resume. Returns how many went."""
+    gone = 0
+    for path in sorted(cache.checkpoints.glob("*.npz")):
+        if store.where(path.stem) is not None:
+            path.unlink()
+            gone += 1
+    return gone
+
+
 def used_entries(cache_dir: Path, *caches) -> list[str]:
     """For the record: the entries the given caches read or wrote, relative to `cache_dir`."""
     return sorted(str(path.relative_to(cache_dir)) for cache in caches for path in cache.used)

@@ -26,6 +26,7 @@ import os
 import subprocess
 from pathlib import Path
 
+from report.errors import ReportError
 from report.fsutil import atomic_write_text
 from report.runs.keys import digest
 
@@ -35,10 +36,15 @@ RECORD_FORMAT = 3
 
 
 def build_time() -> dt.datetime:
-    """Now, or SOURCE_DATE_EPOCH when set, so that identical inputs give identical outputs."""
+    """Now, or SOURCE_DATE_EPOCH when set, so that identical inputs give identical outputs.
+    A value that is not a time stamp is the user's mistake: one line, exit 2."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch:
-        return dt.datetime.fromtimestamp(int(epoch), dt.UTC)
+        try:
+            return dt.datetime.fromtimestamp(int(epoch), dt.UTC)
+        except (ValueError, OverflowError, OSError):
+            raise ReportError(f"SOURCE_DATE_EPOCH={epoch!r} is not a time: give whole seconds since 1970, "
+                              "e.g. SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)") from None
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 

@@ -112,6 +112,9 @@ def locate(f: DataFile, data_dir: Path) -> Path:
         return found
     target = data_dir / f.subdir / f.name
     where = ", ".join(str(p.parent) for p in candidate_paths(f, data_dir))
+    if not data_dir.is_dir():  # a mistyped --data-dir gets no folders made under it
+        raise ReportError(f"missing data file {f.name}: the data directory {data_dir} does not exist (looked in {where}); "
+                          f"create it or pass --data-dir / set REPORT_DATA_DIR")
     try:
         _download(published_at(f), target)
     except (OSError, urllib.error.URLError) as exc:

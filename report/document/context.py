@@ -216,6 +216,8 @@ def build_context(runs: list[Outcome], table, judged: list[Judged], profile: Pro
     A build of some experiments only (`--only`) gets the sections whose runs it has:
     a comparison is drawn only when every run of its group is present (`sweeps`)."""
     failed = [failure(o, cache) for o in runs if "failed" in o.result]
+    suspect = [{"id": o.experiment.id, "seed": o.seed, "why": "; ".join(found)} for o in runs
+               if "failed" not in o.result and (found := analysis.suspicions(o.result["history"]))]
     by_id: dict[str, list[Outcome]] = {}
     for o in runs:
         if "failed" not in o.result:
@@ -238,6 +240,7 @@ def build_context(runs: list[Outcome], table, judged: list[Judged], profile: Pro
         "runs": experiments,
         "n_defined": len(EXPERIMENTS),
         "failed": failed,
+        "suspect": suspect,
         "dropout_epochs": min(DROPOUT_EPOCHS, profile.max_epochs or DROPOUT_EPOCHS),
         "claims": claims,
         "claims_by_part": {p.letter: [j for j in judged if j.claim.part == p.letter] for p in PARTS},

@@ -71,6 +71,16 @@ def environment(templates: Path = TEMPLATES, equation_svg: Callable[[str], str] 
     return env
 
 
+def check_templates(templates: Path = TEMPLATES) -> None:
+    """Parse every template, so that a syntax error stops the build before anything trains."""
+    env = environment(templates)
+    for path in sorted(templates.glob("*.j2")):
+        try:
+            env.parse(path.read_text(encoding="utf-8"), path.name, str(path))
+        except jinja2.TemplateSyntaxError as exc:
+            raise ReportError(f"template {path.name}:{exc.lineno}: {exc.message}") from None
+
+
 def render_html(context: dict, templates: Path = TEMPLATES, equation_svg: Callable[[str], str] = equations.draw) -> str:
     """The report as one HTML document. Equations are drawn by `equation_svg` (the build
     passes its drawing cache). Template errors become one-line ReportErrors."""

@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 from experiments import networks
-from experiments.metrics import TRAIN_ACC, VAL_ACC, VAL_LOSS
+from experiments.metrics import TRAIN_ACC, TRAIN_LOSS, VAL_ACC, VAL_LOSS
 
+CHANCE_MARGIN = 1.5  # a final accuracy below 1.5 × chance (1 / classes) means the run learned nothing
+EXPLOSION = 3.0  # a final training loss above 3 × the first one means training blew up
 PLATEAU_TOLERANCE = 0.005  # accuracy within half a point of its best counts as "plateaued"
 OVERFIT_MARGIN = 0.01  # final validation loss ≥ 1 % above its minimum counts as overfitting
 
@@ -99,6 +101,17 @@ def read(result: dict, fact: str, metric: str, at: int | None) -> float:
     if fact == "seconds":
         return float(result["train_seconds"])
     return float(FACTS[fact](result["history"], metric, at))
+
+
+def suspicions(history: dict[str, list[float]]) -> list[str]:
+    """What makes a run's finite numbers absurd: it ended at chance, or its loss exploded."""
+    found = []
+    chance = 1 / networks.N_CLASSES
+    if history[VAL_ACC][-1] < CHANCE_MARGIN * chance:
+        found.append(f"validation accuracy {history[VAL_ACC][-1]:.3f} is at chance ({chance:.2f}) after training")
+    if history[TRAIN_LOSS][-1] > EXPLOSION * history[TRAIN_LOSS][0]:
+        found.append(f"training loss grew from {history[TRAIN_LOSS][0]:.3g} to {history[TRAIN_LOSS][-1]:.3g}")
+    return found
 
 
 def flops_per_step(spec: dict, n_train: int, n_val: int) -> float:

@@ -21,7 +21,7 @@ from experiments.metrics import VAL_ACC
 from report.cachedir import CacheDir
 from report.data import datasets, splits
 from report.errors import ReportError
-from report.runs import keys, machine
+from report.runs import keys, machine, source
 from report.runs.checkpoints import Checkpoint
 from report.runs.store import ResultStore
 
@@ -66,6 +66,16 @@ def plan(runs: list[tuple[Experiment, int, dict]], store: ResultStore, rerun: se
         entry = None if exp.id in rerun else store.get(key)
         planned.append(Planned(exp, seed, spec, parts, key, entry))
     return planned
+
+
+def honoured(trainer: str) -> tuple[tuple[str, ...], dict[str, tuple]] | None:
+    """What a trainer module declares it reads and implements (read from its source, so that
+    checking a definition costs no TensorFlow import); None when it declares nothing."""
+    module = f"{keys.TRAINERS_PACKAGE}.{trainer}"
+    if not source.module_file(module).is_file():
+        raise ReportError(f"trainer {trainer!r} is not a module of {keys.TRAINERS_PACKAGE}/")
+    names = source.constant(module, "HYPER_PARAMETERS")
+    return None if names is None else (tuple(names), dict(source.constant(module, "CHOICES", {})))
 
 
 def import_tensorflow():

@@ -160,6 +160,12 @@ def fingerprints(definitions: tuple[Definition, ...]) -> dict[str, str]:
             for name, h in sorted(by_name.items())}
 
 
+def constant(module: str, name: str, default: object = None) -> object:
+    """The literal value a module assigns to `name` at its top, read without importing it."""
+    node = _parsed(module).top.get(name)
+    return default if node is None else ast.literal_eval(node.value)
+
+
 def source_of(module: str, name: str) -> str:
     """The source text of one top-level definition, decorators included."""
     mod = _parsed(module)
