@@ -22,12 +22,19 @@ log = logging.getLogger("report")
 COMMANDS = ("build", "status", "diff", "builds", "prune", "freeze")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with its mistakes in one line and a hint, instead of eight lines of usage."""
+
+    def error(self, message: str) -> None:
+        self.exit(2, f"error: {message} (see `{self.prog} --help`)\n")
+
+
 def parser() -> argparse.ArgumentParser:
     from experiments.profiles import PROFILES
     from report.builds.ledger import DEFAULT_KEEP
     from report.data.splits import SPLIT_ENV, SPLITS
 
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="build.py",
         description="Regenerate the study's report: train (or take from cache) every experiment, "
         "draw every figure, render HTML and PDF.",

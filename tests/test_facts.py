@@ -180,3 +180,11 @@ def test_every_number_the_prose_cites_from_a_results_table_is_in_that_table(quic
             assert number in table_text, (exp_id, number)
             cited += 1
     assert cited >= 20
+
+
+def test_a_run_at_chance_or_with_an_exploding_loss_is_suspect_and_a_sound_one_is_not():
+    assert analysis.suspicions(H) == []
+    at_chance = {**H, "val_acc": [0.1, 0.11, 0.1, 0.09, 0.1]}
+    exploded = {**H, "train_loss": [2.3, 50.0, 7e4, 7e5, 7e5]}
+    assert "at chance" in analysis.suspicions(at_chance)[0]
+    assert "grew from 2.3 to 7e+05" in analysis.suspicions(exploded)[0]

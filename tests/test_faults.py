@@ -16,6 +16,7 @@ build that was never interrupted (so are those of the two builds that resume a r
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import resource
 import shutil
@@ -240,3 +241,127 @@ def test_full_disk_is_one_line_and_keeps_the_previous_report(campaign):
     assert "Traceback" not in result.stderr
     assert {name: (c.out / name).read_bytes() for name in before} == before
     assert len(list((c.out / "builds").iterdir())) == entries  # no partial ledger entry
+
+
+def _damage(path: Path, how: str) -> None:
+    data = path.read_bytes()
+    if how == "truncated":
+        path.write_bytes(data[: len(data) // 2])
+    elif how == "empty":
+        path.write_bytes(b"")
+    elif how == "flipped":
+        i = len(data) * 2 // 3
+        path.write_bytes(data[:i] + bytes([data[i] ^ 0x20]) + data[i + 1:])
+    else:  # valid JSON, but not what belongs there
+        path.write_text("[]")
+
+
+RENDER_KINDS = ("figures/", "pdf/")  # A1 and B1 show no equation: tests/test_figure_cache.py damages those
+
+
+@pytest.mark.parametrize("n, how", list(enumerate(["truncated", "empty", "flipped", "list"])))
+def test_every_kind_of_damaged_cache_file_is_reported_and_remade_with_the_same_report(campaign, n, how):
+    """A file of every kind the tool keeps is damaged: a drawn figure, a drawn equation and a
+    laid-out PDF piece (the next render must give the very bytes of an undamaged one), and
+    A1's result with the decoded Fashion-MNIST arrays it is retrained from (the retrained
+    curves must be bit-identical). Each damaged file is named in one line, and none is used."""
+    from report.data import datasets
+
+    c = campaign
+    epoch = int(EPOCH) + 7000 + 10 * n
+    if how != "list":  # a kept drawing is not JSON: "wrong JSON type" only applies to results
+        assert c.run(epoch=epoch).returncode == 0
+        reference = {name: (c.out / name).read_bytes() for name in ("report.html", "report.pdf")}
+        used = set(record.read(c.out / "record.json")["render_cache"])
+        assert c.run(epoch=epoch + 1).returncode == 0  # another render, so that the next one is not "up to date"
+        used &= set(record.read(c.out / "record.json")["render_cache"])  # read by both renders (not a title page)
+        drawings = [c.cache / sorted(u for u in used if u.startswith(kind))[-1] for kind in RENDER_KINDS]
+        for path in drawings:
+            _damage(path, how)
+        result = c.run(epoch=epoch)
+        assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+        assert sum("damaged cache entry" in ln for ln in result.stderr.splitlines()) == len(drawings), result.stderr
+        assert {name: (c.out / name).read_bytes() for name in reference} == reference  # the very same bytes
+    damaged = []
+    if how != "list":
+        fashion = sorted(p for f in datasets.FASHION_MNIST.values() for p in c.cache.glob(f"decoded/{f.content_sha256[:20]}-*"))
+        damaged += [next(p for p in fashion if p.suffix == ".npy"), next(p for p in fashion if p.suffix == ".sha256")]
+    a1 = next(r["key"] for r in record.read(c.out / "record.json")["runs"] if r["id"] == "A1")
+    damaged.append(c.cache / "results" / a1[:2] / f"{a1}.json")
+    for path in damaged:
+        _damage(path, how)
+    result = c.run(epoch=epoch + 2)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert "damaged cache entry" in result.stderr and (how == "list" or "not usable" in result.stderr), result.stderr
+    assert "A1 seed 0 running" in result.stderr and "B1 seed 0 running" not in result.stderr
+    rec = record.read(c.out / "record.json")
+    assert {i: e["final"] for i, e in rec["experiments"].items()} == c.reference_results
+    assert (c.out / "current" / "series.json").read_text() == c.reference_series
+
+
+def test_damaged_frozen_entries_and_ledger_records_are_repaired_or_passed_over(campaign):
+    c = campaign
+    assert c.run().returncode == 0
+    frozen = c.run("freeze")
+    assert frozen.returncode == 0, frozen.stderr
+    entry = sorted((c.root / "frozen").glob("*/*.json"))[0]
+    _damage(entry, "list")
+    book = ledger.Ledger(c.out)
+    oldest = book.entries()[0].path / "record.json"
+    _damage(oldest, "flipped")
+    listing = c.run("builds")
+    assert listing.returncode == 0 and "record damaged" in listing.stdout, listing.stderr
+    diff = c.run("diff")
+    assert diff.returncode == 0, diff.stderr
+    repaired = c.run("freeze")
+    assert repaired.returncode == 0 and "damaged cache entry" in repaired.stderr, repaired.stderr
+    assert json.loads(entry.read_text())["key"] == entry.stem  # the intact local entry replaced it
+    pruned = c.run("prune", "--keep", "2")
+    assert pruned.returncode == 0 and not oldest.exists(), pruned.stderr
+
+
+@pytest.mark.parametrize("edit, message", [
+    (("experiments/definitions.py", '_lowlevel([]),', '_lowlevel(300),'), "hidden must be a list of layer sizes"),
+    (("experiments/definitions.py", '"optimizer": "adam",\n        "learning_rate": 1e-3,\n        "iterations"',
+      '"optimizer": "sgd",\n        "learning_rate": 1e-3,\n        "iterations"'), "optimizer 'sgd' is not implemented"),
+    (("experiments/definitions.py", '"init": "he_normal",', '"init": "he_normal", "momentum": 0.9,'),
+     "'momentum' is not a hyper-parameter"),
+    (("templates/intro.html.j2", "<h2 id=\"introduction\">", "{% if %}<h2 id=\"introduction\">"), "template intro.html.j2:1"),
+])
+def test_a_mistake_in_definitions_or_templates_is_one_line_and_nothing_trains(campaign, edit, message):
+    c = campaign
+    path = c.root / edit[0]
+    text = path.read_text()
+    assert edit[1] in text
+    path.write_text(text.replace(edit[1], edit[2], 1))
+    try:
+        result = c.run("--rerun", "A1,B1")
+    finally:
+        path.write_text(text)
+    assert result.returncode == 2 and "running" not in result.stderr, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], lines
+
+
+@pytest.mark.parametrize("setup, message", [
+    ("epoch=abc", "SOURCE_DATE_EPOCH='abc' is not a time"),
+    ("epoch=99999999999999999999", "is not a time"),
+    ("results-is-a-file", "results folder"),
+    ("current-is-a-folder", "is a real folder"),
+])
+def test_a_mistake_in_the_environment_is_one_line_and_nothing_trains(campaign, tmp_path, setup, message):
+    c = campaign
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    env = c.env(int(EPOCH))
+    if setup.startswith("epoch="):
+        env["SOURCE_DATE_EPOCH"] = setup.split("=", 1)[1]
+    elif setup == "results-is-a-file":
+        cache.mkdir()
+        (cache / "results").write_text("mine")
+    else:
+        (out / "current").mkdir(parents=True)
+    result = subprocess.run([sys.executable, "-c", HARNESS, *ARGS, "--out", str(out), "--cache-dir", str(cache)],
+                            cwd=c.root, capture_output=True, text=True, timeout=600, env=env)
+    assert result.returncode == 2 and "running" not in result.stderr, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], lines

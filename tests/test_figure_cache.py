@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 import textwrap
 
+import pytest
+
 from report.document import equations, figure_cache, figures
 
 HISTORY = {"train_loss": [1.0, 0.5], "val_loss": [1.1, 0.7], "train_acc": [0.5, 0.8], "val_acc": [0.45, 0.7]}
@@ -72,3 +74,18 @@ def test_equations_are_drawn_once_and_kept_with_the_same_markup(tmp_path, monkey
     assert equations.math(tex, svg_of=kept) == first and calls == [tex]
     assert equations.math(tex) == first  # drawn directly, uncached: the very same <img>
     assert equations.math(r"x^2", svg_of=kept) != first and calls == [tex, r"x^2"]
+
+
+@pytest.mark.parametrize("how", ["truncated", "empty", "flipped"])
+def test_a_damaged_drawing_is_reported_and_drawn_again_never_used(tmp_path, caplog, how):
+    tex = r"\sigma^2"
+    store = tmp_path / "equations"
+    first = figure_cache.FigureCache(store, "report.document.equations", "ziamath").svg("draw", tex)
+    path = next(store.rglob("*.svg"))
+    data = path.read_bytes()
+    path.write_bytes({"truncated": data[: len(data) // 2], "empty": b"",
+                      "flipped": data[:-40] + bytes([data[-40] ^ 1]) + data[-39:]}[how])
+    with caplog.at_level("WARNING"):
+        again = figure_cache.FigureCache(store, "report.document.equations", "ziamath").svg("draw", tex)
+    assert again == first and f"damaged cache entry {path}" in caplog.text
+    assert figure_cache.FigureCache(store, "report.document.equations", "ziamath").svg("draw", tex) == first

@@ -41,3 +41,13 @@ def test_each_kind_of_change_is_named():
     assert "forward() changed" in causes and "train() changed" not in causes
     assert "onednn (absent) → on" in causes
     assert "tensorflow 2.20.0 → 2.21.0" in causes
+
+
+def test_a_run_whose_result_went_missing_is_stale_for_a_reason_that_is_said():
+    from types import SimpleNamespace
+
+    planned = [SimpleNamespace(experiment=SimpleNamespace(id="A1"), seed=0, key="k", components=OLD, entry=None)]
+    previous = {"runs": [{"id": "A1", "seed": 0, "key": "k", "components": OLD, "train_seconds": 3.0}], "sources": {}}
+    report = status.survey(planned, previous, store=None)
+    assert report["experiments"][0]["causes"][0]["cause"].startswith("same key, but its result is missing")
+    assert report["estimate_s"] == 3.0

@@ -101,7 +101,9 @@ def survey(planned: list, previous: dict | None, store) -> dict:
             row.update(state="cached", where=store.where(p.key))
         elif (p.experiment.id, p.seed) in before:
             old = before[(p.experiment.id, p.seed)]
-            row.update(state="stale", causes=explain(old["components"], p.components, old_sources))
+            causes = explain(old["components"], p.components, old_sources) or [
+                {"cause": "same key, but its result is missing from the cache (deleted or damaged)", "diff": ""}]
+            row.update(state="stale", causes=causes)
             estimate += old.get("train_seconds", 0.0)
         else:
             row.update(state="never-run")

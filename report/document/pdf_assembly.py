@@ -144,16 +144,19 @@ def lay_out(html: str) -> bytes:
 
 @contextlib.contextmanager
 def _font_timestamps_fixed():
-    """fontTools stamps each embedded font subset with the current second unless
-    SOURCE_DATE_EPOCH is set, so the same piece laid out twice would differ by a clock tick.
-    The stamp means nothing inside a PDF: pin it (to the user's value when given)."""
+    """fontTools stamps each embedded font subset with the current second (or with
+    SOURCE_DATE_EPOCH), so the same piece laid out at two times would differ by its stamp.
+    The stamp means nothing inside a PDF (its date comes from the HTML's metadata): pin it
+    to 0 while laying out, so that a piece's bytes depend on its HTML alone."""
     saved = os.environ.get("SOURCE_DATE_EPOCH")
-    os.environ["SOURCE_DATE_EPOCH"] = saved or "0"
+    os.environ["SOURCE_DATE_EPOCH"] = "0"
     try:
         yield
     finally:
         if saved is None:
             del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = saved
 
 
 @dataclass
