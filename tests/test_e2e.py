@@ -406,3 +406,31 @@ def test_same_results_render_to_identical_bytes(project, tmp_path):
                        cwd=project.root, env=env, check=True, timeout=300)
         outputs.append([(tmp_path / name / f).read_bytes() for f in ("report.html", "report.pdf")])
     assert outputs[0] == outputs[1]
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_html_in_a_real_browser_has_no_page_overflow_loaded_figures_and_working_links(project, width):
+    """Headless Chromium (Debian's, driven by Playwright) at a phone's and a desktop's width."""
+    playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install .[test])")
+    if not CHROMIUM.exists():
+        pytest.skip(f"no browser at {CHROMIUM}: install Debian's chromium (.ci/run does)")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"])
+        try:
+            page = browser.new_page(viewport={"width": width, "height": 900})
+            page.goto((project.out / "report.html").resolve().as_uri())
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            images = page.evaluate("[...document.images].map(i => i.complete && i.naturalWidth > 0)")
+            broken = page.evaluate("""[...document.querySelectorAll('a[href^="#"]')]
+                .map(a => decodeURIComponent(a.getAttribute('href').slice(1)))
+                .filter(id => !document.getElementById(id))""")
+        finally:
+            browser.close()
+    assert overflow <= 0, f"the page is {overflow} px wider than a {width} px screen"
+    assert len(images) >= 20 and all(images), f"{images.count(False)} of {len(images)} images did not load"
+    assert broken == [], broken
