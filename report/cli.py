@@ -22,6 +22,19 @@ log = logging.getLogger("report")
 COMMANDS = ("build", "status", "diff", "builds", "prune", "freeze")
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("dlreport")
+    except PackageNotFoundError:  # a checkout that was never installed: its own pyproject says
+        import tomllib
+
+        from report import ROOT
+
+        return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with its mistakes in one line and a hint, instead of eight lines of usage."""
 
@@ -72,6 +85,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="output directory (default: build/)")
     p.add_argument("--cache-dir", type=Path, help="cache directory (default: .cache/)")
     p.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    p.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     return p
 
 
@@ -104,6 +118,9 @@ def main(argv: list[str] | None = None) -> int:
     except ReportError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:  # `diff … | head`: the reader has what it wanted, as with `git log | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as exc:  # a file system refusal no specific handler anticipated: still one line
         print(f"error: {exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}", file=sys.stderr)
         return 2
