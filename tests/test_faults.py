@@ -292,7 +292,8 @@ def test_every_kind_of_damaged_cache_file_is_reported_and_remade_with_the_same_r
         _damage(path, how)
     result = c.run(epoch=epoch + 2)
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
-    assert "damaged cache entry" in result.stderr and (how == "list" or "not usable" in result.stderr), result.stderr
+    expected = 1 if how == "list" else 2  # A1's result, and (not for JSON) the decoded array
+    assert sum("damaged cache entry" in ln for ln in result.stderr.splitlines()) >= expected, result.stderr
     assert "A1 seed 0 running" in result.stderr and "B1 seed 0 running" not in result.stderr
     rec = record.read(c.out / "record.json")
     assert {i: e["final"] for i, e in rec["experiments"].items()} == c.reference_results

@@ -207,7 +207,7 @@ class DecodedCache:
         try:
             return {p: self._load(path) for p, path in paths.items()}
         except (ValueError, OSError) as exc:
-            log.warning("decoded data %s is not usable (%s): decoding it again", self.root / digest[:20], exc)
+            log.warning("damaged cache entry %s (decoded data: %s): recomputed", self.root / digest[:20], exc)
             return None
 
     def put(self, digest: str, arrays: dict[str, np.ndarray]) -> None:

@@ -33,7 +33,7 @@ class Checkpoint:
                 meta = json.loads(str(npz["meta"]))
                 arrays = [npz[f"a{i}"] for i in range(meta["n_arrays"])]
         except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
-            log.warning("checkpoint %s unreadable (%s): starting the run from the beginning", self.path.name, exc)
+            log.warning("damaged cache entry %s (checkpoint: %s): recomputed from the run's start", self.path, exc)
             return None
         log.info("  resuming from checkpoint at step %d", meta["step"])
         return meta["step"], meta["history"], arrays
