@@ -13,7 +13,7 @@ from pathlib import Path
 import jinja2
 
 from report import ROOT
-from report.document import equations, numbering
+from report.document import equations, numbering, structure
 from report.errors import ReportError
 from report.facts.stats import Estimate
 
@@ -100,7 +100,7 @@ def render_html(context: dict, templates: Path = TEMPLATES, equation_svg: Callab
         if where is None:
             raise
         raise ReportError(f"template {where}: {type(exc).__name__}: {exc}") from None
-    return numbering.number(document)
+    return structure.boxed_tables(numbering.number(document))
 
 
 def _template_line(exc: BaseException, templates: Path) -> str | None:

@@ -52,5 +52,15 @@ class Block:
     span: tuple[int, int]
 
 
+_TABLE = re.compile(r"<table\b.*?</table>", re.S)
+
+
+def boxed_tables(document: str) -> str:
+    """Each table inside a `div.table-box`: WeasyPrint may leave a table's caption at the foot
+    of a page and move its rows to the next; a box that avoids breaking keeps them together
+    (a table longer than a page still breaks). The report's tables are never nested."""
+    return _TABLE.sub(lambda m: f'<div class="table-box">{m[0]}</div>', document)
+
+
 def captioned_blocks(document: str) -> list[Block]:
     return [Block(m[1], attributes(m[2]), m.span()) for m in _BLOCK.finditer(document)]
