@@ -26,11 +26,15 @@ class Part:
     title: str
     template: str  # in templates/
     listings: tuple[tuple[str, str], ...] = ()  # (module, entry point)
+    # the functions the part's text shows (the model, the loss); the rest of the code that
+    # ran, the training loop's plumbing, is listed in the appendix. Empty: all in the text.
+    in_text: tuple[str, ...] = ()
 
 
 PARTS: tuple[Part, ...] = (
-    Part("A", "Low-level TensorFlow on Fashion-MNIST", "part_a.html.j2"),
-    Part("B", "Keras on notMNIST", "part_b.html.j2"),
+    Part("A", "Low-level TensorFlow on Fashion-MNIST", "part_a.html.j2",
+         in_text=("init_params", "forward", "log_softmax", "cross_entropy", "penalty", "accuracy")),
+    Part("B", "Keras on notMNIST", "part_b.html.j2", in_text=("build_model", "FusedAdam")),
     Part("C", "Batch normalisation", "part_c.html.j2", (("experiments.batchnorm", "batch_norm"),)),
 )
 

@@ -176,6 +176,17 @@ def sweep(members: list[dict], cache: FigureCache) -> dict:
     }
 
 
+def _listings(parts, trainers: dict[str, str]) -> dict[str, dict]:
+    """Per part, the listings its text shows (`Part.in_text`), and those for the appendix."""
+    text: dict[str, list[dict]] = {}
+    appendix: dict[str, list[dict]] = {}
+    for p in parts:
+        items = [item for module, entry in _listed(p, trainers) for item in listings.function_listings(module, entry)]
+        text[p.letter] = [i for i in items if not p.in_text or i["name"] in p.in_text]
+        appendix[p.letter] = [i for i in items if p.in_text and i["name"] not in p.in_text]
+    return {"listings": text, "appendix_listings": {k: v for k, v in appendix.items() if v}}
+
+
 def _listed(part, trainers: dict[str, str]) -> list[tuple[str, str]]:
     """(module, entry) of the code a part lists: its trainer's `train`, then its own listings."""
     trainer = [(f"experiments.{trainers[part.letter]}", "train")] if part.letter in trainers else []
@@ -253,10 +264,7 @@ def build_context(runs: list[Outcome], table, judged: list[Judged], profile: Pro
         "split_label": SPLIT_LABELS.get(split or "", ""),
         "parts": parts,
         "document_parts": [p for p in PARTS if p.letter in parts],
-        "listings": {
-            p.letter: [item for module, entry in _listed(p, trainers) for item in listings.function_listings(module, entry)]
-            for p in PARTS
-        },
+        **_listings(PARTS, trainers),
         "pygments_css": listings.css(),
         "bn_layer": _batch_norm_settings(),
         "build": build,
