@@ -18,40 +18,24 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+def _folder(name: str) -> property:
+    return property(lambda self: self.root / name, doc=f"`{name}` inside the cache folder")
+
+
 @dataclass(frozen=True)
 class CacheDir:
     root: Path
 
-    @property
-    def results(self) -> Path:
-        return self.root / "results"
-
-    @property
-    def checkpoints(self) -> Path:
-        return self.root / "checkpoints"
+    results = _folder("results")
+    checkpoints = _folder("checkpoints")
+    decoded = _folder("decoded")
+    figures = _folder("figures")
+    equations = _folder("equations")
+    pdf = _folder("pdf")
+    lock = _folder("build.lock")
 
     def checkpoint(self, key: str) -> Path:
         return self.checkpoints / f"{key}.npz"
-
-    @property
-    def decoded(self) -> Path:
-        return self.root / "decoded"
-
-    @property
-    def figures(self) -> Path:
-        return self.root / "figures"
-
-    @property
-    def equations(self) -> Path:
-        return self.root / "equations"
-
-    @property
-    def pdf(self) -> Path:
-        return self.root / "pdf"
-
-    @property
-    def lock(self) -> Path:
-        return self.root / "build.lock"
 
     def render_caches(self) -> list[Path]:
         """What `prune` may thin out: drawings and layouts any later render can make again."""
