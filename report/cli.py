@@ -67,6 +67,7 @@ def parser() -> argparse.ArgumentParser:
                    help="add a 'Changes since' section comparing this build with an earlier one of the ledger")
     p.add_argument("--json", action="store_true", help="status, diff, builds: print JSON instead of text")
     p.add_argument("--format", choices=("text", "markdown", "json"), default="text", help="diff: output format")
+    p.add_argument("--all", action="store_true", help="diff: also list the experiments that are the same stored runs")
     p.add_argument("--atol", action="append", default=[], metavar="[METRIC=]TOL",
                    help="diff: absolute tolerance, for every metric or one (repeatable), e.g. --atol val_acc=0.005")
     p.add_argument("--rtol", action="append", default=[], metavar="[METRIC=]TOL",
@@ -143,7 +144,7 @@ def _run(args: argparse.Namespace, cfg) -> int:
             raise ReportError("diff compares two builds: give at most OLD and NEW")
         old, new = [*args.builds, "previous", "latest"][:2] if not args.builds else [*args.builds, "latest"][:2]
         result = pipeline.diff(cfg, old, new, changes.parse_tolerances(args.atol, args.rtol))
-        print(changes.FORMATS["json" if args.json else args.format](result))
+        print(changes.FORMATS["json" if args.json else args.format](result, args.all))
         return 1 if args.fail_on_change and result["any_change"] else 0
     elif args.command == "builds":
         rows = [ledger.summary(e) for e in ledger.Ledger(cfg.out_dir).entries()]

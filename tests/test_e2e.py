@@ -299,9 +299,11 @@ def test_one_hparam_change_status_diff_ledger_and_changes_section(project):
     runs = {r["id"]: r["source"] for r in project.record()["runs"]}
     assert runs.pop("B1") == "run" and set(runs.values()) == {"cache"}
 
-    diff = project.build("diff", "--fail-on-change")
+    diff = project.build("diff", "--fail-on-change", "--all")
     assert diff.returncode == 1, diff.stderr  # something changed
     lines = diff.stdout.splitlines()
+    short = project.build("diff").stdout
+    assert "identical (cache hit)" not in short and f"{len(runs)} identical rows hidden" in short
     assert "B1             changed: learning_rate 0.001 → 0.0001" in lines
     assert any("noise unknown" in ln for ln in lines)  # one seed on each side
     others = [ln for ln in lines if re.match(r"^[ABC]\S* +", ln) and not ln.startswith("B1 ")]

@@ -166,12 +166,17 @@ def _summary(diff: dict) -> str:
     return ", ".join(f"{n} {state}" for state, n in sorted(diff["counts"].items(), key=lambda kv: -kv[1]))
 
 
-def format_text(diff: dict) -> str:
+def _shown(diff: dict, everything: bool) -> list[dict]:
+    """The rows to print: all with `everything`, else those that are not the same stored run."""
+    return [r for r in diff["experiments"] if everything or r["state"] != CACHE_HIT]
+
+
+def format_text(diff: dict, everything: bool = False) -> str:
     o, n = diff["old"], diff["new"]
     lines = [f"old: {o['build']} ({o['time']})", f"new: {n['build']} ({n['time']})",
              f"tolerances: {Tolerances(**diff['tolerances']).describe()}"]
     lines += [f"setting changed: {s}" for s in diff["settings"]]
-    for r in diff["experiments"]:
+    for r in _shown(diff, everything):
         lines.append(f"{r['id']:<14} {r['state']}" + (": " + "; ".join(c["cause"] for c in r["causes"]) if r["causes"] else ""))
         if r["state"] != CACHE_HIT:
             for m, v in r["metrics"].items():
@@ -181,17 +186,19 @@ def format_text(diff: dict) -> str:
             lines += ["      " + ln for ln in c["diff"].splitlines()]
     for c in diff["claims"]:
         lines.append(f"finding {c['id']} {c['old']} → {c['new']}: {c['claim']}")
-    lines.append(f"summary: {_summary(diff)}; claims changed: {len(diff['claims'])}")
+    hidden = len(diff["experiments"]) - len(_shown(diff, everything))
+    lines.append(f"summary: {_summary(diff)}; claims changed: {len(diff['claims'])}"
+                 + (f" ({hidden} identical rows hidden: --all shows them)" if hidden else ""))
     return "\n".join(lines)
 
 
-def format_markdown(diff: dict) -> str:
+def format_markdown(diff: dict, everything: bool = False) -> str:
     o, n = diff["old"], diff["new"]
     lines = [f"## Changes from `{o['build']}` to `{n['build']}`", "",
              f"Tolerances: {Tolerances(**diff['tolerances']).describe()}.", ""]
     lines += [f"- setting changed: {s}" for s in diff["settings"]]
     lines += ["", "| experiment | result | cause | " + " | ".join(METRICS) + " |", "|---" * (3 + len(METRICS)) + "|"]
-    for r in diff["experiments"]:
+    for r in _shown(diff, everything):
         cause = "; ".join(c["cause"] for c in r["causes"]).replace("|", "\\|") or "—"
         cells = [("**" + _cell(r["metrics"][m]) + "**" if r["metrics"][m]["changed"] else _cell(r["metrics"][m]))
                  if r["metrics"] and r["state"] != CACHE_HIT else "" for m in METRICS]
@@ -203,7 +210,7 @@ def format_markdown(diff: dict) -> str:
     return "\n".join(lines)
 
 
-def format_json(diff: dict) -> str:
+def format_json(diff: dict, everything: bool = True) -> str:
     return json.dumps(diff, indent=1)
 
 
