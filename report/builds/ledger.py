@@ -169,18 +169,26 @@ def summary(entry: Entry) -> dict:
         "seq": entry.seq, "id": rec["id"], "time": rec["time"], "commit": rec["git"]["commit"][:10],
         "dirty": rec["git"]["dirty"], "profile": rec["profile"], "split": rec.get("notmnist_split"),
         "trained": rec["counts"]["run"], "cached": rec["counts"]["cached"], "duration_s": rec["duration_s"],
+        "experiments": len(rec.get("experiments", {})), "runs": len(rec.get("runs", [])),
+        "only": bool(rec.get("only")),
+        "findings": {v: sum(c.get("verdict") == v for c in rec.get("claims", []))
+                     for v in ("confirmed", "not reproduced", "undecided")},
     }
 
 
 def format_list(rows: list[dict]) -> str:
     if not rows:
         return "no builds yet"
-    lines = [f"{'#':>4}  {'build id':<22} {'time':<20} {'commit':<11} {'profile':<7} {'trained':>7} {'cached':>6} {'took':>8}"]
+    lines = [f"{'#':>4}  {'build id':<22} {'time':<20} {'commit':<11} {'profile':<7} {'split':<10} {'coverage':<16} "
+             f"{'trained':>7} {'cached':>6} {'took':>8}  findings (confirmed / not reproduced / undecided)"]
     for r in rows:
         if r.get("damaged"):
             lines.append(f"{r['seq']:>4}  {r['id']:<22} (record damaged or of an older format: left out of diff)")
             continue
         commit = r["commit"] + ("+" if r["dirty"] else "")
-        lines.append(f"{r['seq']:>4}  {r['id']:<22} {r['time']:<20} {commit:<11} {r['profile']:<7} "
-                     f"{r['trained']:>7} {r['cached']:>6} {r['duration_s']:>7.1f}s")
+        coverage = f"{r['experiments']} exp, {r['runs']} runs" + (" (--only)" if r["only"] else "")
+        f = r["findings"]
+        lines.append(f"{r['seq']:>4}  {r['id']:<22} {r['time']:<20} {commit:<11} {r['profile']:<7} {r['split'] or '—':<10} "
+                     f"{coverage:<16} {r['trained']:>7} {r['cached']:>6} {r['duration_s']:>7.1f}s  "
+                     f"{f['confirmed']} / {f['not reproduced']} / {f['undecided']}")
     return "\n".join(lines)
