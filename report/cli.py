@@ -1,4 +1,5 @@
-"""The command line: `python build.py [build|status|diff|builds|prune|freeze] [options]`.
+"""The command line: `python build.py [build|status|diff|builds|prune|freeze] [options]`,
+each command with its own options and help (`build.py diff --help`).
 
 User mistakes (bad options, missing data, template errors) end in one line on stderr
 and exit code 2; an interrupt ends with exit code 130 and leaves cache and outputs
@@ -20,6 +21,11 @@ log = logging.getLogger("report")
 
 
 COMMANDS = ("build", "status", "diff", "builds", "prune", "freeze")
+EXIT_CODES = """exit codes:
+  0    done (for status --exit-code: nothing to train; for diff --fail-on-change: nothing changed)
+  1    status --exit-code: something to train; diff --fail-on-change: something changed
+  2    a mistake: bad option, bad definition or template, missing or damaged data (one line on stderr)
+  130  interrupted: cache and outputs are as they were"""
 
 
 def _version() -> str:
@@ -47,46 +53,64 @@ def parser() -> argparse.ArgumentParser:
     from report.builds.ledger import DEFAULT_KEEP
     from report.data.splits import SPLIT_ENV, SPLITS
 
-    p = _Parser(
-        prog="build.py",
-        description="Regenerate the study's report: train (or take from cache) every experiment, "
-        "draw every figure, render HTML and PDF.",
-    )
-    p.add_argument("command", nargs="?", default="build", choices=COMMANDS,
-                   help="build (default): build the report; status: what is cached, what is stale and why; "
-                   "diff [OLD] [NEW]: what changed between two builds and why (default: the last two); "
-                   "builds: list the builds kept in the ledger; prune: delete all but the last --keep builds, "
-                   "and the drawings and PDF pieces none of them used; "
-                   "freeze: copy the latest build's results into frozen/")
-    p.add_argument("builds", nargs="*", metavar="BUILD",
-                   help="diff: builds to compare, as latest, previous, a number (7 or #7) or a prefix of a build id")
-    p.add_argument("--strict", action="store_true", help="fail when a finding of the original is not reproduced")
-    p.add_argument("--keep-going", action="store_true",
-                   help="build everything else when a run diverges, and show that run as failed in the report")
-    p.add_argument("--changes-since", metavar="BUILD",
-                   help="add a 'Changes since' section comparing this build with an earlier one of the ledger")
-    p.add_argument("--json", action="store_true", help="status, diff, builds: print JSON instead of text")
-    p.add_argument("--format", choices=("text", "markdown", "json"), default="text", help="diff: output format")
-    p.add_argument("--all", action="store_true", help="diff: also list the experiments that are the same stored runs")
-    p.add_argument("--atol", action="append", default=[], metavar="[METRIC=]TOL",
-                   help="diff: absolute tolerance, for every metric or one (repeatable), e.g. --atol val_acc=0.005")
-    p.add_argument("--rtol", action="append", default=[], metavar="[METRIC=]TOL",
-                   help="diff: relative tolerance, for every metric or one (repeatable)")
-    p.add_argument("--fail-on-change", action="store_true",
-                   help="diff: exit with 1 when a metric changed beyond tolerance or an experiment was added or removed")
-    p.add_argument("--keep", type=int, default=DEFAULT_KEEP, help=f"prune: builds to keep (default {DEFAULT_KEEP})")
-    p.add_argument("--profile", default="full", help=f"one of {', '.join(PROFILES)} (default: full)")
-    p.add_argument("--data-dir", help="where the datasets are (default: $REPORT_DATA_DIR, else ~/.cache/dlreport/data)")
-    p.add_argument("--notmnist-split", help=f"{' or '.join(SPLITS)} (default: ${SPLIT_ENV}; required without notMNIST_large)")
-    p.add_argument("--only", help="comma-separated experiment ids to build (default: all)")
-    p.add_argument("--seeds", type=int, metavar="N",
-                   help="seeds per experiment (default: the profile's, per part: full 3 for Part A, 5 for B and C)")
-    p.add_argument("--rerun", nargs="?", const="all", default="",
-                   help="retrain even if cached: all experiments, or comma-separated ids")
-    p.add_argument("--out", type=Path, help="output directory (default: build/)")
-    p.add_argument("--cache-dir", type=Path, help="cache directory (default: .cache/)")
-    p.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--out", type=Path, help="output directory (default: build/)")
+    common.add_argument("--cache-dir", type=Path, help="cache directory (default: .cache/)")
+    common.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    selection = argparse.ArgumentParser(add_help=False)
+    selection.add_argument("--profile", default="full", help=f"one of {', '.join(PROFILES)} (default: full)")
+    selection.add_argument("--data-dir", help="where the datasets are (default: $REPORT_DATA_DIR, else ~/.cache/dlreport/data)")
+    selection.add_argument("--notmnist-split",
+                           help=f"{' or '.join(SPLITS)} (default: ${SPLIT_ENV}; required without notMNIST_large)")
+    selection.add_argument("--only", help="comma-separated experiment ids to build (default: all)")
+    selection.add_argument("--seeds", type=int, metavar="N",
+                           help="seeds per experiment (default: the profile's, per part: full 3 for Part A, 5 for B and C)")
+    selection.add_argument("--set", action="append", default=[], metavar="PATTERN.NAME=VALUE", dest="overrides",
+                           help="override a hyper-parameter without editing code, for the experiments whose id matches "
+                           "PATTERN (a glob): --set A1.learning_rate=3e-3, --set 'A3-*.iterations=200' (repeatable)")
+
+    p = _Parser(prog="build.py", epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter,
+                description="Regenerate the study's report: train (or take from cache) every experiment, draw every "
+                "figure, render HTML and PDF. Without a command, `build`.")
     p.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def command(name: str, help: str, *parents) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help, description=help, parents=[common, *parents], epilog=EXIT_CODES,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    b = command("build", "build the report (the default command)", selection)
+    b.add_argument("--strict", action="store_true", help="fail when a finding of the original is not reproduced, "
+                   "or a run is suspect")
+    b.add_argument("--keep-going", action="store_true",
+                   help="build everything else when a run diverges, and show that run as failed in the report")
+    b.add_argument("--changes-since", metavar="BUILD",
+                   help="add a 'Changes since' section comparing this build with an earlier one of the ledger")
+    b.add_argument("--rerun", nargs="?", const="all", default="",
+                   help="retrain even if cached: all experiments, or comma-separated ids")
+    b.add_argument("--publish", action="store_true",
+                   help="make a partial (--only) build the current report (by default it is only kept in the ledger)")
+    s = command("status", "what is cached, what is stale and why, and how long the rest would train", selection)
+    s.add_argument("--json", action="store_true", help="print JSON instead of text")
+    s.add_argument("--exit-code", action="store_true", help="exit with 1 when something would be trained (for CI)")
+    d = command("diff", "what changed between two builds and why (default: the last two)")
+    d.add_argument("builds", nargs="*", metavar="BUILD",
+                   help="builds to compare, as latest, previous, a number (7 or #7) or a prefix of a build id")
+    d.add_argument("--json", action="store_true", help="print JSON (same as --format json)")
+    d.add_argument("--format", choices=("text", "markdown", "json"), default="text", help="output format")
+    d.add_argument("--all", action="store_true", help="also list the experiments that are the same stored runs")
+    d.add_argument("--atol", action="append", default=[], metavar="[METRIC=]TOL",
+                   help="absolute tolerance, for every metric or one (repeatable), e.g. --atol val_acc=0.005")
+    d.add_argument("--rtol", action="append", default=[], metavar="[METRIC=]TOL",
+                   help="relative tolerance, for every metric or one (repeatable)")
+    d.add_argument("--fail-on-change", action="store_true",
+                   help="exit with 1 when a metric changed beyond tolerance or an experiment was added or removed")
+    command("builds", "list the builds kept in the ledger").add_argument("--json", action="store_true",
+                                                                        help="print JSON instead of text")
+    command("prune", "delete all but the last builds (never the newest of a profile), the drawings and PDF pieces none "
+            "of them used, and checkpoints of stored runs").add_argument(
+        "--keep", type=int, default=DEFAULT_KEEP, help=f"builds to keep (default {DEFAULT_KEEP})")
+    command("freeze", "copy the latest build's results into frozen/ (intact results of finished runs only)")
     return p
 
 
@@ -94,27 +118,36 @@ def _ids(value: str | None) -> tuple[str, ...]:
     return tuple(i.strip() for i in (value or "").split(",") if i.strip())
 
 
+def _with_command(argv: list[str]) -> list[str]:
+    """`build.py --profile quick` means `build.py build --profile quick`."""
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
+        return ["build", *argv]
+    return argv
+
+
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    args = parser().parse_args(argv)
+    args = parser().parse_args(_with_command(list(sys.argv[1:] if argv is None else argv)))
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(message)s", stream=sys.stderr)
     from report import pipeline
     from report.data import datasets
 
-    overrides = {k: v for k, v in (("out_dir", args.out), ("cache_dir", args.cache_dir)) if v is not None}
-    cfg = pipeline.BuildConfig(
-        data_dir=datasets.resolve_data_dir(args.data_dir),
-        profile=args.profile,
-        notmnist_split=args.notmnist_split,
-        only=_ids(args.only),
-        rerun=frozenset(_ids(args.rerun)),
-        seeds=args.seeds,
-        strict=args.strict,
-        changes_since=args.changes_since,
-        keep_going=args.keep_going,
-        **overrides,
-    )
     try:
+        paths = {k: v for k, v in (("out_dir", args.out), ("cache_dir", args.cache_dir)) if v is not None}
+        cfg = pipeline.BuildConfig(
+            data_dir=datasets.resolve_data_dir(getattr(args, "data_dir", None)),
+            profile=getattr(args, "profile", "full"),
+            notmnist_split=getattr(args, "notmnist_split", None),
+            only=_ids(getattr(args, "only", None)),
+            rerun=frozenset(_ids(getattr(args, "rerun", ""))),
+            seeds=getattr(args, "seeds", None),
+            overrides=tuple(pipeline.parse_override(o) for o in getattr(args, "overrides", [])),
+            strict=getattr(args, "strict", False),
+            changes_since=getattr(args, "changes_since", None),
+            keep_going=getattr(args, "keep_going", False),
+            publish=getattr(args, "publish", False),
+            **paths,
+        )
         return _run(args, cfg)
     except ReportError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -134,11 +167,11 @@ def _run(args: argparse.Namespace, cfg) -> int:
     from report import pipeline
     from report.builds import changes, ledger, status
 
-    if args.builds and args.command != "diff":
-        raise ReportError(f"{args.command} takes no build arguments (got {' '.join(args.builds)})")
     if args.command == "status":
         report = pipeline.status(cfg)
         print(json.dumps(report, indent=1) if args.json else status.format_text(report))
+        if args.exit_code and any(r["state"] not in ("cached", "failed") for r in report["experiments"]):
+            return 1
     elif args.command == "diff":
         if len(args.builds) > 2:
             raise ReportError("diff compares two builds: give at most OLD and NEW")

@@ -10,6 +10,8 @@ such a build imports neither TensorFlow nor matplotlib nor WeasyPrint.
 
 from __future__ import annotations
 
+import dataclasses
+import fnmatch
 import functools
 import hashlib
 import json
@@ -52,10 +54,37 @@ class BuildConfig:
     changes_since: str | None = None  # a ledger build to compare with in a "Changes since" section
     keep_going: bool = False  # a diverged run is shown as failed instead of stopping the build
     seeds: int | None = None  # seeds per experiment; None: as many as the profile says for its part
+    overrides: tuple[tuple[str, str, object], ...] = ()  # (id pattern, hyper-parameter, value) from --set
+    publish: bool = False  # make a partial (--only) build the current report
 
     @property
     def cache(self) -> CacheDir:
         return CacheDir(self.cache_dir)
+
+
+def parse_override(text: str) -> tuple[str, str, object]:
+    """`PATTERN.NAME=VALUE` (the value as JSON when it parses as JSON: 3e-3, [300, 100], true)."""
+    target, sep, raw = text.partition("=")
+    pattern, dot, name = target.rpartition(".")
+    if not sep or not dot or not pattern or not name:
+        raise ReportError(f"--set {text!r}: write PATTERN.NAME=VALUE, e.g. --set A1.learning_rate=3e-3")
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = raw
+    return pattern, name, value
+
+
+def _overridden(experiments: list[Experiment], overrides: tuple[tuple[str, str, object], ...]) -> list[Experiment]:
+    """The experiments with --set applied; a pattern that matches nothing is a mistake."""
+    out = list(experiments)
+    for pattern, name, value in overrides:
+        hits = [i for i, e in enumerate(out) if fnmatch.fnmatchcase(e.id, pattern)]
+        if not hits:
+            raise ReportError(f"--set {pattern}.{name}: no experiment of this build matches {pattern!r}")
+        for i in hits:
+            out[i] = dataclasses.replace(out[i], hparams={**out[i].hparams, name: value})
+    return out
 
 
 def select(only: tuple[str, ...]) -> list[Experiment]:
@@ -85,7 +114,7 @@ def _plan(cfg: BuildConfig) -> tuple:
     if cfg.profile not in PROFILES:
         raise ReportError(f"unknown profile {cfg.profile!r}: choose one of {', '.join(PROFILES)}")
     profile = PROFILES[cfg.profile]
-    experiments = select(cfg.only)
+    experiments = _overridden(select(cfg.only), cfg.overrides)
     for exp in experiments:
         try:
             found = problems(exp, runner.honoured(exp.trainer))
@@ -222,7 +251,7 @@ def _render(cfg: BuildConfig, profile, split, runs: list[runner.Outcome], render
         render_cache=prune.used_entries(cfg.cache_dir, caches.figures, caches.equations, caches.pieces),
         duration_s=round(time.perf_counter() - started, 2),
     )
-    _save(cfg.out_dir, rec, written, runs)
+    _save(cfg.out_dir, rec, written, runs, publish=not cfg.only or cfg.publish)
     log.info(
         "built %s: %d trained, %d cached, %.1f s → %s",
         rec["id"], rec["counts"]["run"], rec["counts"]["cached"], rec["duration_s"], cfg.out_dir / "report.pdf",
@@ -249,6 +278,7 @@ def _record(cfg: BuildConfig, profile, split, runs: list[runner.Outcome], render
         "runs": (per_run := _runs_record(runs)),
         "experiments": _experiments_record(per_run),
         "only": list(cfg.only),
+        "overrides": [f"{p}.{n}={json.dumps(v)}" for p, n, v in cfg.overrides],
     }
 
 
@@ -296,7 +326,7 @@ def _html(cfg: BuildConfig, rec: dict, runs: list[runner.Outcome], table, judged
     from report.document import context as context_mod
     from report.document import render
 
-    build_info = {k: rec[k] for k in ("id", "time", "git", "versions", "hardware", "counts")}
+    build_info = {k: rec[k] for k in ("id", "time", "git", "versions", "hardware", "counts", "overrides")}
     ctx = context_mod.build_context(runs, table, judged, profile, split, build_info, caches.figures)
     if since is not None:
         diff = changes.compare(since.record(), rec, changes.Tolerances(), (f"build #{since.seq}", "this build"),
@@ -311,9 +341,10 @@ def _pdf(html: str, caches: _RenderCaches) -> bytes:
     return pdf_assembly.render_pdf(html, caches.pieces)
 
 
-def _save(out_dir: Path, rec: dict, written: dict[str, bytes], runs: list[runner.Outcome]) -> None:
-    """Keep the build in the ledger, then publish it as the current report in one atomic
-    step (see `ledger`), so outputs and record always belong to the same build."""
+def _save(out_dir: Path, rec: dict, written: dict[str, bytes], runs: list[runner.Outcome], publish: bool) -> None:
+    """Keep the build in the ledger, then (unless it is a partial build not asked to) publish
+    it as the current report in one atomic step (see `ledger`), so outputs and record always
+    belong to the same build."""
     series: dict[str, dict] = {}
     for o in runs:
         entry = series.setdefault(o.experiment.id, {"unit": o.result["unit"], "histories": {}})
@@ -323,7 +354,12 @@ def _save(out_dir: Path, rec: dict, written: dict[str, bytes], runs: list[runner
         seq = book.next_seq()
         rec["ledger"] = f"{seq:04d}_{rec['id']}"
         files = {**written, "record.json": record.dumps(rec).encode(), "series.json": json.dumps(series, sort_keys=True).encode()}
-        book.publish(book.add(seq, rec["id"], files), list(PUBLISHED))
+        entry = book.add(seq, rec["id"], files)
+        if publish:
+            book.publish(entry, list(PUBLISHED))
+        else:
+            log.warning("partial build kept as %s, not published: the current report is unchanged (--publish makes "
+                        "this one current)", entry.path)
     except OSError as exc:
         raise ReportError(f"cannot write the report to {out_dir}: {exc.strerror or exc}") from None
 

@@ -153,7 +153,7 @@ def test_every_finding_is_judged_and_shown_with_its_verdict(project):
 
 def test_several_seeds_give_intervals_bands_and_verdicts(project, tmp_path):
     out = tmp_path / "seeds"
-    result = project.build(*QUICK[:-2], "--seeds", "2", "--only", "A1,A2a,A2b", "--out", str(out))
+    result = project.build(*QUICK[:-2], "--seeds", "2", "--only", "A1,A2a,A2b", "--out", str(out), "--publish")
     assert result.returncode == 0, result.stderr
     rec = json.loads((out / "record.json").read_text())
     assert sorted((r["id"], r["seed"]) for r in rec["runs"]) == [(e, s) for e in ("A1", "A2a", "A2b") for s in (0, 1)]
@@ -166,6 +166,30 @@ def test_several_seeds_give_intervals_bands_and_verdicts(project, tmp_path):
     a1 = rec["experiments"]["A1"]
     assert f"{a1['final']['val_acc']:.4f} ± {a1['sd']['val_acc']:.4f}" in html
     assert "Partial build" in html
+
+
+def test_a_partial_build_is_kept_but_does_not_replace_the_study_and_overrides_are_said(project):
+    before = project.record()
+    partial = project.build(*QUICK, "--only", "B1", "--set", "B1.epochs=2")
+    assert partial.returncode == 0, partial.stderr
+    assert "not published" in partial.stderr and project.record() == before  # the current report is the whole study
+    kept = sorted((project.out / "builds").iterdir())[-1]
+    rec = json.loads((kept / "record.json").read_text())
+    assert rec["only"] == ["B1"] and rec["overrides"] == ["B1.epochs=2"]
+    assert "Built with overrides" in (kept / "report.html").read_text() and "B1.epochs=2" in (kept / "report.html").read_text()
+    status = project.build("status", *QUICK)
+    assert f"0 of {N} runs" in status.stdout  # still knows the whole study's runs
+    listing = project.build("builds").stdout
+    assert "(--only)" in listing
+
+
+def test_each_command_has_its_own_options(project):
+    assert project.build("builds", "--keep", "3").returncode == 2
+    wrong = project.build("builds", "--fail-on-change")
+    assert wrong.returncode == 2 and wrong.stderr.count("\n") == 1 and "unrecognized arguments" in wrong.stderr
+    helped = project.build("diff", "--help")
+    assert helped.returncode == 0 and "--fail-on-change" in helped.stdout and "--keep-going" not in helped.stdout
+    assert "130" in helped.stdout  # the exit codes are documented in every command's help
 
 
 def base64_svgs(html: str) -> str:

@@ -81,7 +81,7 @@ def test_a_toy_part_d_in_three_files_gets_sections_contents_figures_table_and_pd
     assert len(touched) == 3, touched
 
     env = {**os.environ, "REPORT_DATA_DIR": str(DATA), "SOURCE_DATE_EPOCH": "1790000000"}
-    result = subprocess.run([sys.executable, "build.py", "--profile", "quick", "--only", "D1", "--seeds", "2"],
+    result = subprocess.run([sys.executable, "build.py", "--profile", "quick", "--only", "D1", "--seeds", "2", "--publish"],
                             cwd=root, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
     assert "D1 seed 1 12/12" in result.stderr

@@ -35,7 +35,9 @@ from report.runs.checkpoints import Checkpoint
 from report.runs.store import ResultStore
 
 pytestmark = pytest.mark.e2e
-ARGS = ["--profile", "quick", "--notmnist-split", "substitute", "--only", "A1,B1", "--seeds", "1"]
+# a partial build of two experiments, published as the current report like a whole one
+ARGS = ["--profile", "quick", "--notmnist-split", "substitute", "--only", "A1,B1", "--seeds", "1", "--publish"]
+OTHER_COMMANDS = ("status", "diff", "builds", "prune", "freeze")  # they take none of a build's options
 EPOCH = "1790000000"
 
 HARNESS = r"""
@@ -118,7 +120,8 @@ class Campaign:
         return {**os.environ, "REPORT_DATA_DIR": str(DATA), "SOURCE_DATE_EPOCH": str(epoch), "PYTHONHASHSEED": "0", **extra}
 
     def run(self, *args: str, epoch: int | None = None, **kw) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-c", HARNESS, *ARGS, *args], cwd=self.root, capture_output=True,
+        argv = list(args) if args and args[0] in OTHER_COMMANDS else [*ARGS, *args]
+        return subprocess.run([sys.executable, "-c", HARNESS, *argv], cwd=self.root, capture_output=True,
                               text=True, timeout=600, env=self.env(epoch or int(EPOCH)), **kw)
 
     def kill(self, how: str, what: str, delay: float, epoch: int, args: list[str]) -> str:

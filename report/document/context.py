@@ -252,6 +252,7 @@ def build_context(runs: list[Outcome], table, judged: list[Judged], profile: Pro
         "n_defined": len(EXPERIMENTS),
         "failed": failed,
         "suspect": suspect,
+        "overrides": build.get("overrides", []),
         "dropout_epochs": min(DROPOUT_EPOCHS, profile.max_epochs or DROPOUT_EPOCHS),
         "claims": claims,
         "claims_by_part": {p.letter: [j for j in judged if j.claim.part == p.letter] for p in PARTS},
