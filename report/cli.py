@@ -38,7 +38,10 @@ def _version() -> str:
 
         from report import ROOT
 
-        return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+        try:
+            return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+        except (OSError, KeyError, tomllib.TOMLDecodeError):  # a copy of the code without its pyproject
+            return "unknown"
 
 
 class _Parser(argparse.ArgumentParser):
