@@ -91,6 +91,8 @@ def parser() -> argparse.ArgumentParser:
                    help="add a 'Changes since' section comparing this build with an earlier one of the ledger")
     b.add_argument("--rerun", nargs="?", const="all", default="",
                    help="retrain even if cached: all experiments, or comma-separated ids")
+    b.add_argument("--cached-only", action="store_true",
+                   help="train nothing: render the runs the cache and frozen store hold, and name those missing")
     b.add_argument("--publish", action="store_true",
                    help="make a partial (--only) build the current report (by default it is only kept in the ledger)")
     s = command("status", "what is cached, what is stale and why, and how long the rest would train", selection)
@@ -149,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
             changes_since=getattr(args, "changes_since", None),
             keep_going=getattr(args, "keep_going", False),
             publish=getattr(args, "publish", False),
+            cached_only=getattr(args, "cached_only", False),
             **paths,
         )
         return _run(args, cfg)

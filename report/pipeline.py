@@ -56,6 +56,7 @@ class BuildConfig:
     seeds: int | None = None  # seeds per experiment; None: as many as the profile says for its part
     overrides: tuple[tuple[str, str, object], ...] = ()  # (id pattern, hyper-parameter, value) from --set
     publish: bool = False  # make a partial (--only) build the current report
+    cached_only: bool = False  # train nothing: render the runs the stores hold, and say which are missing
 
     @property
     def cache(self) -> CacheDir:
@@ -158,11 +159,18 @@ def build(cfg: BuildConfig) -> dict:
 def _build(cfg: BuildConfig) -> dict:
     started = time.perf_counter()
     profile, split, store, planned = _plan(cfg)
+    missing = [p for p in planned if p.entry is None] if cfg.cached_only else []
+    if missing:
+        log.warning("%d of %d runs are not in the cache and are left out (--cached-only): %s", len(missing), len(planned),
+                    ", ".join(p.label for p in missing[:6]) + (" …" if len(missing) > 6 else ""))
+        planned = [p for p in planned if p.entry is not None]
+        if not planned:
+            raise ReportError("--cached-only: no run of this build is in the cache or the frozen store")
     since = ledger.Ledger(cfg.out_dir).find(cfg.changes_since) if cfg.changes_since else None
     render_inputs = keys.key_of({
         "keys": [p.key for p in planned], "ids": [p.experiment.id for p in planned], "sources": sources_digest(),
         "profile": profile.name, "split": split, "epoch": os.environ.get("SOURCE_DATE_EPOCH"), "strict": cfg.strict,
-        "keep_going": cfg.keep_going, "changes_since": since and since.name,
+        "keep_going": cfg.keep_going, "changes_since": since and since.name, "missing": len(missing),
     })
     previous = record.read(cfg.out_dir / "record.json")
     if (
@@ -174,7 +182,7 @@ def _build(cfg: BuildConfig) -> dict:
 
     _preflight(cfg, planned)
     runs = runner.obtain(planned, store, cfg.data_dir, cfg.cache, cfg.keep_going)
-    return _render(cfg, profile, split, runs, render_inputs, since, started)
+    return _render(cfg, profile, split, runs, render_inputs, since, started, [p.label for p in missing])
 
 
 PUBLISHED = ("report.html", "report.pdf", "results.csv", "record.json")
@@ -229,9 +237,9 @@ def _experiments_record(runs: list[dict]) -> dict:
 
 
 def _render(cfg: BuildConfig, profile, split, runs: list[runner.Outcome], render_inputs: str,
-            since: ledger.Entry | None, started: float) -> dict:
+            since: ledger.Entry | None, started: float, missing: list[str]) -> dict:
     """Judge the claims, render HTML and PDF, and keep the build: each step one product."""
-    rec = _record(cfg, profile, split, runs, render_inputs)
+    rec = {**_record(cfg, profile, split, runs, render_inputs), "missing": missing}
     judged = _judge(cfg, runs)
     rec["claims"] = [j.as_record() for j in judged]
     _warn_suspect(cfg, rec["runs"])
@@ -326,7 +334,7 @@ def _html(cfg: BuildConfig, rec: dict, runs: list[runner.Outcome], table, judged
     from report.document import context as context_mod
     from report.document import render
 
-    build_info = {k: rec[k] for k in ("id", "time", "git", "versions", "hardware", "counts", "overrides")}
+    build_info = {k: rec[k] for k in ("id", "time", "git", "versions", "hardware", "counts", "overrides", "missing")}
     ctx = context_mod.build_context(runs, table, judged, profile, split, build_info, caches.figures)
     if since is not None:
         diff = changes.compare(since.record(), rec, changes.Tolerances(), (f"build #{since.seq}", "this build"),

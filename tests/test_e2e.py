@@ -461,3 +461,13 @@ def test_each_command_has_its_own_options(project):
     helped = project.build("diff", "--help")
     assert helped.returncode == 0 and "--fail-on-change" in helped.stdout and "--keep-going" not in helped.stdout
     assert "130" in helped.stdout  # the exit codes are documented in every command's help
+
+
+def test_cached_only_renders_what_the_stores_hold_and_names_the_missing_runs(project, tmp_path):
+    result = project.build(*QUICK[:-2], "--seeds", "3", "--only", "B2", "--cached-only", "--publish", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "2 of 3 runs are not in the cache and are left out (--cached-only): B2 seed 1, B2 seed 2" in result.stderr
+    assert "running" not in result.stderr and "TENSORFLOW_IMPORTED=False" in result.stdout
+    rec = json.loads((tmp_path / "record.json").read_text())
+    assert rec["missing"] == ["B2 seed 1", "B2 seed 2"] and [r["seed"] for r in rec["runs"]] == [0]
+    assert "Not every run is trained yet" in (tmp_path / "report.html").read_text()
