@@ -137,13 +137,3 @@ def achieved_gflops(spec: dict, result: dict) -> float:
     steps = len(result["history"][VAL_LOSS])
     flops = flops_per_step(spec, result["data"]["n_train"], result["data"]["n_val"]) * steps
     return flops / max(result["train_seconds"], 1e-9) / 1e9
-
-
-def first_reaching(values: list[float], target: float) -> int | None:
-    """The first step (1-based) at which `values` reaches `target`, or None if it never does."""
-    return next((i + 1 for i, v in enumerate(values) if v >= target), None)
-
-
-def best_of(facts_by_id: dict[str, Facts]) -> str:
-    """The experiment whose final validation accuracy is highest (first on ties)."""
-    return max(facts_by_id, key=lambda i: facts_by_id[i].final_val_acc)
