@@ -23,6 +23,7 @@ from report.data import datasets, splits
 from report.errors import ReportError
 from report.runs import keys, machine, source
 from report.runs.checkpoints import Checkpoint
+from report.runs.progress import RunProgress
 from report.runs.store import ResultStore
 
 log = logging.getLogger(__name__)
@@ -157,19 +158,6 @@ def run_spec(spec: dict, data: splits.RunData, progress, checkpoint: Checkpoint)
     }
 
 
-def _progress_logger(label: str):
-    """A progress callback that logs about ten lines per run, whatever its length."""
-    start = time.perf_counter()
-
-    def progress(step: int, total: int, metrics: dict) -> None:
-        if step == total or step % max(1, total // 10) == 0:
-            rate = step / max(time.perf_counter() - start, 1e-9)
-            shown = " ".join(f"{k}={float(v):.4f}" for k, v in metrics.items())
-            log.info("  %s %d/%d (%.1f/s) %s", label, step, total, rate, shown)
-
-    return progress
-
-
 def _check_failure(label: str, result: dict, keep_going: bool) -> None:
     if "failed" not in result:
         return
@@ -208,7 +196,11 @@ def obtain(planned: list[Planned], store: ResultStore, data_dir: Path, cache: Ca
         if data_key not in loaded:
             loaded[data_key] = splits.load_run_data(p.spec["data"], data_dir, datasets.DecodedCache(cache.decoded))
         checkpoint = Checkpoint(cache.checkpoint(p.key))
-        result = run_spec(p.spec, loaded[data_key], _progress_logger(p.label), checkpoint)
+        progress = RunProgress(p.label)
+        try:
+            result = run_spec(p.spec, loaded[data_key], progress, checkpoint)
+        finally:
+            progress.close()
         try:
             store.put(p.key, p.components, result)
         except OSError as exc:

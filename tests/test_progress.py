@@ -1,0 +1,33 @@
+"""Progress: plain lines off a terminal (rate after warm-up, time left), a live bar on one."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from report.runs import progress
+
+
+def test_off_a_terminal_about_ten_lines_with_the_rate_after_warm_up(caplog, monkeypatch):
+    clock = iter(range(10, 200))  # the first report comes after 10 s of tracing and compiling; each step then takes 1 s
+    monkeypatch.setattr(progress.time, "perf_counter", lambda: float(next(clock)))
+    with caplog.at_level(logging.INFO, logger="report.runs.runner"):
+        p = progress.RunProgress("A1 seed 0")
+        for step in range(1, 101):
+            p(step, 100, {"val_acc": 0.5})
+        p.close()
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 10 and lines[-1].startswith("  A1 seed 0 100/100 (1.0/s")
+    assert "(1.0/s, 50 s left)" in lines[4]  # step 50: 50 steps to go at one a second, not the first step's pace
+
+
+def test_on_a_terminal_a_live_bar_and_no_lines(caplog, monkeypatch):
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    with caplog.at_level(logging.INFO, logger="report.runs.runner"):
+        p = progress.RunProgress("B1 seed 0")
+        assert p.bar is not None
+        for step in range(1, 4):
+            p(step, 3, {"val_acc": 0.5})
+        assert p.bar.tasks[0].completed == 3 and p.bar.tasks[0].total == 3
+        p.close()
+    assert caplog.records == []
