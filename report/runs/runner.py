@@ -94,6 +94,7 @@ def import_tensorflow():
             import tensorflow as tf
 
             tf.config.list_physical_devices("GPU")
+            tf.get_logger().setLevel(logging.ERROR)  # its retracing warnings are for TensorFlow's developers
     finally:
         os.dup2(saved, 2)
         os.close(saved)
