@@ -15,4 +15,12 @@ Shared plumbing without a stage: `errors`, `fsutil` (atomic writes), `lock`, `ca
 
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent  # the project: experiments/, templates/, frozen/
+
+def _project() -> Path:
+    """The project a build works on: the checkout this package lies in, or, for a copy
+    installed elsewhere (site-packages), the folder the command is run in."""
+    here = Path(__file__).resolve().parent.parent
+    return here if (here / "templates").is_dir() else Path.cwd()
+
+
+ROOT = _project()  # experiments/, templates/, frozen/; build/ and .cache/ are made here
