@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.lock
-	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .  # .venv/bin/dlreport
+	$(PY) -m pip install --quiet --no-deps -e .  # .venv/bin/dlreport
 	touch $@
 
 report: $(VENV)/.installed
