@@ -93,6 +93,20 @@ def survey(planned: list, previous: dict | None, store) -> dict:
     before = {(r["id"], r["seed"]): r for r in (previous or {}).get("runs", [])}
     old_sources = (previous or {}).get("sources", {})
     rows, estimate, unknown = [], 0.0, 0
+    # durations to estimate from: other seeds of the same experiment that are stored (same profile by
+    # construction: the profile is in the key), else the last build's run, if it had the same profile
+    stored: dict[str, list[float]] = {}
+    for p in planned:
+        if p.entry is not None and "failed" not in p.entry["result"]:
+            stored.setdefault(p.experiment.id, []).append(p.entry["result"]["train_seconds"])
+    same_profile = previous is not None and all(p.spec["profile"] == previous.get("profile") for p in planned)
+
+    def duration(p) -> float | None:
+        if p.experiment.id in stored:
+            return sum(stored[p.experiment.id]) / len(stored[p.experiment.id])
+        old = before.get((p.experiment.id, p.seed))
+        return old.get("train_seconds") if old and same_profile else None
+
     for p in planned:
         row = {"id": p.experiment.id, "seed": p.seed, "key": p.key}
         if p.entry is not None and "failed" in p.entry["result"]:
@@ -104,10 +118,13 @@ def survey(planned: list, previous: dict | None, store) -> dict:
             causes = explain(old["components"], p.components, old_sources) or [
                 {"cause": "same key, but its result is missing from the cache (deleted or damaged)", "diff": ""}]
             row.update(state="stale", causes=causes)
-            estimate += old.get("train_seconds", 0.0)
         else:
             row.update(state="never-run")
-            unknown += 1
+        if row["state"] in ("stale", "never-run"):
+            if (seconds := duration(p)) is None:
+                unknown += 1
+            else:
+                estimate += seconds
         rows.append(row)
     return {"experiments": rows, "estimate_s": round(estimate, 1), "without_estimate": unknown}
 
@@ -130,7 +147,7 @@ def format_text(report: dict) -> str:
     to_run = sum(r["state"] not in ("cached", "failed") for r in report["experiments"])
     summary = f"{to_run} of {len(report['experiments'])} runs (experiment × seed) to run"
     if to_run:
-        summary += f", about {report['estimate_s'] / 60:.1f} min of training by recorded durations"
+        summary += f", about {report['estimate_s'] / 60:.1f} min of training by the durations of their stored seeds"
         if report["without_estimate"]:
-            summary += f" plus {report['without_estimate']} never run before"
+            summary += f" plus {report['without_estimate']} with no duration of this profile to go by"
     return "\n".join([*lines, summary])
