@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 from experiments import networks
 from experiments.definitions import DROPOUT_EPOCHS, EXPERIMENTS, PARTS, Experiment
@@ -19,7 +20,9 @@ from report.document.figure_cache import Figure, FigureCache
 from report.facts import analysis, stats
 from report.facts.claims import Judged
 from report.facts.results import histories as curves_by_seed
-from report.runs.runner import Outcome
+
+if TYPE_CHECKING:  # the context reads runs' results as data; it needs the runner only for the type's name
+    from report.runs.runner import Outcome
 
 VERDICTS = (stats.CONFIRMED, stats.NOT_REPRODUCED, stats.UNDECIDED)
 METRIC_LABELS = (
