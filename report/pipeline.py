@@ -28,7 +28,7 @@ from report import ROOT, lock
 from report.builds import changes, ledger, prune, record
 from report.builds import status as status_mod
 from report.cachedir import CacheDir
-from report.data import datasets, splits
+from report.data import splits
 from report.errors import ReportError
 from report.facts import analysis, stats
 from report.fsutil import ensure_writable, remove_leftovers
@@ -180,15 +180,15 @@ def _build(cfg: BuildConfig) -> dict:
         log.info("up to date: %d experiments cached, report unchanged (%.2f s)", len(planned), time.perf_counter() - started)
         return previous
 
-    _preflight(cfg, planned)
-    runs = runner.obtain(planned, store, cfg.data_dir, cfg.cache, cfg.keep_going)
+    loaded = _preflight(cfg, planned)
+    runs = runner.obtain(planned, store, cfg.data_dir, cfg.cache, cfg.keep_going, loaded)
     return _render(cfg, profile, split, runs, render_inputs, since, started, [p.label for p in missing])
 
 
 PUBLISHED = ("report.html", "report.pdf", "results.csv", "record.json")
 
 
-def _preflight(cfg: BuildConfig, planned: list[runner.Planned]) -> None:
+def _preflight(cfg: BuildConfig, planned: list[runner.Planned]) -> dict:
     """Every mistake that would otherwise surface after the training, found before it: the
     time stamp, the templates, the folders to be written, the links to be switched, and the
     data of every run that will train (verified, and decoded into the cache)."""
@@ -200,9 +200,7 @@ def _preflight(cfg: BuildConfig, planned: list[runner.Planned]) -> None:
                          (ledger.Ledger(cfg.out_dir).root, "builds folder")):
         ensure_writable(folder, what)
     ledger.Ledger(cfg.out_dir).check_publishable(list(PUBLISHED))
-    decoded = datasets.DecodedCache(cfg.cache.decoded)
-    for spec in {keys.digest(p.spec["data"]): p.spec["data"] for p in planned if p.entry is None}.values():
-        splits.load_run_data(spec, cfg.data_dir, decoded)
+    return runner.load_data(planned, cfg.data_dir, cfg.cache)
 
 
 def _runs_record(runs: list[runner.Outcome]) -> list[dict]:
@@ -304,11 +302,7 @@ def _judge(cfg: BuildConfig, runs: list[runner.Outcome]) -> list:
     """The original's findings judged over this build's seeds; --strict fails on a finding not reproduced."""
     from report.facts import claims
 
-    finished: dict[str, list[dict]] = {}
-    for o in runs:
-        if "failed" not in o.result:
-            finished.setdefault(o.experiment.id, []).append(o.result)
-    judged = claims.judge(finished)
+    judged = claims.judge({i: [o.result for o in os] for i, os in runner.by_experiment(runs).items()})
     log.info(claims.summary_line(judged))
     against = [j for j in judged if j.verdict == stats.NOT_REPRODUCED]
     if against and cfg.strict:

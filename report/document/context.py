@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import asdict
-from typing import TYPE_CHECKING
 
 from experiments import networks
 from experiments.definitions import DROPOUT_EPOCHS, EXPERIMENTS, PARTS, Experiment
@@ -20,9 +19,7 @@ from report.document.figure_cache import Figure, FigureCache
 from report.facts import analysis, stats
 from report.facts.claims import Judged
 from report.facts.results import histories as curves_by_seed
-
-if TYPE_CHECKING:  # the context reads runs' results as data; it needs the runner only for the type's name
-    from report.runs.runner import Outcome
+from report.runs.runner import Outcome, by_experiment
 
 VERDICTS = (stats.CONFIRMED, stats.NOT_REPRODUCED, stats.UNDECIDED)
 METRIC_LABELS = (
@@ -232,10 +229,7 @@ def build_context(runs: list[Outcome], table, judged: list[Judged], profile: Pro
     failed = [failure(o, cache) for o in runs if "failed" in o.result]
     suspect = [{"id": o.experiment.id, "seed": o.seed, "why": "; ".join(found)} for o in runs
                if "failed" not in o.result and (found := analysis.suspicions(o.result["history"]))]
-    by_id: dict[str, list[Outcome]] = {}
-    for o in runs:
-        if "failed" not in o.result:
-            by_id.setdefault(o.experiment.id, []).append(o)
+    by_id = by_experiment(runs)
     defined = [e for e in EXPERIMENTS if e.id in by_id]
     experiments = {e.id: experiment(e, by_id[e.id], table, cache) for e in defined}
     parts: dict[str, list[dict]] = {}

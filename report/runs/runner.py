@@ -168,8 +168,25 @@ def _check_failure(label: str, result: dict, keep_going: bool) -> None:
     log.warning("%s FAILED: %s (--keep-going: the report shows it as failed)", label, result["failed"]["reason"])
 
 
+def load_data(planned: list[Planned], data_dir: Path, cache: CacheDir) -> dict[str, splits.RunData]:
+    """The arrays of every run that must train, by the digest of its data spec: verified and
+    decoded once, before anything trains (a damaged file stops the build here, not mid-way)."""
+    decoded = datasets.DecodedCache(cache.decoded)
+    specs = {keys.digest(p.spec["data"]): p.spec["data"] for p in planned if p.entry is None}
+    return {digest: splits.load_run_data(spec, data_dir, decoded) for digest, spec in specs.items()}
+
+
+def by_experiment(runs: list[Outcome]) -> dict[str, list[Outcome]]:
+    """Experiment id → its finished runs (the seeds that did not fail), in the build's order."""
+    out: dict[str, list[Outcome]] = {}
+    for o in runs:
+        if "failed" not in o.result:
+            out.setdefault(o.experiment.id, []).append(o)
+    return out
+
+
 def obtain(planned: list[Planned], store: ResultStore, data_dir: Path, cache: CacheDir,
-           keep_going: bool = False) -> list[Outcome]:
+           keep_going: bool = False, loaded: dict[str, splits.RunData] | None = None) -> list[Outcome]:
     """Every planned run's result: from the store when its key is there, else trained.
 
     Two runs with the same key (the same run under two names) are trained once.
@@ -177,7 +194,7 @@ def obtain(planned: list[Planned], store: ResultStore, data_dir: Path, cache: Ca
     """
     outcomes = []
     trained: dict[str, dict] = {}
-    loaded: dict[str, splits.RunData] = {}
+    loaded = dict(loaded or {})  # data already loaded (and verified) by `load_data`
     to_train = len({p.key for p in planned if p.entry is None})
     began = time.perf_counter()
     for p in planned:
