@@ -59,7 +59,12 @@ def boxed_tables(document: str) -> str:
     """Each table inside a `div.table-box`: WeasyPrint may leave a table's caption at the foot
     of a page and move its rows to the next; a box that avoids breaking keeps them together
     (a table longer than a page still breaks). The report's tables are never nested."""
-    return _TABLE.sub(lambda m: f'<div class="table-box">{m[0]}</div>', document)
+    def box(m: re.Match) -> str:  # the findings tables run over pages: they may break, like any text
+        if "findings" in attributes(m[0][: m[0].index(">")]).get("class", ""):
+            return m[0]
+        return f'<div class="table-box">{m[0]}</div>'
+
+    return _TABLE.sub(box, document)
 
 
 def captioned_blocks(document: str) -> list[Block]:
