@@ -332,7 +332,7 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from report.data import datasets, splits
-    from report.runs.runner import import_tensorflow
+    from report.runs.training import import_tensorflow
 
     data_dir = datasets.resolve_data_dir(args.data_dir)
     results = {"build": build_level(data_dir)}

@@ -8,7 +8,7 @@ Data flows one way, and each stage is a subpackage that imports only earlier one
     -> facts/     the tidy table of results, facts, statistics, judged findings
     -> builds/    build records, the ledger, diff, status, pruning
     -> document/  context, figures, equations, listings, HTML, PDF
-    -> pipeline (the build as a few named steps) and cli (the command line)
+    -> pipeline (the build as a few named steps), cli (the command line), serve (the live preview)
 
 Shared plumbing without a stage: `errors`, `fsutil` (atomic writes), `lock`, `cachedir`.
 """

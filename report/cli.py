@@ -1,4 +1,4 @@
-"""The command line: `python build.py [build|status|diff|builds|prune|freeze] [options]`,
+"""The command line: `python build.py [build|status|diff|builds|prune|freeze|fetch|serve] [options]`,
 each command with its own options and help (`build.py diff --help`).
 
 User mistakes (bad options, missing data, template errors) end in one line on stderr
@@ -16,15 +16,17 @@ import sys
 from pathlib import Path
 
 from report.errors import ReportError
+from report.runs.executor import EXECUTORS, Placement
 
 log = logging.getLogger("report")
 
 
-COMMANDS = ("build", "status", "diff", "builds", "prune", "freeze")
+COMMANDS = ("build", "status", "diff", "builds", "prune", "freeze", "fetch", "serve")
 EXIT_CODES = """exit codes:
   0    done (for status --exit-code: nothing to train; for diff --fail-on-change: nothing changed)
   1    status --exit-code: something to train; diff --fail-on-change: something changed
-  2    a mistake: bad option, bad definition or template, missing or damaged data (one line on stderr)
+  2    a mistake: bad option, bad definition or template, missing or damaged data, a download that failed
+       (one line on stderr)
   130  interrupted: cache and outputs are as they were"""
 
 
@@ -72,6 +74,15 @@ def parser() -> argparse.ArgumentParser:
                            help="override a hyper-parameter without editing code, for the experiments whose id matches "
                            "PATTERN (a glob): --set A1.learning_rate=3e-3, --set 'A3-*.iterations=200' (repeatable)")
 
+    placement = argparse.ArgumentParser(add_help=False)
+    placement.add_argument("--executor", choices=EXECUTORS, default="local",
+                           help="where runs train: in this process (local, the default) or on a Ray cluster (ray)")
+    placement.add_argument("--ray-address", metavar="HOST:PORT",
+                           help="the Ray cluster to use (default: $RAY_ADDRESS; neither: start Ray on this machine)")
+    placement.add_argument("--cpus-per-run", type=int, metavar="N",
+                           help="CPUs (TensorFlow threads) per run (default: TensorFlow's own locally, 1 on Ray)")
+    placement.add_argument("--gpus-per-run", type=float, default=0.0, metavar="N", help="GPUs per run on Ray (default 0)")
+
     prog = "build.py" if sys.argv[0].endswith("build.py") else "dlreport"
     p = _Parser(prog=prog, epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter,
                 description="Regenerate the study's report: train (or take from cache) every experiment, draw every "
@@ -83,7 +94,7 @@ def parser() -> argparse.ArgumentParser:
         return sub.add_parser(name, help=help, description=help, parents=[common, *parents], epilog=EXIT_CODES,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
 
-    b = command("build", "build the report (the default command)", selection)
+    b = command("build", "build the report (the default command)", selection, placement)
     b.add_argument("--strict", action="store_true", help="fail when a finding of the original is not reproduced, "
                    "or a run is suspect")
     b.add_argument("--keep-going", action="store_true",
@@ -96,7 +107,7 @@ def parser() -> argparse.ArgumentParser:
                    help="train nothing: render the runs the cache and frozen store hold, and name those missing")
     b.add_argument("--publish", action="store_true",
                    help="make a partial (--only) build the current report (by default it is only kept in the ledger)")
-    s = command("status", "what is cached, what is stale and why, and how long the rest would train", selection)
+    s = command("status", "what is cached, what is stale and why, and how long the rest would train", selection, placement)
     s.add_argument("--json", action="store_true", help="print JSON instead of text")
     s.add_argument("--exit-code", action="store_true", help="exit with 1 when something would be trained (for CI)")
     d = command("diff", "what changed between two builds and why (default: the last two)")
@@ -117,11 +128,35 @@ def parser() -> argparse.ArgumentParser:
             "of them used, and checkpoints of stored runs").add_argument(
         "--keep", type=int, default=DEFAULT_KEEP, help=f"builds to keep (default {DEFAULT_KEEP})")
     command("freeze", "copy the latest build's results into frozen/ (intact results of finished runs only)")
+    f = command("fetch", "download and verify the data files the build reads (for all its runs, stored or not)", selection)
+    f.add_argument("--mirror", action="append", metavar="URL",
+                   help="a mirror holding the data directory's layout (URL/fashion-mnist/..., URL/notmnist/...), tried "
+                   "before the publisher (repeatable; default: $REPORT_DATA_MIRROR, addresses separated by spaces)")
+    v = command("serve", "preview the report in a browser, rendered from stored results (nothing is trained) again on "
+                "every template or code edit; stale runs are named in a banner", selection)
+    v.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    v.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000; 0: any free port)")
+    v.add_argument("--open", action="store_true", help="open the page in a browser")
     return p
 
 
 def _ids(value: str | None) -> tuple[str, ...]:
     return tuple(i.strip() for i in (value or "").split(",") if i.strip())
+
+
+def _placement(args: argparse.Namespace) -> Placement:
+    """Where runs train; an option that only a Ray cluster reads is refused without --executor ray."""
+    executor = getattr(args, "executor", "local")
+    if executor != "ray":
+        given = [f"--{n.replace('_', '-')}" for n in ("ray_address", "gpus_per_run") if getattr(args, n, None)]
+        if given:
+            raise ReportError(f"{' and '.join(given)}: only with --executor ray")
+    cpus, gpus = getattr(args, "cpus_per_run", None), getattr(args, "gpus_per_run", 0.0) or 0.0
+    if cpus is not None and cpus < 1:
+        raise ReportError(f"--cpus-per-run {cpus}: give at least 1")
+    if gpus < 0:
+        raise ReportError(f"--gpus-per-run {gpus:g}: give 0 or more")
+    return Placement(executor, getattr(args, "ray_address", None), cpus, gpus)
 
 
 def _with_command(argv: list[str]) -> list[str]:
@@ -162,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
             keep_going=getattr(args, "keep_going", False),
             publish=getattr(args, "publish", False),
             cached_only=getattr(args, "cached_only", False),
+            placement=_placement(args),
             **paths,
         )
         return _run(args, cfg)
@@ -209,6 +245,16 @@ def _run(args: argparse.Namespace, cfg) -> int:
     elif args.command == "freeze":
         copied, dropped = pipeline.freeze(cfg)
         log.info("froze %d new results into %s, dropped %d no longer used", copied, cfg.frozen_dir, dropped)
+    elif args.command == "fetch":
+        fetched = pipeline.fetch(cfg, args.mirror)
+        log.info("%d data file(s) in %s verified, %d of them downloaded", len(fetched), cfg.data_dir,
+                 sum(how == "downloaded" for *_, how in fetched))
+    elif args.command == "serve":
+        from report.serve import PreviewServer
+
+        server = PreviewServer(cfg, args.host, args.port)
+        print(f"serving the report at {server.url} (Ctrl-C stops)", flush=True)
+        server.run(open_browser=args.open)
     else:
         pipeline.build(cfg)
     return 0

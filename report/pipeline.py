@@ -28,11 +28,13 @@ from report import ROOT, lock
 from report.builds import changes, ledger, prune, record
 from report.builds import status as status_mod
 from report.cachedir import CacheDir
-from report.data import splits
+from report.data import datasets, splits
+from report.data.samples import SampleStore, samples_of
 from report.errors import ReportError
 from report.facts import analysis, stats
 from report.fsutil import ensure_writable, remove_leftovers
 from report.runs import keys, machine, runner
+from report.runs.executor import Placement, choose
 from report.runs.store import ResultStore
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,7 @@ class BuildConfig:
     overrides: tuple[tuple[str, str, object], ...] = ()  # (id pattern, hyper-parameter, value) from --set
     publish: bool = False  # make a partial (--only) build the current report
     cached_only: bool = False  # train nothing: render the runs the stores hold, and say which are missing
+    placement: Placement = Placement()  # where runs train: this process (default) or a Ray cluster
 
     @property
     def cache(self) -> CacheDir:
@@ -143,7 +146,12 @@ def _plan(cfg: BuildConfig) -> tuple:
 def status(cfg: BuildConfig) -> dict:
     """What a build with this configuration would take from the cache, and what it would train and why."""
     _, _, store, planned = _plan(cfg)
-    return status_mod.survey(planned, record.read(cfg.out_dir / "record.json"), store)
+    slots = 1
+    if cfg.placement.executor == "ray" and any(p.entry is None for p in planned):
+        from report.runs import cluster
+
+        slots = cluster.slots(cfg.placement)
+    return status_mod.survey(planned, record.read(cfg.out_dir / "record.json"), store, slots)
 
 
 def build(cfg: BuildConfig) -> dict:
@@ -171,6 +179,7 @@ def _build(cfg: BuildConfig) -> dict:
         "keys": [p.key for p in planned], "ids": [p.experiment.id for p in planned], "sources": sources_digest(),
         "profile": profile.name, "split": split, "epoch": os.environ.get("SOURCE_DATE_EPOCH"), "strict": cfg.strict,
         "keep_going": cfg.keep_going, "changes_since": since and since.name, "missing": len(missing),
+        "samples": SampleStore(cfg.frozen_dir).stored(),
     })
     previous = record.read(cfg.out_dir / "record.json")
     if (
@@ -181,7 +190,13 @@ def _build(cfg: BuildConfig) -> dict:
         return previous
 
     loaded = _preflight(cfg, planned)
-    runs = runner.obtain(planned, store, cfg.data_dir, cfg.cache, cfg.keep_going, loaded)
+    executor = choose(cfg.placement, cfg.data_dir, cfg.cache)
+    try:
+        if to_train := list({p.key: p for p in planned if p.entry is None}.values()):
+            executor.start(to_train, loaded)  # a cluster is joined and checked only when something trains
+        runs = runner.obtain(planned, store, cfg.data_dir, cfg.cache, cfg.keep_going, loaded, executor)
+    finally:
+        executor.close()
     return _render(cfg, profile, split, runs, render_inputs, since, started, [p.label for p in missing])
 
 
@@ -210,6 +225,7 @@ def _runs_record(runs: list[runner.Outcome]) -> list[dict]:
             "id": o.experiment.id, "seed": o.seed, "key": o.key, "components": o.components, "source": o.source,
             "seconds": round(o.seconds, 3), "train_seconds": o.result["train_seconds"], "final": o.result["final"],
             "data": o.result["data"], "device": o.result["hardware"]["device"],
+            **({"trained_on": o.where} if o.where else {}),
             "gflops": 0.0 if "failed" in o.result else round(analysis.achieved_gflops(o.components["spec"], o.result), 1),
             **({"failed": o.result["failed"]} if "failed" in o.result else {}),
             **({"suspect": found} if "failed" not in o.result and (found := analysis.suspicions(o.result["history"])) else {}),
@@ -285,6 +301,7 @@ def _record(cfg: BuildConfig, profile, split, runs: list[runner.Outcome], render
         "experiments": _experiments_record(per_run),
         "only": list(cfg.only),
         "overrides": [f"{p}.{n}={json.dumps(v)}" for p, n, v in cfg.overrides],
+        "placement": dataclasses.asdict(cfg.placement),
     }
 
 
@@ -329,12 +346,18 @@ def _html(cfg: BuildConfig, rec: dict, runs: list[runner.Outcome], table, judged
     from report.document import render
 
     build_info = {k: rec[k] for k in ("id", "time", "git", "versions", "hardware", "counts", "overrides", "missing")}
-    ctx = context_mod.build_context(runs, table, judged, profile, split, build_info, caches.figures)
+    ctx = context_mod.build_context(runs, table, judged, profile, split, build_info, caches.figures, _samples(cfg, runs))
     if since is not None:
         diff = changes.compare(since.record(), rec, changes.Tolerances(), (f"build #{since.seq}", "this build"),
                                [e.id for e in EXPERIMENTS])
         ctx["changes"] = context_mod.changes_section(diff, since.series(), ctx["runs"], caches.figures)
     return render.render_html(ctx, equation_svg=functools.partial(caches.equations.svg, "draw"))
+
+
+def _samples(cfg: BuildConfig, runs: list[runner.Outcome]) -> dict:
+    """Sample images of each dataset the runs read: stored, or taken from the data and stored."""
+    store, decoded = SampleStore(cfg.frozen_dir), datasets.DecodedCache(cfg.cache.decoded)
+    return {d: samples_of(d, store, cfg.data_dir, decoded) for d in sorted({o.experiment.dataset for o in runs})}
 
 
 def _pdf(html: str, caches: _RenderCaches) -> bytes:
@@ -399,3 +422,101 @@ def prune_builds(cfg: BuildConfig, keep: int) -> tuple[list[str], tuple[int, int
         removed = book.prune(keep)
         drawings = prune.prune_render_caches(cfg.cache, [rec for e in book.entries() if (rec := e.readable())])
         return removed, drawings, prune.prune_checkpoints(cfg.cache, ResultStore(cfg.cache.results, cfg.frozen_dir))
+
+
+def fetch(cfg: BuildConfig, mirrors: list[str] | None = None) -> list[tuple[str, Path, str]]:
+    """`dlreport fetch`: every data file the configured build reads, for all its runs, stored
+    or not (a later --rerun or code edit then trains offline), verified by its content and
+    downloaded when missing or damaged (`datasets.fetch_file`). Every file is tried; what
+    failed ends in one line. Returns (file, path, "present" or "downloaded") per file."""
+    planned = _plan(cfg)[3]
+    needed = datasets.files_of({name for p in planned for name in p.spec["data"]["sources"]})
+    try:
+        if not cfg.data_dir.is_dir():
+            cfg.data_dir.mkdir(parents=True)
+            log.info("made the data directory %s", cfg.data_dir)
+    except OSError as exc:
+        raise ReportError(f"cannot make the data directory {cfg.data_dir}: {exc.strerror or exc}") from None
+    done, failed = [], []
+    for f in needed:
+        try:
+            path, how = datasets.fetch_file(f, cfg.data_dir, mirrors)
+        except ReportError as exc:
+            failed.append(str(exc))
+            continue
+        if how == "present":
+            log.info("%s: present and verified (%s)", f.label, path)
+        done.append((f.label, path, how))
+    if failed:
+        raise ReportError(failed[0] if len(failed) == 1 else f"{len(failed)} of {len(needed)} data files could not be "
+                          f"had: " + " | ".join(failed))
+    return done
+
+
+@dataclass
+class Preview:
+    html: str  # "" when no run of the build is stored
+    left_out: list[dict]  # `status` rows of the runs a build would train (stale or never run): not in the page
+    runs: int  # runs shown, all taken from the stores
+
+
+class Previewer:
+    """The report's HTML from stored results alone, for `serve`.
+
+    Like a --cached-only build it trains nothing and leaves out the runs no store holds,
+    and says which and why (`status`'s rows); the runs are made from the stored entries
+    alone, no trainer or executor is called. Unlike a build it writes nothing to `build/`
+    or the ledger (a preview per saved edit would flood it) and lays out no PDF (WeasyPrint
+    would cost seconds per edit).
+
+    It lives in a process whose code does not change (`serve` starts a new one after a code
+    edit), so what depends on the code alone is kept between renders: the planned runs and
+    their keys (hashing the code behind 90 keys takes seconds) and, while the stores hold the
+    same runs, the context (facts, statistics, figures). A template edit then costs one Jinja
+    render. The stores are read again each time: a run that a build beside it stores appears
+    at the next render."""
+
+    def __init__(self, cfg: BuildConfig) -> None:
+        self.cfg = dataclasses.replace(cfg, cached_only=True, rerun=frozenset())
+        self._planning: tuple | None = None
+        self._context: tuple[tuple, dict] | None = None  # (what it was made from, context)
+
+    def render(self) -> Preview:
+        from report.document import render
+
+        cfg = self.cfg
+        if self._planning is None:
+            self._planning = _plan(cfg)
+            planned = self._planning[3]
+        else:
+            planned = [dataclasses.replace(p, entry=self._planning[2].get(p.key)) for p in self._planning[3]]
+        profile, split, store, _ = self._planning
+        survey = status_mod.survey(planned, record.read(cfg.out_dir / "record.json"), store)
+        left_out = [r for r in survey["experiments"] if r["state"] not in ("cached", "failed")]
+        stored = [p for p in planned if p.entry is not None]
+        if not stored:
+            return Preview("", left_out, 0)
+        made_from = (tuple(p.key for p in stored), tuple((r["id"], r["seed"]) for r in left_out))
+        if self._context is None or self._context[0] != made_from:
+            self._context = (made_from, self._make_context(profile, split, store, stored, left_out))
+        ctx = {**self._context[1], "build": {**self._context[1]["build"], "time": _record_time()}}
+        caches = _RenderCaches(cfg.cache)
+        return Preview(render.render_html(ctx, equation_svg=functools.partial(caches.equations.svg, "draw")),
+                       left_out, len(stored))
+
+    def _make_context(self, profile, split, store: ResultStore, stored: list[runner.Planned], left_out: list[dict]) -> dict:
+        from report.document import context as context_mod
+        from report.facts import results
+
+        runs = [runner.Outcome(p.experiment, p.seed, p.key, p.components, p.entry["result"],
+                               "frozen" if store.where(p.key) == "frozen" else "cache", 0.0) for p in stored]
+        inputs = keys.key_of({"keys": [p.key for p in stored], "preview": True})
+        rec = {**_record(self.cfg, profile, split, runs, inputs), "missing": [f"{r['id']} seed {r['seed']}" for r in left_out]}
+        build_info = {k: rec[k] for k in ("id", "time", "git", "versions", "hardware", "counts", "overrides", "missing")}
+        judged = _judge(self.cfg, runs)
+        return context_mod.build_context(runs, results.tidy(runs), judged, profile, split, build_info,
+                                         _RenderCaches(self.cfg.cache).figures, _samples(self.cfg, runs))
+
+
+def _record_time() -> str:
+    return record.build_time().isoformat().replace("+00:00", "Z")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import urllib.error
+import socket
 
 import numpy as np
 import pytest
 from conftest import idx_bytes, png_bytes, write_gz, write_letter_tar
 
-from report.data import datasets
+from report.data import datasets, fetch
 from report.errors import ReportError
 
 
@@ -63,12 +63,12 @@ def test_wrong_content_fails_verification(tmp_path, rng):
 
 def test_missing_file_offline_names_file_places_and_remedy(tmp_path, rng, monkeypatch):
     f, _, _ = _idx_file(tmp_path, rng)
-
-    def offline(*args, **kwargs):
-        raise urllib.error.URLError("no network")
-
-    monkeypatch.setattr(datasets.urllib.request, "urlopen", offline)
-    monkeypatch.setitem(datasets.PUBLISHED, f.label, "http://invalid.example/x.gz")
+    with socket.socket() as closed:  # a port nothing listens on: the connection is refused, as offline
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setattr(fetch, "RETRY_WAIT_S", 0.0)
+    monkeypatch.delenv(fetch.MIRROR_ENV, raising=False)
+    monkeypatch.setitem(datasets.PUBLISHED, f.label, f"http://127.0.0.1:{port}/x.gz")
     empty = tmp_path / "empty"
     empty.mkdir()
     with pytest.raises(ReportError) as exc:

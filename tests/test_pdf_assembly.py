@@ -21,10 +21,12 @@ h3.starts-page { break-before: page; }
 ol.toc a::after { content: leader('.') attr(data-page); }"""
 
 
-def document(beta_paragraphs: int = 1, beta_word: str = "filler") -> str:
+def document(beta_paragraphs: int = 1, beta_word: str = "filler", gamma_paragraphs: int = 5) -> str:
     """Title page, contents, three sections that link to one another, and a subsection
-    that starts a page (with its section's name in the page header)."""
+    that starts a page (with its section's name in the page header) when Gamma's page is
+    more than half full."""
     beta = "".join(f"<p>{beta_word} paragraph {i}.</p>" for i in range(beta_paragraphs))
+    gamma = "".join(f"<p>Gamma paragraph {i}.</p>" for i in range(gamma_paragraphs))
     return f"""<!DOCTYPE html><html lang="en"><head><title>Tiny report</title><style>{CSS}</style></head><body>
 <section class="title-page"><h1>Tiny report</h1></section>
 <nav class="contents">
@@ -40,6 +42,7 @@ def document(beta_paragraphs: int = 1, beta_word: str = "filler") -> str:
 <p>Back to <a href="#alpha">alpha</a>.</p>
 <h3 id="gamma-even-more">Even more on gamma</h3>
 <p>Still in &ldquo;Gamma&rdquo;.</p>
+{gamma}
 <h3 id="gamma-more" class="starts-page">More on gamma</h3>
 <p>The end.</p>
 </body></html>"""
@@ -63,7 +66,47 @@ def reading(pdf: bytes) -> dict:
             else [(depth, item.title, reader.get_destination_page_number(item))])]
 
     return {"pages": [p.extract_text() for p in reader.pages], "links": links, "outline": outline(reader.outline),
-            "title": reader.metadata.get("/Title"), "lang": reader.trailer["/Root"].get("/Lang")}
+            "title": reader.metadata.get("/Title"), "lang": reader.trailer["/Root"].get("/Lang"), **tags(reader)}
+
+
+def tags(reader) -> dict:
+    """What assistive software meets: the structure tree (each element's depth, type, page and
+    alternative text, each marked-content id with its page), and, through the parent tree,
+    the element each page's marked content and each link belongs to."""
+    root = reader.trailer["/Root"]
+    page_of = {p.indirect_reference.idnum: i for i, p in enumerate(reader.pages)}
+    elements: list = []
+
+    def walk(node, depth: int, page: int | None) -> None:
+        node = node.get_object()
+        if isinstance(node, int):
+            elements.append((depth, "MCID", node, page))
+            return
+        if isinstance(node, list):
+            for child in node:
+                walk(child, depth, page)
+            return
+        if node.get("/Type") == "/OBJR":
+            elements.append((depth, "OBJR", page_of[node.raw_get("/Pg").idnum] if "/Pg" in node else page))
+            return
+        if "/Pg" in node:
+            page = page_of[node.raw_get("/Pg").idnum]
+        elements.append((depth, node.get("/S"), page, node.get("/Alt")))
+        if "/K" in node:
+            walk(node["/K"], depth + 1, page)
+
+    tree = root["/StructTreeRoot"]
+    walk(tree["/K"], 0, None)
+    nums = tree["/ParentTree"]["/Nums"]
+    parents = {nums[i]: nums[i + 1].get_object() for i in range(0, len(nums), 2)}
+
+    def kinds(entry) -> list:
+        return [e.get_object().get("/S") for e in entry] if isinstance(entry, list) else [entry.get("/S")]
+
+    marked = [(i, kinds(parents[p["/StructParents"]])) for i, p in enumerate(reader.pages) if "/StructParents" in p]
+    linked = [(i, kinds(parents[a.get_object()["/StructParent"]])) for i, p in enumerate(reader.pages)
+              for a in p.get("/Annots", []) if "/StructParent" in a.get_object()]
+    return {"marked": root["/MarkInfo"]["/Marked"], "structure": elements, "marked_content": marked, "linked": linked}
 
 
 @pytest.mark.parametrize("beta_paragraphs", [1, 40])  # Beta on one page, or on several
@@ -103,6 +146,15 @@ def test_an_edit_lays_out_only_its_piece_and_gives_the_bytes_of_a_cold_build(tmp
     laid_out.clear()
     pdf_assembly.render_pdf(document(beta_paragraphs=40), cache)  # Beta grows: Gamma moves, the contents change
     assert sum("Back to" in html for html in laid_out) == 1 and sum("Contents" in html for html in laid_out) >= 1
+
+
+def test_a_series_runs_on_after_a_page_it_would_leave_more_than_half_empty(tmp_path):
+    doc = document(gamma_paragraphs=0)  # Gamma fills a third of its page: the subsection follows on it
+    joined = reading(pdf_assembly.render_pdf(doc, pdf_assembly.PieceCache(tmp_path)))
+    assert joined == reading(whole(doc.replace(' class="starts-page"', "")))
+    gamma = next(i for i, text in enumerate(joined["pages"]) if text.startswith("Gamma"))
+    assert "More on gamma" in joined["pages"][gamma] and len(joined["pages"]) == gamma + 1
+    assert joined["outline"][-1] == (2, "More on gamma", gamma)
 
 
 @pytest.mark.skipif(shutil.which("fc-list") is None, reason="needs fontconfig's fc-list")

@@ -8,7 +8,7 @@ import pytest
 from experiments.definitions import EXPERIMENTS
 from report.cachedir import CacheDir
 from report.errors import ReportError
-from report.runs import runner
+from report.runs import runner, training
 from report.runs.store import ResultStore
 
 A1 = next(e for e in EXPERIMENTS if e.id == "A1")
@@ -28,7 +28,7 @@ def world(tmp_path, monkeypatch):
     trained, loaded = [], []
     outcome = {"failed": False}
     monkeypatch.setattr(runner.splits, "load_run_data", lambda spec, data_dir, cache: loaded.append(spec) or "data")
-    monkeypatch.setattr(runner, "run_spec", lambda spec, data, progress, checkpoint:
+    monkeypatch.setattr(training, "run_spec", lambda spec, data, progress, checkpoint, threads=None:
                         trained.append(spec["seed"]) or _result(outcome["failed"]))
     store = ResultStore(tmp_path / "results", tmp_path / "frozen")
     return store, trained, loaded, outcome, CacheDir(tmp_path / "cache")

@@ -87,12 +87,21 @@ def sources_of(components: dict) -> dict[str, str]:
     return keys.code_sources(components["spec"])
 
 
-def survey(planned: list, previous: dict | None, store) -> dict:
+def makespan(durations: list[float], slots: int) -> float:
+    """Wall time of runs placed longest first, each on the slot that frees up first (what a
+    cluster's scheduler does, near enough: within 4/3 of the best placement)."""
+    ends = [0.0] * max(1, slots)
+    for d in sorted(durations, reverse=True):
+        ends[ends.index(min(ends))] += d
+    return max(ends)
+
+
+def survey(planned: list, previous: dict | None, store, slots: int = 1) -> dict:
     """Every planned experiment's state (cached / failed / stale / never-run) with causes, and the
-    time to bring all up to date, estimated from the durations the last build recorded."""
+    time to bring all up to date on `slots` runs at a time, estimated from recorded durations."""
     before = {(r["id"], r["seed"]): r for r in (previous or {}).get("runs", [])}
     old_sources = (previous or {}).get("sources", {})
-    rows, estimate, unknown = [], 0.0, 0
+    rows, durations, unknown = [], [], 0
     # durations to estimate from: other seeds of the same experiment that are stored (same profile by
     # construction: the profile is in the key), else the last build's run, if it had the same profile
     stored: dict[str, list[float]] = {}
@@ -124,9 +133,10 @@ def survey(planned: list, previous: dict | None, store) -> dict:
             if (seconds := duration(p)) is None:
                 unknown += 1
             else:
-                estimate += seconds
+                durations.append(seconds)
         rows.append(row)
-    return {"experiments": rows, "estimate_s": round(estimate, 1), "without_estimate": unknown}
+    return {"experiments": rows, "estimate_s": round(makespan(durations, slots), 1), "without_estimate": unknown,
+            "slots": slots}
 
 
 def format_text(report: dict) -> str:
@@ -148,6 +158,8 @@ def format_text(report: dict) -> str:
     summary = f"{to_run} of {len(report['experiments'])} runs (experiment × seed) to run"
     if to_run:
         summary += f", about {report['estimate_s'] / 60:.1f} min of training by the durations of their stored seeds"
+        if report.get("slots", 1) > 1:
+            summary += f" with {report['slots']} runs at a time on the cluster"
         if report["without_estimate"]:
             summary += f" plus {report['without_estimate']} with no duration of this profile to go by"
     return "\n".join([*lines, summary])

@@ -19,16 +19,15 @@ import hashlib
 import io
 import logging
 import os
-import sys
 import tarfile
-import urllib.error
-import urllib.request
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from report.data import fetch
 from report.errors import ReportError
 from report.fsutil import atomic_write_bytes
 
@@ -105,43 +104,73 @@ def find_file(f: DataFile, data_dir: Path) -> Path | None:
     return next((p for p in candidate_paths(f, data_dir) if p.is_file()), None)
 
 
-def locate(f: DataFile, data_dir: Path) -> Path:
-    """Path of an existing copy of `f`, downloading it into the data directory if none exists."""
+def locate(f: DataFile, data_dir: Path, mirrors: Sequence[str] | None = None) -> Path:
+    """Path of an existing copy of `f`, downloading it into the data directory if none exists
+    (from `mirrors`, default $REPORT_DATA_MIRROR, then its published address; see `fetch`)."""
     found = find_file(f, data_dir)
     if found:
         return found
-    target = data_dir / f.subdir / f.name
     where = ", ".join(str(p.parent) for p in candidate_paths(f, data_dir))
     if not data_dir.is_dir():  # a mistyped --data-dir gets no folders made under it
         raise ReportError(f"missing data file {f.name}: the data directory {data_dir} does not exist (looked in {where}); "
                           f"create it or pass --data-dir / set REPORT_DATA_DIR")
     try:
-        _download(published_at(f), target)
-    except (OSError, urllib.error.URLError) as exc:
-        reason = getattr(exc, "reason", None) or exc
-        raise ReportError(
-            f"missing data file {f.name}: not found in {where}; download from {published_at(f)} failed "
-            f"({reason}); put the file in {data_dir / f.subdir} or pass --data-dir / set REPORT_DATA_DIR"
-        ) from None
-    return target
+        return _download(f, data_dir, mirrors)
+    except ReportError as exc:
+        raise ReportError(f"missing data file {f.name}: not found in {where}; {exc}; put the file in "
+                          f"{data_dir / f.subdir}, pass --data-dir / set REPORT_DATA_DIR, or name a mirror "
+                          f"(--mirror with `fetch`, or {fetch.MIRROR_ENV})") from None
 
 
-def _download(url: str, target: Path) -> None:
-    """Fetch `url` to `target` with a progress bar; the file appears only when complete."""
-    log.info("downloading %s", url)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    part = target.with_name(target.name + ".part")
-    with urllib.request.urlopen(url, timeout=30) as response, open(part, "wb") as out:
-        total = int(response.headers.get("Content-Length") or 0)
-        done = 0
-        while chunk := response.read(1 << 20):
-            out.write(chunk)
-            done += len(chunk)
-            if total:
-                bar = "#" * int(30 * done / total)
-                sys.stderr.write(f"\r  {target.name}: [{bar:<30}] {done / 1e6:.1f}/{total / 1e6:.1f} MB")
-        sys.stderr.write("\n")
-    os.replace(part, target)
+def _download(f: DataFile, data_dir: Path, mirrors: Sequence[str] | None) -> Path:
+    urls = fetch.addresses(f.label, PUBLISHED.get(f.label), fetch.mirrors(mirrors))
+    return fetch.download(f.label, data_dir / f.subdir / f.name, urls, lambda path: content_problem(f, path))
+
+
+def content_problem(f: DataFile, path: Path) -> str | None:
+    """Why `path` is not a good copy of `f`, or None when it is: the checks a build applies when
+    it reads the file (the checksum of the decompressed content; for an archive without a
+    published checksum, its number of images), made on a download before it is given its name."""
+    try:
+        if f.name.endswith(".tar.gz"):
+            entries = _read_letter_tar(f, path)
+            digest = tar_content_digest(entries)
+            if f.content_sha256 is None and len(entries) < NOTMNIST_LARGE_MIN_MEMBERS:
+                return f"holds {len(entries)} images, fewer than the {NOTMNIST_LARGE_MIN_MEMBERS} of the published file"
+        else:
+            digest = hashlib.sha256(_read_gzip(f, path)).hexdigest()
+    except ReportError:
+        return "not a complete gzip file (corrupt or truncated)"
+    if f.content_sha256 and digest != f.content_sha256:
+        return f"content sha256 {digest[:12]}…, expected {f.content_sha256[:12]}…"
+    return None
+
+
+def files_of(names: set[str]) -> list[DataFile]:
+    """The declared data files with these names (a data spec's `sources`), in a fixed order."""
+    return [f for f in (*FASHION_MNIST.values(), NOTMNIST_SMALL, NOTMNIST_LARGE) if f.name in names]
+
+
+def fetch_file(f: DataFile, data_dir: Path, mirrors: Sequence[str] | None = None) -> tuple[Path, str]:
+    """For `dlreport fetch`: a verified copy of `f` and how it was had ("present" or
+    "downloaded"). A copy in the data directory that fails verification is set aside and
+    downloaded again; a bad copy elsewhere (a system folder) is shadowed by the download,
+    which is looked at first."""
+    found = find_file(f, data_dir)
+    if found is not None:
+        problem = content_problem(f, found)
+        if problem is None:
+            return found, "present"
+        if found.parent in (data_dir, data_dir / f.subdir):
+            log.warning("data file %s fails verification (%s): set aside as %s", found, problem,
+                        fetch.set_aside(found).name)
+        else:
+            log.warning("data file %s fails verification (%s): downloading a copy into %s", found, problem,
+                        data_dir / f.subdir)
+    try:
+        return _download(f, data_dir, mirrors), "downloaded"
+    except ReportError as exc:
+        raise ReportError(f"{exc}; put the file in {data_dir / f.subdir} or name another mirror") from None
 
 
 def _checked(f: DataFile, path: Path, digest: str) -> None:

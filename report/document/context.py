@@ -14,6 +14,7 @@ from experiments.definitions import DROPOUT_EPOCHS, EXPERIMENTS, PARTS, Experime
 from experiments.metrics import METRICS, TRAIN_ACC, TRAIN_LOSS, VAL_ACC, VAL_LOSS
 from experiments.profiles import Profile
 from report.builds import changes
+from report.data.samples import Samples
 from report.document import listings
 from report.document.figure_cache import Figure, FigureCache
 from report.facts import analysis, stats
@@ -219,10 +220,17 @@ def changes_section(diff: dict, old_series: dict, runs: dict[str, dict], cache: 
     return {**diff, "overlays": overlays}
 
 
+def sample_grids(samples: dict[str, Samples | None], cache: FigureCache) -> dict[str, dict]:
+    """Per dataset whose sample images are at hand, their grid (a dataset without them is
+    absent, and its part says so in one line)."""
+    return {d: {"figure": Figure(cache, "samples", list(s.classes), s.images.tolist()), "classes": s.classes}
+            for d, s in samples.items() if s is not None}
+
+
 def build_context(runs: list[Outcome], table, judged: list[Judged], profile: Profile, split: str | None, build: dict,
-                  cache: FigureCache) -> dict:
+                  cache: FigureCache, samples: dict[str, Samples | None] | None = None) -> dict:
     """The whole report's context: experiments (over their seeds) by part and group, the
-    judged claims, listings, build metadata.
+    judged claims, listings, sample images of the data, build metadata.
 
     A build of some experiments only (`--only`) gets the sections whose runs it has:
     a comparison is drawn only when every run of its group is present (`sweeps`)."""
@@ -264,6 +272,7 @@ def build_context(runs: list[Outcome], table, judged: list[Judged], profile: Pro
         "document_parts": [p for p in PARTS if p.letter in parts],
         **_listings(PARTS, trainers),
         "pygments_css": listings.css(),
+        "samples": sample_grids(samples or {}, cache),
         "bn_layer": _batch_norm_settings(),
         "build": build,
         "changes": None,

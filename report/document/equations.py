@@ -1,6 +1,12 @@
 """Equations: LaTeX rendered to SVG on the server, by ziamath (pure Python, its own
 STIX font), so that HTML and PDF show the very same drawing with no network, no
-MathJax and no LaTeX installation."""
+MathJax and no LaTeX installation.
+
+A drawing holds no text, so each equation carries its TeX twice: as the image's
+alternative text (read aloud in the HTML, and the figure's /Alt in the tagged PDF), and
+as a text layer over the drawing, transparent and out of the flow (report.css), which
+a reader's search finds and a copy of the surrounding text includes without changing
+a pixel of the page."""
 
 from __future__ import annotations
 
@@ -24,11 +30,13 @@ def draw(tex: str) -> str:
 
 
 def math(tex: str, display: bool = False, svg_of: Callable[[str], str] = draw) -> Markup:
-    """An <img> of the equation, sized in em so it follows the surrounding text."""
+    """An <img> of the equation, sized in em so it follows the surrounding text, with its
+    TeX as alternative text and as a hidden text layer (screen readers get the alt only)."""
     svg = svg_of(tex)
     _, y, w, h = map(float, _VIEWBOX.search(svg).groups())
     style = f"width:{w / SIZE:.3f}em;height:{h / SIZE:.3f}em"
     if not display:
         style += f";vertical-align:{-(y + h) / SIZE:.3f}em"  # the depth below the baseline
     cls = "math display" if display else "math"
-    return Markup(f'<img class="{cls}" style="{style}" src="{data_uri(svg)}" alt="{escape(tex)}">')
+    img = f'<img class="{cls}" style="{style}" src="{data_uri(svg)}" alt="{escape(tex)}">'
+    return Markup(f'<span class="math-wrap">{img}<span class="math-text" aria-hidden="true">{escape(tex)}</span></span>')

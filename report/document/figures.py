@@ -164,3 +164,16 @@ def network(layers: list[dict]) -> str:
         ax.set_ylim(-0.55, h + 0.05)
         ax.set_aspect("equal")
         return _svg(fig)
+
+
+def samples(classes: list[str], images: list[list[list[int]]]) -> str:
+    """One image per class in a row, each under its class name, drawn pixel for pixel as
+    ink on paper (darker = a higher grey level, as the networks read them)."""
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(1, len(images), figsize=(6.4, 0.95), dpi=300)  # dpi: crisp pixels in the SVG
+        for ax, name, image in zip(axes, classes, images):
+            ax.imshow(np.asarray(image, np.uint8), cmap="gray_r", vmin=0, vmax=255, interpolation="nearest")
+            ax.set_title(name, fontsize=7, pad=3)
+            ax.set_axis_off()
+        fig.subplots_adjust(left=0, right=1, bottom=0, top=0.8, wspace=0.12)
+        return _svg(fig)

@@ -10,13 +10,22 @@ that, and a rebuild lays out only the pieces whose HTML changed, plus those afte
 whose page count changed. The pieces are then joined into one PDF (with pikepdf) with the
 document's named destinations (so links between pieces work), outline and metadata.
 
-Three things do not survive the cut and are rebuilt here: the contents' page numbers
+A series' forced page break is worth its white space only when the page before it is
+full enough: a piece whose last page is more than half empty and is followed by a series
+(not by a section, which always starts a page) is laid out again with that series run on
+after it (`structure.run_on`). Each piece's PDF says how full its last page is
+(`LAST_PAGE_FILL`), so the decision costs no extra layout once the pieces are cached.
+
+Four things do not survive the cut and are rebuilt here: the contents' page numbers
 (`target-counter` cannot see another document's pages; they are written into the contents
 as `data-page` attributes, read off the pieces' PDFs, until they stop changing); links to
 another piece (WeasyPrint drops a link whose target it cannot see, so each piece carries
 empty stand-ins for the targets it links to, inside its first heading, which the join
-then ignores); and, for a piece that starts inside a section, the section's name in the
-page header (set by the section's `h2` on an earlier page, so it is set again here).
+then ignores); for a piece that starts inside a section, the section's name in the
+page header (set by the section's `h2` on an earlier page, so it is set again here); and
+the structure tree that makes the PDF a tagged one (headings, paragraphs, tables, figures
+with their alternative text, links), which WeasyPrint writes for each piece and the join
+makes one (`pdf_structure`).
 """
 
 from __future__ import annotations
@@ -34,7 +43,7 @@ from html import unescape
 from importlib.metadata import version
 from pathlib import Path
 
-from report.document import structure
+from report.document import pdf_structure, structure
 from report.document.render import TEMPLATES
 from report.errors import ReportError
 from report.fsutil import KeptFiles
@@ -49,6 +58,9 @@ INTERNAL_LINK = re.compile(r'href="#([^"]+)"')
 METADATA = re.compile(r'<meta name="[^"]*"[^>]*>\n?|<title>.*?</title>\n?', re.S)
 CONTENTS = re.compile(r'<ol class="toc">.*?</ol>', re.S)
 CONTENTS_LINK = re.compile(r'<a href="#([^"]+)"')
+LAST_PAGE_FILL = "DLReportLastPageFill"  # in each piece's document information: the share of its last page used
+HALF = 0.5
+PIECE_FORMAT = 2  # of the cached piece PDFs: 2 are tagged and carry LAST_PAGE_FILL
 
 
 @dataclass
@@ -68,6 +80,11 @@ class Piece:
         level, text = (int(heading[1]), heading[2]) if heading else (2, "")
         return cls(body, set(ID.findall(body)), set(INTERNAL_LINK.findall(body)), level,
                    " ".join(unescape(re.sub(r"<[^>]*>", "", text)).split()))
+
+    def run_on(self, series: Piece) -> Piece:
+        """This piece with the series after it continuing on its last page."""
+        return Piece(self.body + structure.run_on(series.body), self.ids | series.ids, self.links | series.links,
+                     self.level, self.heading, self.part)
 
 
 def split(document: str) -> tuple[str, list[Piece]]:
@@ -114,7 +131,8 @@ class PieceCache(KeptFiles):
 
     def __init__(self, root: Path) -> None:
         super().__init__(root, ".pdf", "laid-out piece")
-        self.salt = f"weasyprint {version('weasyprint')} pydyf {version('pydyf')}\n{installed_fonts()}".encode()
+        self.salt = (f"piece format {PIECE_FORMAT} weasyprint {version('weasyprint')} pydyf {version('pydyf')}\n"
+                     f"{installed_fonts()}").encode()
 
     def pdf(self, html: str) -> bytes:
         return self.kept(hashlib.sha256(self.salt + html.encode()).hexdigest(), lambda: lay_out(html))
@@ -133,13 +151,24 @@ def installed_fonts() -> str:
 
 
 def lay_out(html: str) -> bytes:
-    """One document through WeasyPrint, with the print rules of its CSS."""
+    """One document through WeasyPrint, with the print rules of its CSS, as a tagged PDF;
+    its information dictionary says how full its last page is (`LAST_PAGE_FILL`)."""
     for name in ("weasyprint", "weasyprint.progress", "fontTools"):  # it starts talking on import
         logging.getLogger(name).setLevel(logging.ERROR)
     import weasyprint
 
     with _font_timestamps_fixed():
-        return weasyprint.HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
+        document = weasyprint.HTML(string=html, base_url=str(TEMPLATES)).render()
+        document.metadata.custom = {LAST_PAGE_FILL: f"{last_page_fill(document.pages[-1]):.4f}"}
+        return document.write_pdf(custom_metadata=True, pdf_tags=True)
+
+
+def last_page_fill(page) -> float:
+    """The share of a laid-out page's content height that its content takes (the root box
+    ends where the last line or block does; on every page but the last it fills the page)."""
+    box = page._page_box  # WeasyPrint (pinned, and part of the piece cache's key) exposes no public layout tree
+    root = box.children[0]
+    return (root.position_y + root.margin_height() - box.content_box_y()) / box.height
 
 
 @contextlib.contextmanager
@@ -168,6 +197,7 @@ class LaidOut:
     page_index: dict[tuple[int, int], int]  # a page object's number -> its index in the piece
     anchors: dict[str, tuple[int, object]]
     level: int  # the piece's: where its outline entries nest
+    fill: float  # the share of its last page used
 
     @classmethod
     def read(cls, data: bytes, piece: Piece) -> LaidOut:
@@ -178,27 +208,32 @@ class LaidOut:
         names = pdf.Root.get("/Names", {}).get("/Dests")
         anchors = {name: (index[dest[0].objgen], dest)
                    for name, dest in (pikepdf.NameTree(names).items() if names is not None else ()) if name in piece.ids}
-        return cls(pdf, index, anchors, piece.level)
+        return cls(pdf, index, anchors, piece.level, float(str(pdf.docinfo.get(f"/{LAST_PAGE_FILL}", 1))))
 
 
 def render_pdf(document: str, cache: PieceCache) -> bytes:
-    """The report's PDF: its pieces laid out (or taken from the cache) and joined."""
+    """The report's PDF: its pieces laid out (or taken from the cache) and joined, a series
+    run on after a piece whose last page it would otherwise leave more than half empty."""
     head, pieces = split(document)
     # the PDF's metadata (title, build id, date) comes from the first piece alone: the others
     # go without, so that a new build id does not make every section a new layout
-    heads = [head, *[METADATA.sub("", head)] * (len(pieces) - 1)]
+    heads = [head, METADATA.sub("", head)]
     everywhere = set().union(*(p.ids for p in pieces))
     parsed: dict[str, LaidOut] = {}  # a piece unchanged between passes is read once
     pages: dict[str, int] = {}
     for _ in range(4):  # the contents' numbers settle on the second pass, a third if they moved a page break
-        laid_out, found, first_page = [], {}, 1
-        for piece, piece_head in zip(pieces, heads):
-            html = piece_html(piece_head, piece, first_page, pages, everywhere)
+        laid_out, found, first_page, i = [], {}, 1, 0
+        while i < len(pieces):
+            html = piece_html(heads[min(i, 1)], pieces[i], first_page, pages, everywhere)
             if html not in parsed:
-                parsed[html] = LaidOut.read(cache.pdf(html), piece)
+                parsed[html] = LaidOut.read(cache.pdf(html), pieces[i])
+            if parsed[html].fill < HALF and i + 1 < len(pieces) and pieces[i + 1].level > 2:
+                pieces[i: i + 2] = [pieces[i].run_on(pieces[i + 1])]
+                continue
             laid_out.append(parsed[html])
             found.update({name: first_page + index for name, (index, _) in parsed[html].anchors.items()})
             first_page += len(parsed[html].pdf.pages)
+            i += 1
         if found == pages:
             return _join(laid_out)
         pages = found
@@ -223,6 +258,7 @@ def _join(pieces: list[LaidOut]) -> bytes:
         for name, (index, dest) in piece.anchors.items():
             destinations[name] = pikepdf.Array([out.pages[offset + index].obj, *dest[1:]])
     out.Root.Names = pikepdf.Dictionary(Dests=destinations.obj)
+    pdf_structure.join(out, [piece.pdf for piece in pieces], offsets)
 
     def copy(items: list, piece: LaidOut, offset: int, into: list) -> None:
         for item in items:
@@ -245,10 +281,13 @@ def _join(pieces: list[LaidOut]) -> bytes:
                 parents[piece.level] = into[-1]
     first = pieces[0].pdf
     for key, value in first.docinfo.items():
-        out.docinfo[key] = value
+        if key != f"/{LAST_PAGE_FILL}":
+            out.docinfo[key] = value
     for key, value in first.Root.items():  # the document's language and the like
         if key not in out.Root:
-            out.Root[key] = out.copy_foreign(value) if value.is_indirect else value
+            out.Root[key] = pdf_structure.copied(out, value)
     buffer = io.BytesIO()
-    out.save(buffer, deterministic_id=True)
+    # the structure tree is thousands of small dictionaries: packed into compressed object streams they take a third
+    out.save(buffer, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
     return buffer.getvalue()
+

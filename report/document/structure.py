@@ -35,12 +35,26 @@ class Heading:
 
     @property
     def starts_page(self) -> bool:
-        """In print, every h2 and every h3 of class starts-page begins a page (report.css)."""
+        """In print, every h2 and every h3 of class starts-page begins a page (report.css),
+        unless the page before the h3 would be left more than half empty (`run_on`)."""
         return self.level == 2 or (self.level == 3 and "starts-page" in self.classes)
 
 
 def headings(document: str) -> list[Heading]:
     return [Heading(int(m[1]), attributes(m[2]), m[3], m.span()) for m in _HEADING.finditer(document)]
+
+
+def run_on(html: str) -> str:
+    """`html` with its first heading no longer starting a page in print (its `starts-page`
+    class dropped): `pdf_assembly` runs a series on after a page it would leave half empty."""
+    m = _HEADING.search(html)
+    if m is None:
+        return html
+    attrs = attributes(m[2])
+    classes = [c for c in attrs.pop("class", "").split() if c != "starts-page"]
+    if classes:
+        attrs["class"] = " ".join(classes)
+    return html[: m.start(2)] + "".join(f' {k}="{v}"' for k, v in attrs.items()) + html[m.end(2):]
 
 
 @dataclass(frozen=True)
@@ -53,14 +67,17 @@ class Block:
 
 
 _TABLE = re.compile(r"<table\b.*?</table>", re.S)
+LONG_TABLE_ROWS = 15  # more rows than this: a third of a page or more
 
 
 def boxed_tables(document: str) -> str:
-    """Each table inside a `div.table-box`: WeasyPrint may leave a table's caption at the foot
-    of a page and move its rows to the next; a box that avoids breaking keeps them together
-    (a table longer than a page still breaks). The report's tables are never nested."""
-    def box(m: re.Match) -> str:  # the findings tables run over pages: they may break, like any text
-        if "findings" in attributes(m[0][: m[0].index(">")]).get("class", ""):
+    """Each short table inside a `div.table-box`, which print keeps on one page: a short
+    table split over two pages is hard to read. A long table, or a findings table (its rows
+    are paragraphs), is left to break like text, with its caption, header and first two rows
+    kept together (report.css): moved whole it could leave most of a page empty. The
+    report's tables are never nested."""
+    def box(m: re.Match) -> str:
+        if "findings" in attributes(m[0][: m[0].index(">")]).get("class", "") or m[0].count("<tr") > LONG_TABLE_ROWS:
             return m[0]
         return f'<div class="table-box">{m[0]}</div>'
 

@@ -16,7 +16,7 @@ What a key holds, and why (scheme 2):
   nothing it does can change a result unnoticed; a file's published address only
   fills error messages. Code that is *passed in* to a trainer (the
   progress callback, the checkpoint) only reports or stores; the harness around the
-  trainer (`runner.run_spec`) calls it, watches for NaNs and records times;
+  trainer (`training.run_spec`) calls it, watches for NaNs and records times;
 * the versions of the libraries that compute the numbers (TensorFlow, Keras, NumPy)
   and the kernel settings (`engine`);
 * Python's *major.minor* version only. A patch release of CPython changes no
@@ -29,13 +29,12 @@ What a key holds, and why (scheme 2):
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import platform
 from functools import cache
 from importlib import metadata
 
+from report.digests import canonical_json, digest  # noqa: F401 - keys.digest is the recipe's usual name
 from report.runs import source
 
 KEY_SCHEME = 2  # bump when the meaning of a key's components changes
@@ -95,15 +94,6 @@ def components(spec: dict) -> dict:
         "versions": versions(),
         "engine": engine(),
     }
-
-
-def canonical_json(value: object) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-
-
-def digest(value: object) -> str:
-    """The one hash recipe of the project: sha256 of the canonical JSON of a plain value."""
-    return hashlib.sha256(canonical_json(value).encode()).hexdigest()
 
 
 def key_of(parts: dict) -> str:

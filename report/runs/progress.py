@@ -3,7 +3,8 @@ every tenth of the run otherwise (logs, CI), nothing under `-q`.
 
 Both show the step, the rate measured after the first step (which also traces and
 compiles, and would make the rate and the time left look worse than they are) and the
-time left at that rate.
+time left at that rate. One `Board` holds the build's live display: rich allows one at a
+time, and a cluster trains several runs at once, each a bar of its own on it.
 """
 
 from __future__ import annotations
@@ -15,12 +16,10 @@ import time
 log = logging.getLogger("report.runs.runner")
 
 
-class RunProgress:
-    """The progress callback of one run (`progress(step, total, metrics)`); `close()` at its end."""
+class Board:
+    """The build's one live display (None off a terminal or under `-q`)."""
 
-    def __init__(self, label: str) -> None:
-        self.label = label
-        self.first: tuple[int, float] | None = None  # (step, time) of the first report: the warm-up ends there
+    def __init__(self) -> None:
         self.bar = None
         if log.isEnabledFor(logging.INFO) and sys.stderr.isatty():
             from rich.console import Console
@@ -29,8 +28,27 @@ class RunProgress:
             self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                 TextColumn("{task.fields[rate]}"), TextColumn("{task.fields[left]}"), TimeElapsedColumn(),
                                 console=Console(stderr=True), transient=True)
-            self.task = self.bar.add_task(label, total=None, rate="", left="")
             self.bar.start()
+
+    def run(self, label: str) -> RunProgress:
+        return RunProgress(label, self)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+class RunProgress:
+    """The progress callback of one run (`progress(step, total, metrics)`); `close()` at its end."""
+
+    def __init__(self, label: str, board: Board | None = None) -> None:
+        self.label = label
+        self.first: tuple[int, float] | None = None  # (step, time) of the first report: the warm-up ends there
+        self.own = board is None  # a run shown alone owns its display
+        self.board = board or Board()
+        self.bar = self.board.bar
+        if self.bar is not None:
+            self.task = self.bar.add_task(label, total=None, rate="", left="")
 
     def _pace(self, step: int, total: int) -> tuple[str, str]:
         now = time.perf_counter()
@@ -50,4 +68,6 @@ class RunProgress:
 
     def close(self) -> None:
         if self.bar is not None:
-            self.bar.stop()
+            self.bar.remove_task(self.task)
+        if self.own:
+            self.board.close()

@@ -1,0 +1,151 @@
+"""A few images of each dataset for the report's description of it: one per class, the
+first training image of its class in a split the runs train on (`spec_of`), so that the
+choice never moves. notMNIST's come from the substitute split, whose source
+(notMNIST_small) every machine can have, and whose shuffled order shows several fonts.
+
+Ten 28×28 images are a figure's input, not the dataset, and a fresh clone renders without
+any data. So they are kept in a small committed store beside the frozen results,
+`frozen/samples/<dataset>/<digest of the data spec>.json` (the spec names the source files
+by their declared content checksums), with a checksum of their pixels; the results store
+reads only `frozen/<two hex digits>/<key>.json`, a level higher. A build that has the data
+takes the images from the verified arrays (`splits.load_run_data`) and stores them when the
+store lacks them; a build without the data reads the store; with neither, there are no
+samples and the report says so. Nothing here downloads: a figure never justifies a download.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from report.data import datasets, splits
+from report.digests import digest
+from report.errors import ReportError
+from report.fsutil import atomic_write_text
+
+log = logging.getLogger(__name__)
+
+FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+CLASSES = {"fashion-mnist": FASHION_CLASSES, "notmnist": tuple(datasets.LETTERS)}
+SHAPE = (28, 28)
+FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Samples:
+    """One image per class, in class order."""
+
+    dataset: str
+    images: np.ndarray  # (classes, 28, 28), uint8
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return CLASSES[self.dataset]
+
+
+def first_of_each_class(images: np.ndarray, labels: np.ndarray, n_classes: int) -> np.ndarray:
+    """The first image of each class 0 … n_classes − 1, in class order."""
+    firsts = []
+    for c in range(n_classes):
+        found = np.flatnonzero(labels == c)
+        if not len(found):
+            raise ReportError(f"no image of class {c} to show as a sample")
+        firsts.append(images[found[0]])
+    return np.stack(firsts).astype(np.uint8)
+
+
+def spec_of(dataset: str) -> dict:
+    """The data the samples are taken from: all of a dataset's training images, and for
+    notMNIST those of the substitute split."""
+    return splits.data_spec(dataset, "substitute" if dataset == "notmnist" else None, None, None)
+
+
+def sources_of(dataset: str) -> tuple[datasets.DataFile, ...]:
+    """The files `spec_of(dataset)` is read from."""
+    return tuple(datasets.FASHION_MNIST.values()) if dataset == "fashion-mnist" else (datasets.NOTMNIST_SMALL,)
+
+
+def spec_digest(dataset: str) -> str:
+    """What names a dataset's samples: the description of the data they are taken from."""
+    return digest(spec_of(dataset))
+
+
+class SampleStore:
+    """The committed samples, one JSON file per dataset and source, checked on reading."""
+
+    def __init__(self, frozen_dir: Path) -> None:
+        self.root = frozen_dir / "samples"
+
+    def path(self, dataset: str) -> Path:
+        return self.root / dataset / f"{spec_digest(dataset)[:16]}.json"
+
+    def stored(self) -> list[str]:
+        """The stored files (a build's output depends on which there are)."""
+        return sorted(str(p.relative_to(self.root)) for p in self.root.glob("*/*.json"))
+
+    def read(self, dataset: str) -> Samples | None:
+        """The stored samples, or None when absent; a damaged file is reported in one line and
+        treated as absent."""
+        path = self.path(dataset)
+        if not path.is_file():
+            return None
+        try:
+            entry = json.loads(path.read_text(encoding="utf-8"))
+            pixels = base64.b64decode(entry["pixels"], validate=True)
+            if hashlib.sha256(pixels).hexdigest() != entry["pixels_sha256"]:
+                raise ValueError("pixels do not match their checksum")
+            if entry["dataset"] != dataset or entry["spec"] != spec_of(dataset):
+                raise ValueError("not the samples of this data")
+            images = np.frombuffer(pixels, np.uint8).reshape(len(CLASSES[dataset]), *SHAPE)
+        except (ValueError, KeyError, TypeError, OSError) as exc:
+            log.warning("damaged sample file %s (%s): not used", path, exc)
+            return None
+        return Samples(dataset, images)
+
+    def write(self, samples: Samples) -> None:
+        pixels = np.ascontiguousarray(samples.images, np.uint8).tobytes()
+        entry = {
+            "format": FORMAT, "dataset": samples.dataset, "spec": spec_of(samples.dataset),
+            "choice": "the first training image of each class", "classes": list(samples.classes),
+            "shape": list(samples.images.shape),
+            "pixels": base64.b64encode(pixels).decode(), "pixels_sha256": hashlib.sha256(pixels).hexdigest(),
+        }
+        try:
+            atomic_write_text(self.path(samples.dataset), json.dumps(entry, indent=1) + "\n")
+        except OSError as exc:  # the samples are shown all the same; the next build with the data stores them
+            log.warning("samples of %s not stored in %s (%s)", samples.dataset, self.root, exc.strerror or exc)
+
+
+def from_data(dataset: str, data_dir: Path, cache: datasets.DecodedCache) -> Samples | None:
+    """The samples taken from the verified training arrays, or None when the data files are
+    not at hand (looked for first: the loaders would download a missing file)."""
+    if any(datasets.find_file(f, data_dir) is None for f in sources_of(dataset)):
+        return None
+    data = splits.load_run_data(spec_of(dataset), data_dir, cache)
+    images = np.rint(data.x_train.reshape(-1, *SHAPE) * 255).astype(np.uint8)  # the inputs are grey levels / 255
+    return Samples(dataset, first_of_each_class(images, data.y_train, len(CLASSES[dataset])))
+
+
+def samples_of(dataset: str, store: SampleStore, data_dir: Path, cache: datasets.DecodedCache) -> Samples | None:
+    """A dataset's samples: from the store, else from the data (and then stored), else None.
+    A data file that fails verification costs the figure, not the build: rendering from
+    stored results needs no data."""
+    found = store.read(dataset)
+    if found is not None:
+        return found
+    try:
+        found = from_data(dataset, data_dir, cache)
+    except ReportError as exc:
+        log.warning("no sample images of %s: %s", dataset, exc)
+        return None
+    if found is None:
+        log.info("no sample images of %s: neither its data nor %s is at hand", dataset, store.path(dataset))
+        return None
+    store.write(found)
+    return found

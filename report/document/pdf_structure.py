@@ -1,0 +1,93 @@
+"""The tagged PDF's structure tree, joined from the trees of the pieces `pdf_assembly` lays out.
+
+WeasyPrint tags each piece: a Document element holding headings, paragraphs, lists,
+tables, figures with their alternative text and links, each pointing at its marked
+content on the pages; and a parent tree, which maps each page's marked content and each
+link annotation back to its element. Each piece numbers its parent-tree entries from 0, so
+the join puts every piece's elements, in order, under one Document element and shifts the
+entries (and the pages' and links' references to them) past those of the pieces before it.
+The elements' page references need nothing: pikepdf copies each object of a piece once,
+so they land on the joined pages.
+"""
+
+from __future__ import annotations
+
+
+def join(out, pdfs: list, offsets: list[int]) -> None:
+    """Give `out` (a pikepdf.Pdf holding the pages of `pdfs`, each piece's from its offset
+    on) one structure tree made of the pieces' trees."""
+    import pikepdf
+
+    document = out.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.StructElem, S=pikepdf.Name.Document,
+                                                    K=pikepdf.Array()))
+    tree = out.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.StructTreeRoot, K=document))
+    document.P = tree
+    nums, shift = pikepdf.Array(), 0
+    for pdf, offset in zip(pdfs, offsets):
+        own = pdf.Root.get("/StructTreeRoot")
+        if own is None:
+            continue
+        if "/Namespaces" in own and "/Namespaces" not in tree:
+            tree.Namespaces = copied(out, own.Namespaces)
+        top = own.K[0] if isinstance(own.K, pikepdf.Array) else own.K  # the piece's Document element
+        for element in top.K if isinstance(top.K, pikepdf.Array) else [top.K]:
+            element = out.copy_foreign(element)
+            element.P = document
+            document.K.append(_without_empty_spans(element))
+        entries = list(pikepdf.NumberTree(own.ParentTree).items())
+        for key, value in entries:
+            value = copied(out, value)
+            for element in value if isinstance(value, pikepdf.Array) else [value]:
+                _rooted(element, document)
+            nums.extend([key + shift, value])
+        for page in out.pages[offset: offset + len(pdf.pages)]:
+            if "/StructParents" in page.obj:
+                page.obj.StructParents = int(page.obj.StructParents) + shift
+            for annotation in page.obj.get("/Annots", []):
+                if "/StructParent" in annotation:
+                    annotation.StructParent = int(annotation.StructParent) + shift
+        shift += max((key for key, _ in entries), default=-1) + 1
+    tree.ParentTree = out.make_indirect(pikepdf.Dictionary(Nums=nums))
+    tree.ParentTreeNextKey = shift
+    out.Root.StructTreeRoot = tree
+
+
+def _without_empty_spans(element):
+    """A structure element without the empty spans below it: the stand-ins a piece carries
+    for the targets of its links (`pdf_assembly.piece_html`) are spans with no content,
+    which the whole document laid out at once does not have."""
+    import pikepdf
+
+    kids = element.get("/K")
+    if isinstance(kids, pikepdf.Array):
+        kept = [_without_empty_spans(k) if isinstance(k, pikepdf.Dictionary) and "/S" in k else k for k in kids
+                if not (isinstance(k, pikepdf.Dictionary) and k.get("/S") == pikepdf.Name.Span and not k.get("/K"))]
+        if len(kept) != len(kids):
+            element.K = pikepdf.Array(kept)
+    return element
+
+
+def _rooted(element, document) -> None:
+    """Point the outermost ancestor of a marked element at the joined Document element.
+    WeasyPrint gives the running header and the page number elements of their own whose
+    parent is the Document element though it does not list them (so they are out of the
+    reading order, as they should be); left pointing at a piece's Document element, they
+    would keep that piece's whole old tree in the joined file."""
+    while "/P" in element and "/S" in element.P and element.P.S != "/Document":
+        element = element.P
+    if "/P" in element and element.P.get("/S") == "/Document":
+        element.P = document
+
+
+def copied(out, value):
+    """A value of another PDF in `out`: its indirect objects copied (once: pikepdf maps each
+    foreign object to one copy), its direct arrays and dictionaries rebuilt around them."""
+    import pikepdf
+
+    if isinstance(value, pikepdf.Object) and value.is_indirect:
+        return out.copy_foreign(value)
+    if isinstance(value, pikepdf.Array):
+        return pikepdf.Array([copied(out, v) for v in value])
+    if isinstance(value, pikepdf.Dictionary):
+        return pikepdf.Dictionary({k: copied(out, v) for k, v in value.items()})
+    return value

@@ -1,0 +1,280 @@
+"""Runs on a Ray cluster (`--executor ray`): each run that must train is one Ray task
+calling the same pure function as a local build, `training.run_spec`.
+
+What makes a cluster safe for a cache keyed by code and versions:
+
+* the driver ships its own working tree to the workers (Ray's `working_dir`), so a task
+  runs the code the driver hashed; before anything trains, one probe task per node
+  imports TensorFlow and computes a planned run's key there, and a node whose key differs
+  (other library versions, kernel settings, code) stops the build in one line;
+* no shared file system: the driver verifies the datasets and puts each run's arrays
+  into Ray's object store once per build; a task's checkpoints stay on its node (a task
+  retried there resumes; elsewhere it starts again, with the same numbers either way);
+* the driver alone writes the results store, under the build's lock: a task returns
+  its result, nothing else;
+* a worker that dies is retried by Ray (`max_retries`); a driver that dies takes its
+  tasks with it (they belong to its Ray job), and the next build trains what is missing.
+
+Progress travels back through a small actor: each task reports its start (node and
+process) and its steps, the driver shows them as it shows local runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from report import ROOT
+from report.data import splits
+from report.errors import ReportError
+from report.runs import keys, training
+from report.runs.checkpoints import Checkpoint
+from report.runs.executor import Placement, elapsed_label
+from report.runs.progress import Board
+
+log = logging.getLogger("report.runs.runner")
+
+# What a worker does not need of the driver's tree: environments, caches, outputs, the frozen store.
+SHIPPED_EXCLUDES = [".cache", "build", "frozen", "tests", "benchmarks", "*.egg-info", "__pycache__"]  # .git, .venv: by Ray
+MAX_RETRIES = 3  # a task whose worker process or node died is run again, up to this many times
+REPORT_EVERY_S = 0.5  # how often a task sends its progress to the driver at most
+CONNECT_TIMEOUT_S = 5.0
+LOCAL_IP = "127.0.0.1"
+LOOPBACK_NAMES = ("127.0.0.1", "localhost")
+
+
+def _ray(address: str | None = None):
+    """Ray, imported on first use. For a cluster on loopback (`ray start --node-ip-address
+    127.0.0.1`), Ray is told to keep "127.0.0.1" as it is: by default it swaps it for the
+    machine's network address, where a loopback-only cluster does not listen. Ray reads
+    that setting when it is imported, hence here."""
+    if address and address.rpartition(":")[0] in LOOPBACK_NAMES:
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # only its localhost resolution reads it on Linux
+    try:
+        import ray
+    except ImportError:
+        raise ReportError("--executor ray needs Ray: pip install 'dlreport[ray]' (or ray==2.60.0)") from None
+    return ray
+
+
+def resolved_address(placement: Placement) -> str | None:
+    """The cluster to join: --ray-address, else Ray's own RAY_ADDRESS; None starts a Ray here."""
+    return placement.address or os.environ.get("RAY_ADDRESS") or None
+
+
+def _check_reachable(address: str) -> None:
+    """An address nobody answers at is one line at once (Ray itself would retry for a minute)."""
+    if "://" in address or address == "auto":
+        return  # a Ray client address or a local cluster's file: left to Ray
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host or "127.0.0.1", int(port)), timeout=CONNECT_TIMEOUT_S):
+            pass
+    except ValueError:
+        raise ReportError(f"--ray-address {address!r}: write HOST:PORT of the cluster's head, e.g. 127.0.0.1:6379") from None
+    except OSError as exc:
+        raise ReportError(f"no Ray cluster answers at {address} ({exc.strerror or exc}): start one with "
+                          "`ray start --head`, or leave out --ray-address to start Ray here") from None
+
+
+class _Sink:
+    """A Ray actor the tasks report to; the driver drains it while it waits."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple] = []
+
+    def put(self, event: tuple) -> None:
+        self.events.append(event)
+
+    def drain(self) -> list[tuple]:
+        out, self.events = self.events, []
+        return out
+
+
+def _here() -> dict:
+    import ray
+
+    return {"node": ray.get_runtime_context().get_node_id(), "host": socket.gethostname(), "pid": os.getpid()}
+
+
+def _probe(spec: dict) -> dict:
+    """On one node: can it train, and does it compute the driver's key for `spec`?"""
+    try:
+        training.import_tensorflow()
+    except Exception as exc:  # noqa: BLE001 - any reason a worker cannot import it is reported the same way
+        return {**_here(), "error": f"TensorFlow cannot be imported there ({type(exc).__name__}: {exc})"}
+    parts = keys.components(spec)
+    return {**_here(), "key": keys.key_of(parts), "components": parts}
+
+
+class _Relay:
+    """The progress callback a task hands to `run_spec`: every tenth of the run, and at most
+    every REPORT_EVERY_S otherwise, to the driver's sink."""
+
+    def __init__(self, sink, label: str) -> None:
+        self.sink, self.label, self.last = sink, label, 0.0
+
+    def __call__(self, step: int, total: int, metrics: dict) -> None:
+        now = time.perf_counter()
+        if step == total or step % max(1, total // 10) == 0 or now - self.last >= REPORT_EVERY_S:
+            self.last = now
+            self.sink.put.remote(("step", self.label, step, total, {k: float(v) for k, v in metrics.items()}))
+
+
+def _train_task(spec: dict, key: str, label: str, boxed_data: list, sink, threads: int) -> tuple[dict, dict]:
+    """One run, on a worker: its data from the object store (timed), its result back."""
+    import ray
+
+    where = _here()
+    sink.put.remote(("start", label, where))
+    began = time.perf_counter()
+    data: splits.RunData = ray.get(boxed_data[0])
+    waited = time.perf_counter() - began
+    if keys.key_of(keys.components(spec)) != key:  # the probe checked the node; a worker must agree too
+        raise RuntimeError(f"worker on {where['host']} computes another cache key for {label}")
+    checkpoint = Checkpoint(Path(tempfile.gettempdir()) / "dlreport-checkpoints" / f"{key}.npz")
+    result = training.run_spec(spec, data, _Relay(sink, label), checkpoint, threads)
+    checkpoint.clear()
+    return result, {"executor": "ray", **where, "data_wait_s": round(waited, 3), "threads": threads}
+
+
+def nodes_fitting(ray, placement: Placement) -> list[dict]:
+    """The alive nodes with the CPUs and GPUs one run asks for."""
+    cpus, gpus = placement.cpus_per_run or 1, placement.gpus_per_run
+    return [n for n in ray.nodes() if n.get("Alive") and n["Resources"].get("CPU", 0) >= cpus
+            and n["Resources"].get("GPU", 0) >= gpus]
+
+
+def slots(placement: Placement) -> int:
+    """How many runs the cluster trains at once (for `status`'s estimate). A Ray that
+    would be started here is counted from this machine's CPUs, without starting it."""
+    address = resolved_address(placement)
+    if address is None:
+        return max(1, (os.cpu_count() or 1) // (placement.cpus_per_run or 1))
+    ray = _ray(address)
+    _check_reachable(address)
+    ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False)
+    try:
+        return max(1, slots_of(nodes_fitting(ray, placement), placement))
+    finally:
+        ray.shutdown()
+
+
+def slots_of(nodes: list[dict], placement: Placement) -> int:
+    """Runs the given nodes hold at once, by CPUs and, when runs ask for them, GPUs."""
+    cpus, gpus = placement.cpus_per_run or 1, placement.gpus_per_run
+
+    def fits(resources: dict) -> int:
+        by_cpu = resources.get("CPU", 0) // cpus
+        return int(min(by_cpu, resources.get("GPU", 0) // gpus) if gpus else by_cpu)
+
+    return sum(fits(n["Resources"]) for n in nodes)
+
+
+class Ray:
+    """Trains the runs as Ray tasks, as many at once as the cluster's resources allow."""
+
+    def __init__(self, placement: Placement) -> None:
+        self.placement = placement
+        self.cpus = placement.cpus_per_run or 1
+        self.ray = None
+        self.refs: dict[str, object] = {}
+
+    def start(self, runs: list, loaded: dict[str, splits.RunData]) -> None:
+        address = resolved_address(self.placement)
+        ray = _ray(address)
+        if address is not None:
+            _check_reachable(address)
+        env = {keys.ONEDNN_VARIABLE: os.environ.get(keys.ONEDNN_VARIABLE, keys.ONEDNN_DEFAULT), "TF_CPP_MIN_LOG_LEVEL": "3"}
+        shipped = {"working_dir": str(ROOT), "excludes": SHIPPED_EXCLUDES, "env_vars": env}
+        began = time.perf_counter()
+        try:
+            here = {"_node_ip_address": LOCAL_IP} if not address or address.rpartition(":")[0] in LOOPBACK_NAMES else {}
+            ray.init(address=address or "local", runtime_env=shipped, logging_level=logging.ERROR, log_to_driver=False,
+                     include_dashboard=False, **here)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            raise ReportError(f"cannot join the Ray cluster at {address or 'this machine'}: {str(exc).splitlines()[0]}") from None
+        self.ray = ray
+        fitting = nodes_fitting(ray, self.placement)
+        if not fitting:
+            have = ", ".join(f"{n['NodeManagerAddress']} CPU {n['Resources'].get('CPU', 0):g} "
+                             f"GPU {n['Resources'].get('GPU', 0):g}" for n in ray.nodes() if n.get("Alive"))
+            raise ReportError(f"no node of the Ray cluster has {self.cpus} CPU(s) and {self.placement.gpus_per_run:g} GPU(s) "
+                              f"for one run (nodes: {have}): lower --cpus-per-run / --gpus-per-run or add a node")
+        self._probe_nodes(fitting, runs[0])
+        for p in runs:
+            data_key = keys.digest(p.spec["data"])
+            if data_key not in self.refs:
+                self.refs[data_key] = ray.put(loaded[data_key])
+        log.info("Ray: %d node(s) can train, up to %d run(s) at once; joined and checked in %.1f s",
+                 len(fitting), slots_of(fitting, self.placement), time.perf_counter() - began)
+
+    def _probe_nodes(self, nodes: list[dict], sample) -> None:
+        """Before anything trains: every node that may be given a run can import TensorFlow
+        and computes the driver's key for a planned run."""
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        probe = self.ray.remote(_probe)
+        refs = [probe.options(num_cpus=0, scheduling_strategy=NodeAffinitySchedulingStrategy(n["NodeID"], soft=False))
+                .remote(sample.spec) for n in nodes]
+        for answer in self.ray.get(refs):
+            where = f"node {answer['host']} ({answer['node'][:8]})"
+            if "error" in answer:
+                raise ReportError(f"{where} cannot train: {answer['error']}")
+            if answer["key"] != sample.key:
+                differ = sorted(k for k in sample.components if sample.components[k] != answer["components"].get(k))
+                detail = {k: answer["components"].get(k) for k in differ if k != "code"}
+                raise ReportError(f"{where} computes another cache key for {sample.label} ({', '.join(differ)} differ"
+                                  f"{f': {detail}' if detail else ''}): install the driver's versions there")
+
+    def train(self, runs: list, loaded: dict[str, splits.RunData]) -> Iterator[tuple]:
+        ray = self.ray
+        sink = ray.remote(_Sink).options(num_cpus=0).remote()
+        task = ray.remote(_train_task).options(num_cpus=self.cpus, num_gpus=self.placement.gpus_per_run,
+                                               max_retries=MAX_RETRIES, scheduling_strategy="SPREAD")
+        pending = {task.remote(p.spec, p.key, p.label, [self.refs[keys.digest(p.spec["data"])]], sink, self.cpus):
+                   (p, time.perf_counter()) for p in runs}
+        board, bars, began, started = Board(), {}, time.perf_counter(), 0
+        try:
+            while pending:
+                done, _ = ray.wait(list(pending), num_returns=1, timeout=REPORT_EVERY_S)
+                for event in ray.get(sink.drain.remote()):
+                    if event[0] == "start":
+                        _, label, where = event
+                        node = f"{where['host']}/{where['node'][:8]}"
+                        if label in bars:
+                            bars.pop(label).close()
+                            log.info("%s running again on %s (pid %d): its worker was lost", label, node, where["pid"])
+                        else:
+                            started += 1
+                            log.info("%s %s running on %s (pid %d)", elapsed_label(started, len(runs), began), label, node,
+                                     where["pid"])
+                        bars[label] = board.run(f"{label} on {node}")
+                    elif event[1] in bars:
+                        bars[event[1]](*event[2:])
+                for ref in done:
+                    p, submitted = pending.pop(ref)
+                    if p.label in bars:
+                        bars.pop(p.label).close()
+                    yield (p, *self._result(ref, p), time.perf_counter() - submitted)
+        finally:
+            board.close()
+
+    def _result(self, ref, p) -> tuple[dict, dict]:
+        try:
+            return self.ray.get(ref)
+        except self.ray.exceptions.RayTaskError as exc:
+            raise ReportError(f"{p.label} failed on the cluster: {str(exc.cause or exc).splitlines()[0]}") from None
+        except self.ray.exceptions.RayError as exc:  # its worker or node died more often than MAX_RETRIES
+            raise ReportError(f"{p.label} could not be trained on the cluster: {str(exc).splitlines()[0]}") from None
+
+    def close(self) -> None:
+        if self.ray is not None:
+            self.ray.shutdown()  # a Ray started here stops; on a cluster, this build's tasks end with its job
+            self.ray = None
+

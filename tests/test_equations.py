@@ -1,0 +1,48 @@
+"""An equation's TeX is text a reader can find in the PDF, and it changes nothing on the page."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+
+from report.document import equations
+from report.document.render import TEMPLATES
+
+INLINE = r"\mu_\mathcal{B} = \frac{1}{m} \sum_{i=1}^{m} x_i"
+DISPLAY = r"y = \gamma \, \frac{x - \hat\mu}{\sqrt{\hat\sigma^2 + \epsilon}} + \beta"
+TEXT_LAYER = re.compile(r'<span class="math-text"[^>]*>.*?</span>(?=</span>)', re.S)
+
+
+def page(text_layer: bool) -> str:
+    inline, display = equations.math(INLINE), equations.math(DISPLAY, display=True)
+    body = (f"<p>The mean {inline} of the batch, in a paragraph long enough to be justified over more than one line of"
+            f" text.</p><div class='equation'>{display}<span class='eqnum'>(1)</span></div><p>After it.</p>")
+    if not text_layer:
+        body = TEXT_LAYER.sub("", body)
+    return f"<html><head><style>{(TEMPLATES / 'report.css').read_text()}</style></head><body>{body}</body></html>"
+
+
+def test_the_tex_is_the_alternative_text_and_a_hidden_text_layer():
+    html = str(equations.math(INLINE))
+    assert f'alt="{INLINE}"' in html.replace("&amp;", "&")
+    assert re.search(r'<span class="math-text" aria-hidden="true">\\mu_\\mathcal\{B\} = ', html)
+
+
+def test_the_text_layer_is_found_in_the_pdf_and_moves_nothing_else():
+    pypdf = pytest.importorskip("pypdf")
+    from report.document.pdf_assembly import lay_out
+
+    def drawn(html: str) -> tuple[str, list]:
+        runs: list = []
+
+        def visit(text, cm, tm, *_):
+            if text.strip() and "\\" not in text:  # every run but the TeX, and where it was drawn
+                runs.append((text, tuple(cm), tuple(tm)))
+
+        return pypdf.PdfReader(io.BytesIO(lay_out(html))).pages[0].extract_text(visitor_text=visit), runs
+
+    with_layer, without = drawn(page(True)), drawn(page(False))
+    assert INLINE in with_layer[0] and DISPLAY in with_layer[0] and INLINE not in without[0]
+    assert with_layer[1] == without[1]
