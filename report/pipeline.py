@@ -175,11 +175,13 @@ def _build(cfg: BuildConfig) -> dict:
         if not planned:
             raise ReportError("--cached-only: no run of this build is in the cache or the frozen store")
     since = ledger.Ledger(cfg.out_dir).find(cfg.changes_since) if cfg.changes_since else None
+    # taken (and stored) before the no-op check, so that storing them does not make the next build render again
+    samples = _samples(cfg, {p.experiment.dataset for p in planned})
     render_inputs = keys.key_of({
         "keys": [p.key for p in planned], "ids": [p.experiment.id for p in planned], "sources": sources_digest(),
         "profile": profile.name, "split": split, "epoch": os.environ.get("SOURCE_DATE_EPOCH"), "strict": cfg.strict,
         "keep_going": cfg.keep_going, "changes_since": since and since.name, "missing": len(missing),
-        "samples": SampleStore(cfg.frozen_dir).stored(),
+        "samples": {d: found is not None for d, found in samples.items()},
     })
     previous = record.read(cfg.out_dir / "record.json")
     if (
@@ -197,7 +199,7 @@ def _build(cfg: BuildConfig) -> dict:
         runs = runner.obtain(planned, store, cfg.data_dir, cfg.cache, cfg.keep_going, loaded, executor)
     finally:
         executor.close()
-    return _render(cfg, profile, split, runs, render_inputs, since, started, [p.label for p in missing])
+    return _render(cfg, profile, split, runs, render_inputs, since, started, [p.label for p in missing], samples)
 
 
 PUBLISHED = ("report.html", "report.pdf", "results.csv", "record.json")
@@ -251,7 +253,7 @@ def _experiments_record(runs: list[dict]) -> dict:
 
 
 def _render(cfg: BuildConfig, profile, split, runs: list[runner.Outcome], render_inputs: str,
-            since: ledger.Entry | None, started: float, missing: list[str]) -> dict:
+            since: ledger.Entry | None, started: float, missing: list[str], samples: dict) -> dict:
     """Judge the claims, render HTML and PDF, and keep the build: each step one product."""
     rec = {**_record(cfg, profile, split, runs, render_inputs), "missing": missing}
     judged = _judge(cfg, runs)
@@ -262,7 +264,7 @@ def _render(cfg: BuildConfig, profile, split, runs: list[runner.Outcome], render
 
     caches = _RenderCaches(cfg.cache)
     table = results.tidy(runs)
-    html = _html(cfg, rec, runs, table, judged, profile, split, since, caches)
+    html = _html(cfg, rec, runs, table, judged, profile, split, since, caches, samples)
     pdf = _pdf(html, caches)
     written = {"report.html": html.encode("utf-8"), "report.pdf": pdf, "results.csv": results.to_csv(table)}
     rec.update(
@@ -341,12 +343,12 @@ class _RenderCaches:
 
 
 def _html(cfg: BuildConfig, rec: dict, runs: list[runner.Outcome], table, judged: list, profile, split,
-          since: ledger.Entry | None, caches: _RenderCaches) -> str:
+          since: ledger.Entry | None, caches: _RenderCaches, samples: dict) -> str:
     from report.document import context as context_mod
     from report.document import render
 
     build_info = {k: rec[k] for k in ("id", "time", "git", "versions", "hardware", "counts", "overrides", "missing")}
-    ctx = context_mod.build_context(runs, table, judged, profile, split, build_info, caches.figures, _samples(cfg, runs))
+    ctx = context_mod.build_context(runs, table, judged, profile, split, build_info, caches.figures, samples)
     if since is not None:
         diff = changes.compare(since.record(), rec, changes.Tolerances(), (f"build #{since.seq}", "this build"),
                                [e.id for e in EXPERIMENTS])
@@ -354,10 +356,10 @@ def _html(cfg: BuildConfig, rec: dict, runs: list[runner.Outcome], table, judged
     return render.render_html(ctx, equation_svg=functools.partial(caches.equations.svg, "draw"))
 
 
-def _samples(cfg: BuildConfig, runs: list[runner.Outcome]) -> dict:
-    """Sample images of each dataset the runs read: stored, or taken from the data and stored."""
+def _samples(cfg: BuildConfig, names: set[str]) -> dict:
+    """Sample images of each dataset named: stored, or taken from the data and stored."""
     store, decoded = SampleStore(cfg.frozen_dir), datasets.DecodedCache(cfg.cache.decoded)
-    return {d: samples_of(d, store, cfg.data_dir, decoded) for d in sorted({o.experiment.dataset for o in runs})}
+    return {d: samples_of(d, store, cfg.data_dir, decoded) for d in sorted(names)}
 
 
 def _pdf(html: str, caches: _RenderCaches) -> bytes:
@@ -515,7 +517,8 @@ class Previewer:
         build_info = {k: rec[k] for k in ("id", "time", "git", "versions", "hardware", "counts", "overrides", "missing")}
         judged = _judge(self.cfg, runs)
         return context_mod.build_context(runs, results.tidy(runs), judged, profile, split, build_info,
-                                         _RenderCaches(self.cfg.cache).figures, _samples(self.cfg, runs))
+                                         _RenderCaches(self.cfg.cache).figures,
+                                         _samples(self.cfg, {o.experiment.dataset for o in runs}))
 
 
 def _record_time() -> str:

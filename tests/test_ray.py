@@ -105,6 +105,32 @@ def test_a_build_that_trains_nothing_never_contacts_ray(on_ray, project):
     assert "up to date" in again.stderr
 
 
+def test_mistakes_are_one_line_and_exit_2_before_anything_trains(cluster, project):
+    unreachable = build(project, "bad", "--executor", "ray", "--ray-address", "127.0.0.1:1")
+    no_gpu = build(project, "bad", "--executor", "ray", "--ray-address", cluster.address, "--gpus-per-run", "1")
+    for result, words in ((unreachable, "no Ray cluster answers at 127.0.0.1:1"), (no_gpu, "1 GPU(s)")):
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.strip().splitlines()[-1].startswith("error: ") and words in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr and " running" not in result.stderr
+    assert not list((project / "cache-bad" / "results").glob("*/*.json"))
+
+
+def test_a_node_that_cannot_import_tensorflow_stops_the_build_before_training(cluster, project, tmp_path):
+    fake = tmp_path / "shadow" / "tensorflow"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise ImportError('no TensorFlow on this node')\n")
+    node = cluster.add_node(**NODE, env_vars={"PYTHONPATH": str(fake.parent)})
+    try:
+        result = build(project, "notf", "--executor", "ray", "--ray-address", cluster.address)
+    finally:
+        cluster.remove_node(node)
+    assert result.returncode == 2, result.stderr
+    assert "cannot train: TensorFlow cannot be imported there" in result.stderr and "no TensorFlow on this node" in result.stderr
+    assert " running" not in result.stderr and "Traceback" not in result.stderr
+    assert not list((project / "cache-notf" / "results").glob("*/*.json"))
+
+
+# Last: killing processes is what these tests do, and a cluster may keep scars of it.
 def test_a_worker_killed_mid_run_is_retried_with_the_same_result(on_ray, cluster, project):
     proc = build(project, "killed", "--executor", "ray", "--ray-address", cluster.address, "--only", "A1", "--seeds", "1",
                  wait=False)
@@ -155,28 +181,3 @@ def test_a_killed_driver_takes_its_tasks_with_it_and_the_next_build_resumes(on_r
     assert again.returncode == 0, again.stderr
     first = results(project, "ray")
     assert all(numbers(r) == numbers(first[k]) for k, r in results(project, "driver").items())
-
-
-def test_mistakes_are_one_line_and_exit_2_before_anything_trains(on_ray, cluster, project):
-    unreachable = build(project, "bad", "--executor", "ray", "--ray-address", "127.0.0.1:1")
-    no_gpu = build(project, "bad", "--executor", "ray", "--ray-address", cluster.address, "--gpus-per-run", "1")
-    for result, words in ((unreachable, "no Ray cluster answers at 127.0.0.1:1"), (no_gpu, "1 GPU(s)")):
-        assert result.returncode == 2, result.stderr
-        assert result.stderr.strip().splitlines()[-1].startswith("error: ") and words in result.stderr, result.stderr
-        assert "Traceback" not in result.stderr and " running" not in result.stderr
-    assert not list((project / "cache-bad" / "results").glob("*/*.json"))
-
-
-def test_a_node_that_cannot_import_tensorflow_stops_the_build_before_training(on_ray, cluster, project, tmp_path):
-    fake = tmp_path / "shadow" / "tensorflow"
-    fake.mkdir(parents=True)
-    (fake / "__init__.py").write_text("raise ImportError('no TensorFlow on this node')\n")
-    node = cluster.add_node(**NODE, env_vars={"PYTHONPATH": str(fake.parent)})
-    try:
-        result = build(project, "notf", "--executor", "ray", "--ray-address", cluster.address)
-    finally:
-        cluster.remove_node(node)
-    assert result.returncode == 2, result.stderr
-    assert "cannot train: TensorFlow cannot be imported there" in result.stderr and "no TensorFlow on this node" in result.stderr
-    assert " running" not in result.stderr and "Traceback" not in result.stderr
-    assert not list((project / "cache-notf" / "results").glob("*/*.json"))
