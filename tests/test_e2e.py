@@ -114,10 +114,11 @@ def test_html_is_self_contained_with_sections_figures_and_numbers(project):
     assert "Quick build" in html and "not the study" in html
     assert "Substitute data for Part B" in html and "Single seed" in html
     # curves of each Part A and B run outside the A3 sweeps (those are shown overlaid), the 6
-    # comparisons of Parts A and B, and Part C's 3 comparisons and its network diagram
+    # comparisons of Parts A and B, Part C's 3 comparisons and its network diagram, and a row of
+    # sample images of each of the two datasets
     shown = sum(not i.startswith(("C", "A3")) for i in rec["experiments"])
     figures = re.findall(r'<figure[^>]*>\s*<img src="data:image/svg\+xml;base64,', html)
-    assert len(figures) == html.count("<figure") == shown + 6 + 4
+    assert len(figures) == html.count("<figure") == shown + 6 + 4 + 2
     assert html.count('class="math') >= 10  # equations, drawn as SVG too
     assert "http://" not in html.split("<body>")[0] and "<link" not in html  # nothing fetched
     for anchor in ("key-findings", "part-a", "part-b", "part-c", "a1", "a3-l2", "a3-l1", "b1", "b3-d04-02", "b-dropout",
