@@ -347,13 +347,18 @@ def _html(cfg: BuildConfig, rec: dict, runs: list[runner.Outcome], table, judged
     from report.document import context as context_mod
     from report.document import render
 
-    build_info = {k: rec[k] for k in ("id", "time", "git", "versions", "hardware", "counts", "overrides", "missing")}
+    build_info = _build_info(rec)
     ctx = context_mod.build_context(runs, table, judged, profile, split, build_info, caches.figures, samples)
     if since is not None:
         diff = changes.compare(since.record(), rec, changes.Tolerances(), (f"build #{since.seq}", "this build"),
                                [e.id for e in EXPERIMENTS])
         ctx["changes"] = context_mod.changes_section(diff, since.series(), ctx["runs"], caches.figures)
     return render.render_html(ctx, equation_svg=functools.partial(caches.equations.svg, "draw"))
+
+
+def _build_info(rec: dict) -> dict:
+    """What the report says about its own build (title page, appendix), taken from its record."""
+    return {k: rec[k] for k in ("id", "time", "git", "versions", "hardware", "counts", "overrides", "missing")}
 
 
 def _samples(cfg: BuildConfig, names: set[str]) -> dict:
@@ -514,7 +519,7 @@ class Previewer:
                                "frozen" if store.where(p.key) == "frozen" else "cache", 0.0) for p in stored]
         inputs = keys.key_of({"keys": [p.key for p in stored], "preview": True})
         rec = {**_record(self.cfg, profile, split, runs, inputs), "missing": [f"{r['id']} seed {r['seed']}" for r in left_out]}
-        build_info = {k: rec[k] for k in ("id", "time", "git", "versions", "hardware", "counts", "overrides", "missing")}
+        build_info = _build_info(rec)
         judged = _judge(self.cfg, runs)
         return context_mod.build_context(runs, results.tidy(runs), judged, profile, split, build_info,
                                          _RenderCaches(self.cfg.cache).figures,
