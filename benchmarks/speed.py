@@ -11,7 +11,9 @@ Measured here, on this machine, in this order:
     naive eager GradientTape loop of the same maths, and against a measured matmul peak;
   * Part B (B4, batch 32, real notMNIST substitute split): our training loop against a
     default `model.fit` of the same model and data;
-  * the latest full build's training time against the study's FLOP floor at that peak;
+  * the full profile's multi-seed study against its FLOP floor at that peak: timed now, each
+    experiment for a few steps with the real trainer (`--study-only` measures just this),
+    and as the latest full build recorded it;
   * peak resident memory of each measuring process.
 Nothing here asserts a speed: a benchmark reports, tests check behaviour.
 """
@@ -295,11 +297,26 @@ def part_b(tf, data, epochs: int = 2) -> dict:
     }
 
 
-def study_against_floor(peak_gflops: float, batch_32_gflops: float) -> dict | None:
-    """The latest full-profile build's training time against its FLOP floor: all its
-    arithmetic at the measured matmul peak (from build/record.json; None without one).
+def _against_floor(parts: dict[str, dict], peak_gflops: float, batch_32_gflops: float) -> dict:
+    """Trainer -> {tflop, train_s} set against the time all that arithmetic takes at the peak.
     Split by trainer, because the two parts sit at different distances from the floor:
     Keras' mini-batch runs are also set against the best their batch-32 products reach."""
+    for part in parts.values():
+        part["floor_s"] = part["tflop"] * 1e12 / (peak_gflops * 1e9)
+        part["ratio"] = part["train_s"] / part["floor_s"]
+    if "keras_models" in parts:
+        keras_part = parts["keras_models"]
+        keras_part["batch_32_floor_s"] = keras_part["tflop"] * 1e12 / (batch_32_gflops * 1e9)
+    tflop, seconds = sum(p["tflop"] for p in parts.values()), sum(p["train_s"] for p in parts.values())
+    floor = tflop * 1e12 / (peak_gflops * 1e9)
+    return {"tflop": tflop, "train_s": seconds, "floor_s": floor, "ratio": seconds / floor, "by_trainer": parts}
+
+
+def study_against_floor(peak_gflops: float, batch_32_gflops: float) -> dict | None:
+    """The latest full-profile build's recorded training time against its FLOP floor: all
+    its arithmetic at the measured matmul peak (from build/record.json; None without one).
+    Its times were measured whenever each run trained, on a machine that may have been
+    busy with other work then; `study_now` measures in the same minutes as the peak."""
     from report.builds import record
     from report.facts.analysis import flops_per_step
 
@@ -314,40 +331,63 @@ def study_against_floor(peak_gflops: float, batch_32_gflops: float) -> dict | No
         part = parts.setdefault(spec["trainer"], {"tflop": 0.0, "train_s": 0.0})
         part["tflop"] += flops_per_step(spec, e["data"]["n_train"], e["data"]["n_val"]) * steps / 1e12
         part["train_s"] += e["train_seconds"]
-    for part in parts.values():
-        part["floor_s"] = part["tflop"] * 1e12 / (peak_gflops * 1e9)
-        part["ratio"] = part["train_s"] / part["floor_s"]
-    if "keras_models" in parts:
-        keras_part = parts["keras_models"]
-        keras_part["batch_32_floor_s"] = keras_part["tflop"] * 1e12 / (batch_32_gflops * 1e9)
-    tflop, seconds = sum(p["tflop"] for p in parts.values()), sum(p["train_s"] for p in parts.values())
-    floor = tflop * 1e12 / (peak_gflops * 1e9)
-    return {"tflop": tflop, "train_s": seconds, "floor_s": floor, "ratio": seconds / floor, "by_trainer": parts}
+    return {"runs": len(runs), **_against_floor(parts, peak_gflops, batch_32_gflops)}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data-dir", default=os.environ.get("REPORT_DATA_DIR"))
-    parser.add_argument("--json", type=Path, default=ROOT / "build" / "bench.json")
-    args = parser.parse_args()
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+TIMED_STEPS = {"iterations": 6, "epochs": 3}  # per experiment: enough steps after the compiling first one
+
+
+def _pace(spec: dict, data, checkpoint: Path) -> tuple[float, float]:
+    """Seconds to a run's first step's end, and for each step after it."""
+    from report.runs import training
+    from report.runs.checkpoints import Checkpoint
+
+    stamps: list[float] = []
+    began = time.perf_counter()
+    training.run_spec(spec, data, lambda *a: stamps.append(time.perf_counter()), Checkpoint(checkpoint))
+    return stamps[0] - began, (stamps[-1] - stamps[0]) / (len(stamps) - 1)
+
+
+def study_now(data_dir: Path, peak_gflops: float, batch_32_gflops: float) -> dict:
+    """The full profile's multi-seed study (every planned run, every seed) as our training
+    code runs it now, against its FLOP floor at the peak measured in this same run.
+
+    Each experiment is trained for a few steps with the real `training.run_spec` (its own
+    network, data, penalty, dropout, checkpoints); a run's time is its first step (building,
+    tracing, compiling) plus its other steps at the measured pace. Seeds change no
+    arithmetic, so one experiment's pace serves all its seeds. A build's recorded times
+    are the truth of that build; this is the figure that can sit beside today's peak."""
+    from report import pipeline
     from report.data import datasets, splits
-    from report.runs.training import import_tensorflow
+    from report.facts.analysis import flops_per_step
+    from report.runs import keys
 
-    data_dir = datasets.resolve_data_dir(args.data_dir)
-    results = {"build": build_level(data_dir)}
-    tf = import_tensorflow()
-    cache = datasets.DecodedCache(CacheDir(ROOT / ".cache").decoded)
-    fashion = splits.load_run_data(splits.data_spec("fashion-mnist", None, None, None), data_dir, cache)
-    notmnist = splits.load_run_data(splits.data_spec("notmnist", "substitute", None, None), data_dir, cache)
-    results["matmul_peak"] = matmul_peak(tf)
-    results["part_a"] = part_a(tf, fashion)
-    results["part_b"] = part_b(tf, notmnist)
-    results["study"] = study_against_floor(results["matmul_peak"]["gflops"], results["matmul_peak"]["batch_32_gflops"])
-    results["peak_rss_mb"] = {
-        "benchmark_process": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "build_subprocesses": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
-    }
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = pipeline.BuildConfig(data_dir=data_dir, profile="full", notmnist_split="substitute",
+                                   cache_dir=Path(tmp), frozen_dir=Path(tmp) / "no-frozen")
+        planned = pipeline._plan(cfg)[3]
+        decoded = datasets.DecodedCache(CacheDir(ROOT / ".cache").decoded)
+        loaded: dict[str, splits.RunData] = {}
+        paces: dict[str, tuple[float, float]] = {}  # experiment -> (first step s, each further step s)
+        parts: dict[str, dict] = {}
+        for p in planned:
+            spec, unit = p.spec, "iterations" if "iterations" in p.spec["hparams"] else "epochs"
+            digest = keys.digest(spec["data"])
+            if digest not in loaded:
+                loaded[digest] = splits.load_run_data(spec["data"], data_dir, decoded)
+            data = loaded[digest]
+            if p.experiment.id not in paces:
+                short = {**spec, "hparams": {**spec["hparams"], unit: TIMED_STEPS[unit]}}
+                paces[p.experiment.id] = _pace(short, data, Path(tmp) / f"{p.key}.npz")
+            first, each = paces[p.experiment.id]
+            steps = spec["hparams"][unit]
+            part = parts.setdefault(spec["trainer"], {"tflop": 0.0, "train_s": 0.0})
+            part["tflop"] += flops_per_step(spec, len(data.y_train), len(data.y_val)) * steps / 1e12
+            part["train_s"] += first + (steps - 1) * each
+    return {"runs": len(planned), "experiments": len(paces), **_against_floor(parts, peak_gflops, batch_32_gflops)}
+
+
+def _print_comparisons(results: dict) -> None:
     a, b = results["part_a"], results["part_b"]
     print(f"no-op build              {results['build']['noop_build_s']:.2f} s")
     print(f"template edit → HTML+PDF {results['build']['template_edit_rebuild_s']:.2f} s (introduction; "
@@ -355,8 +395,6 @@ def main() -> None:
           f"{results['build']['template_edit_rebuild_cold_figures_s']:.2f} s drawing every figure afresh)")
     print(f"status                   {results['build']['status_s']:.2f} s")
     peak = results["matmul_peak"]
-    print(f"matmul peak              {peak['gflops']:.0f} GFLOP/s ({peak['best']}; "
-          f"{len(peak['all'])} shape/engine pairs in the JSON)")
     share = a["ours_gflops"] / peak["gflops"]
     print(f"Part A (A2b, full batch) ours {a['ours_gflops']:.0f} GFLOP/s ({share:.0%} of peak), naive eager "
           f"{a['naive_gflops']:.0f} GFLOP/s: {a['naive_s_per_iteration'] / a['ours_s_per_iteration']:.2f}×")
@@ -367,15 +405,52 @@ def main() -> None:
           f"its Adam updates alone {b['adam_alone_s_per_epoch']:.2f} s (ours {b['ours_s_per_epoch']:.2f} s, "
           f"default fit {b['default_fit_s_per_epoch']:.2f} s): no Adam loop at batch 32 can beat default fit "
           f"by more than {b['most_possible_speed_up']:.2f}×")
+
+
+def _print_study(title: str, st: dict) -> None:
+    print(f"{title}: {st['tflop']:.0f} TFLOP in {st['train_s'] / 60:.1f} min of training; "
+          f"floor at peak {st['floor_s'] / 60:.1f} min: {st['ratio']:.2f}× the floor")
+    for trainer, part in st["by_trainer"].items():
+        extra = (f"; {part['batch_32_floor_s'] / 60:.1f} min at the batch-32 product peak"
+                 if "batch_32_floor_s" in part else "")
+        print(f"  {trainer:<22} {part['tflop']:.0f} TFLOP in {part['train_s'] / 60:.1f} min; "
+              f"floor {part['floor_s'] / 60:.1f} min: {part['ratio']:.2f}×{extra}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data-dir", default=os.environ.get("REPORT_DATA_DIR"))
+    parser.add_argument("--json", type=Path, default=ROOT / "build" / "bench.json")
+    parser.add_argument("--study-only", action="store_true",
+                        help="measure only the matmul peak and the full study against its floor (about 5 minutes)")
+    args = parser.parse_args()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from report.data import datasets, splits
+    from report.runs.training import import_tensorflow
+
+    data_dir = datasets.resolve_data_dir(args.data_dir)
+    results = {} if args.study_only else {"build": build_level(data_dir)}
+    tf = import_tensorflow()
+    results["matmul_peak"] = peak = matmul_peak(tf)
+    if not args.study_only:
+        cache = datasets.DecodedCache(CacheDir(ROOT / ".cache").decoded)
+        fashion = splits.load_run_data(splits.data_spec("fashion-mnist", None, None, None), data_dir, cache)
+        notmnist = splits.load_run_data(splits.data_spec("notmnist", "substitute", None, None), data_dir, cache)
+        results["part_a"] = part_a(tf, fashion)
+        results["part_b"] = part_b(tf, notmnist)
+    results["study_now"] = study_now(data_dir, peak["gflops"], peak["batch_32_gflops"])
+    results["study"] = study_against_floor(peak["gflops"], peak["batch_32_gflops"])
+    results["peak_rss_mb"] = {
+        "benchmark_process": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "build_subprocesses": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+    }
+    if not args.study_only:
+        _print_comparisons(results)
+    print(f"matmul peak              {peak['gflops']:.0f} GFLOP/s ({peak['best']}; "
+          f"{len(peak['all'])} shape/engine pairs in the JSON)")
+    _print_study(f"full study, now ({results['study_now']['runs']} runs timed by experiment)", results["study_now"])
     if results["study"]:
-        st = results["study"]
-        print(f"full study (last build)  {st['tflop']:.0f} TFLOP in {st['train_s'] / 60:.1f} min of training; "
-              f"floor at peak {st['floor_s'] / 60:.1f} min: {st['ratio']:.2f}× the floor")
-        for trainer, part in st["by_trainer"].items():
-            extra = (f"; {part['batch_32_floor_s'] / 60:.1f} min at the batch-32 product peak"
-                     if "batch_32_floor_s" in part else "")
-            print(f"  {trainer:<22} {part['tflop']:.0f} TFLOP in {part['train_s'] / 60:.1f} min; "
-                  f"floor {part['floor_s'] / 60:.1f} min: {part['ratio']:.2f}×{extra}")
+        _print_study(f"full study, as recorded ({results['study']['runs']} runs of the last build)", results["study"])
     print(f"peak RSS                 {results['peak_rss_mb']['benchmark_process']:.0f} MB (benchmark), "
           f"{results['peak_rss_mb']['build_subprocesses']:.0f} MB (builds)")
     args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -3,8 +3,8 @@ calling the same pure function as a local build, `training.run_spec`.
 
 What makes a cluster safe for a cache keyed by code and versions:
 
-* the driver ships its own working tree to the workers (Ray's `working_dir`), so a task
-  runs the code the driver hashed; before anything trains, one probe task per node
+* the driver ships its own code to the workers (Ray's `working_dir`: the packages the keys
+  hash, nothing else), so a task runs the code the driver hashed; before anything trains, one probe task per node
   imports TensorFlow and computes a planned run's key there, and a node whose key differs
   (other library versions, kernel settings, code) stops the build in one line;
 * no shared file system: the driver verifies the datasets and puts each run's arrays
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import socket
 import tempfile
 import time
@@ -39,8 +40,10 @@ from report.runs.progress import Board
 
 log = logging.getLogger("report.runs.runner")
 
-# What a worker does not need of the driver's tree: environments, caches, outputs, the frozen store.
-SHIPPED_EXCLUDES = [".cache", "build", "frozen", "tests", "benchmarks", "*.egg-info", "__pycache__"]  # .git, .venv: by Ray
+# What a worker gets of the driver's project: the code the keys hash, and templates/, which marks
+# a project's root (`report.ROOT`). Only these, so that caches, outputs or data a user keeps in the
+# project (a build's own `--cache-dir`, say) are never packed and uploaded with each build.
+SHIPPED = ("experiments", "report", "templates")
 MAX_RETRIES = 3  # a task whose worker process or node died is run again, up to this many times
 REPORT_EVERY_S = 0.5  # how often a task sends its progress to the driver at most
 CONNECT_TIMEOUT_S = 5.0
@@ -184,6 +187,7 @@ class Ray:
         self.cpus = placement.cpus_per_run or 1
         self.ray = None
         self.refs: dict[str, object] = {}
+        self.shipped: tempfile.TemporaryDirectory | None = None
 
     def start(self, runs: list, loaded: dict[str, splits.RunData]) -> None:
         address = resolved_address(self.placement)
@@ -191,7 +195,7 @@ class Ray:
         if address is not None:
             _check_reachable(address)
         env = {keys.ONEDNN_VARIABLE: os.environ.get(keys.ONEDNN_VARIABLE, keys.ONEDNN_DEFAULT), "TF_CPP_MIN_LOG_LEVEL": "3"}
-        shipped = {"working_dir": str(ROOT), "excludes": SHIPPED_EXCLUDES, "env_vars": env}
+        shipped = {"working_dir": self._ship(), "env_vars": env}
         began = time.perf_counter()
         try:
             here = {"_node_ip_address": LOCAL_IP} if not address or address.rpartition(":")[0] in LOOPBACK_NAMES else {}
@@ -213,6 +217,13 @@ class Ray:
                 self.refs[data_key] = ray.put(loaded[data_key])
         log.info("Ray: %d node(s) can train, up to %d run(s) at once; joined and checked in %.1f s",
                  len(fitting), slots_of(fitting, self.placement), time.perf_counter() - began)
+
+    def _ship(self) -> str:
+        """A folder holding a copy of the project's code, for Ray to pack and upload."""
+        self.shipped = tempfile.TemporaryDirectory(prefix="dlreport-shipped-")
+        for name in SHIPPED:
+            shutil.copytree(ROOT / name, Path(self.shipped.name) / name, ignore=shutil.ignore_patterns("__pycache__"))
+        return self.shipped.name
 
     def _probe_nodes(self, nodes: list[dict], sample) -> None:
         """Before anything trains: every node that may be given a run can import TensorFlow
@@ -277,4 +288,7 @@ class Ray:
         if self.ray is not None:
             self.ray.shutdown()  # a Ray started here stops; on a cluster, this build's tasks end with its job
             self.ray = None
+        if self.shipped is not None:
+            self.shipped.cleanup()
+            self.shipped = None
 
