@@ -378,7 +378,7 @@ def study_now(data_dir: Path, peak_gflops: float, batch_32_gflops: float) -> dic
             data = loaded[digest]
             if p.experiment.id not in paces:
                 short = {**spec, "hparams": {**spec["hparams"], unit: TIMED_STEPS[unit]}}
-                paces[p.experiment.id] = _pace(short, data, Path(tmp) / f"{p.key}.npz")
+                paces[p.experiment.id] = _pace(short, data, Path(tmp) / f"{len(paces)}.npz")  # B4's run is also C's
             first, each = paces[p.experiment.id]
             steps = spec["hparams"][unit]
             part = parts.setdefault(spec["trainer"], {"tflop": 0.0, "train_s": 0.0})

@@ -19,6 +19,20 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 DATA = Path(os.environ.get("REPORT_DATA_DIR") or SHARED_DATA).resolve()  # the real data, for end-to-end tests
 
 
+# The longest modules (real builds, each minutes) start first, each on its own worker when the
+# suite runs in parallel (pytest-xdist, `--dist loadfile`: a module stays on one worker, so its
+# module-scoped builds are made once); the short ones then fill in around them.
+LONGEST_FIRST = ("test_e2e.py", "test_faults.py", "test_ray.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: each module keeps its own order (test_ray's killing tests last)
+
+
 def copy_project(dst: Path) -> Path:
     """The code and templates in a scratch folder, so a test can edit them as a user would."""
     for name in ("report", "experiments", "templates"):
