@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from report import pipeline  # noqa: E402
 from report.cachedir import CacheDir  # noqa: E402
 from report.data.datasets import resolve_data_dir  # noqa: E402
-from report.runs import runner  # noqa: E402
+from report.runs import runner, training  # noqa: E402
 from report.runs.executor import Local, Placement  # noqa: E402
 
 RUNS = ("A1", "A2a", "B1", "B2")  # quick profile, two seeds each: 8 runs
@@ -80,6 +80,7 @@ def main() -> None:
     cores = os.cpu_count() or 1
     with tempfile.TemporaryDirectory(prefix="dlreport-bench-") as tmp:
         planned, loaded = _planned(resolve_data_dir(args.data_dir), Path(tmp))
+        training.import_tensorflow()  # as a Ray worker does while its node is probed (counted in start-up there)
         local_s, local_out = _timed(Local(Path(tmp), CacheDir(Path(tmp)), threads=cores), planned, loaded)
         one = _ray(Placement("ray", None, cores), planned, loaded)  # one worker with every core: one run at a time
         per_core = _ray(Placement("ray", None, 1), planned, loaded)  # one single-threaded run per core
