@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -54,7 +55,12 @@ def project(tmp_path_factory) -> Path:
 
 
 def build(project: Path, name: str, *args: str, wait: bool = True):
-    """build.py in the project copy, with its own cache and output folders per `name`."""
+    """build.py in the project copy, with its own cache and output folders per `name`; the
+    datasets decoded by the first build are lent to the others (verified on every read),
+    which then train and store their own results."""
+    first, decoded = project / "cache-ray" / "decoded", project / f"cache-{name}" / "decoded"
+    if first.is_dir() and not decoded.exists():
+        shutil.copytree(first, decoded)
     cmd = [sys.executable, "build.py", *RUNS, "--cache-dir", f"cache-{name}", "--out", f"out-{name}", *args]
     if not wait:
         return subprocess.Popen(cmd, cwd=project, env=ENV, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
