@@ -111,6 +111,27 @@ def test_a_build_that_trains_nothing_never_contacts_ray(on_ray, project):
     assert "up to date" in again.stderr
 
 
+def test_workers_get_the_projects_code_and_nothing_else(tmp_path):
+    """What a build uploads to the cluster: the packages the keys hash and templates/ (the
+    project's root marker), byte for byte, without bytecode; never caches, outputs, data or the
+    frozen store, which would be packed and uploaded with every build."""
+    from report import ROOT
+    from report.runs.cluster import Ray
+    from report.runs.executor import Placement
+
+    executor = Ray(Placement("ray"))
+    shipped = Path(executor._ship())
+    try:
+        files = {p.relative_to(shipped) for p in shipped.rglob("*") if p.is_file()}
+        wanted = {p.relative_to(ROOT) for top in ("experiments", "report", "templates") for p in (ROOT / top).rglob("*")
+                  if p.is_file() and "__pycache__" not in p.parts}
+        assert files == wanted
+        assert all((shipped / f).read_bytes() == (ROOT / f).read_bytes() for f in files)
+    finally:
+        executor.close()
+    assert not shipped.exists()  # the copy is the build's own and goes with it
+
+
 def test_mistakes_are_one_line_and_exit_2_before_anything_trains(cluster, project):
     unreachable = build(project, "bad", "--executor", "ray", "--ray-address", "127.0.0.1:1")
     no_gpu = build(project, "bad", "--executor", "ray", "--ray-address", cluster.address, "--gpus-per-run", "1")
