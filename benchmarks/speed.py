@@ -297,6 +297,11 @@ def part_b(tf, data, epochs: int = 2) -> dict:
     }
 
 
+def _unit(spec: dict) -> str:
+    """What a run's length counts: full-batch iterations (Part A) or epochs (Parts B and C)."""
+    return "iterations" if "iterations" in spec["hparams"] else "epochs"
+
+
 def _against_floor(parts: dict[str, dict], peak_gflops: float, batch_32_gflops: float) -> dict:
     """Trainer -> {tflop, train_s} set against the time all that arithmetic takes at the peak.
     Split by trainer, because the two parts sit at different distances from the floor:
@@ -327,9 +332,8 @@ def study_against_floor(peak_gflops: float, batch_32_gflops: float) -> dict | No
     parts: dict[str, dict] = {}
     for e in runs.values():
         spec = e["components"]["spec"]
-        steps = spec["hparams"].get("iterations", spec["hparams"].get("epochs"))
         part = parts.setdefault(spec["trainer"], {"tflop": 0.0, "train_s": 0.0})
-        part["tflop"] += flops_per_step(spec, e["data"]["n_train"], e["data"]["n_val"]) * steps / 1e12
+        part["tflop"] += flops_per_step(spec, e["data"]["n_train"], e["data"]["n_val"]) * spec["hparams"][_unit(spec)] / 1e12
         part["train_s"] += e["train_seconds"]
     return {"runs": len(runs), **_against_floor(parts, peak_gflops, batch_32_gflops)}
 
@@ -358,16 +362,14 @@ def study_now(data_dir: Path, peak_gflops: float, batch_32_gflops: float) -> dic
     arithmetic, so one experiment's pace serves all its seeds. A build's recorded times
     are the truth of that build; this is the figure that can sit beside today's peak."""
     from report import pipeline
-    from report.data import datasets, splits
     from report.facts.analysis import flops_per_step
-    from report.runs import keys
+    from report.runs import keys, runner
 
     with tempfile.TemporaryDirectory() as tmp:
         cfg = pipeline.BuildConfig(data_dir=data_dir, profile="full", notmnist_split="substitute",
                                    cache_dir=Path(tmp), frozen_dir=Path(tmp) / "no-frozen")
         planned = pipeline._plan(cfg)[3]
-        decoded = datasets.DecodedCache(CacheDir(ROOT / ".cache").decoded)
-        loaded: dict[str, splits.RunData] = {}
+        loaded = runner.load_data(planned, data_dir, CacheDir(ROOT / ".cache"))  # the checkout's decoded datasets
         paces: dict[str, tuple[float, float]] = {}  # experiment -> (first step s, each further step s)
         parts: dict[str, dict] = {}
         trained: set[str] = set()
@@ -375,11 +377,8 @@ def study_now(data_dir: Path, peak_gflops: float, batch_32_gflops: float) -> dic
             if p.key in trained:  # a run shared by two experiments (C's plain 1e-3 is B4) trains once
                 continue
             trained.add(p.key)
-            spec, unit = p.spec, "iterations" if "iterations" in p.spec["hparams"] else "epochs"
-            digest = keys.digest(spec["data"])
-            if digest not in loaded:
-                loaded[digest] = splits.load_run_data(spec["data"], data_dir, decoded)
-            data = loaded[digest]
+            spec, unit = p.spec, _unit(p.spec)
+            data = loaded[keys.digest(spec["data"])]
             if p.experiment.id not in paces:
                 short = {**spec, "hparams": {**spec["hparams"], unit: TIMED_STEPS[unit]}}
                 paces[p.experiment.id] = _pace(short, data, Path(tmp) / f"{len(paces)}.npz")

@@ -4,9 +4,10 @@ calling the same pure function as a local build, `training.run_spec`.
 What makes a cluster safe for a cache keyed by code and versions:
 
 * the driver ships its own code to the workers (Ray's `working_dir`: the packages the keys
-  hash, nothing else), so a task runs the code the driver hashed; before anything trains, one probe task per node
-  imports TensorFlow and computes a planned run's key there, and a node whose key differs
-  (other library versions, kernel settings, code) stops the build in one line;
+  hash, nothing else), so a task runs the code the driver hashed; before anything trains,
+  one probe task per node imports TensorFlow and computes a planned run's key there, and a
+  node whose key differs (other library versions, kernel settings, code) stops the build in
+  one line;
 * no shared file system: the driver verifies the datasets and puts each run's arrays
   into Ray's object store once per build; a task's checkpoints stay on its node (a task
   retried there resumes; elsewhere it starts again, with the same numbers either way);
@@ -33,7 +34,7 @@ from pathlib import Path
 from report import ROOT
 from report.data import splits
 from report.errors import ReportError
-from report.runs import keys, training
+from report.runs import keys, source, training
 from report.runs.checkpoints import Checkpoint
 from report.runs.executor import Placement, elapsed_label
 from report.runs.progress import Board
@@ -43,7 +44,7 @@ log = logging.getLogger("report.runs.runner")
 # What a worker gets of the driver's project: the code the keys hash, and templates/, which marks
 # a project's root (`report.ROOT`). Only these, so that caches, outputs or data a user keeps in the
 # project (a build's own `--cache-dir`, say) are never packed and uploaded with each build.
-SHIPPED = ("experiments", "report", "templates")
+SHIPPED = (*source.PACKAGES, "templates")
 MAX_RETRIES = 3  # a task whose worker process or node died is run again, up to this many times
 REPORT_EVERY_S = 0.5  # how often a task sends its progress to the driver at most
 CONNECT_TIMEOUT_S = 5.0
