@@ -199,7 +199,8 @@ def _build(cfg: BuildConfig) -> dict:
         runs = runner.obtain(planned, store, cfg.data_dir, cfg.cache, cfg.keep_going, loaded, executor)
     finally:
         executor.close()
-    return _render(cfg, profile, split, runs, render_inputs, since, started, [p.label for p in missing], samples)
+    return _render(cfg, profile, split, runs, render_inputs, since, started,
+                   [{"id": p.experiment.id, "seed": p.seed} for p in missing], samples)
 
 
 PUBLISHED = ("report.html", "report.pdf", "results.csv", "record.json")
@@ -253,7 +254,7 @@ def _experiments_record(runs: list[dict]) -> dict:
 
 
 def _render(cfg: BuildConfig, profile, split, runs: list[runner.Outcome], render_inputs: str,
-            since: ledger.Entry | None, started: float, missing: list[str], samples: dict) -> dict:
+            since: ledger.Entry | None, started: float, missing: list[dict], samples: dict) -> dict:
     """Judge the claims, render HTML and PDF, and keep the build: each step one product."""
     rec = {**_record(cfg, profile, split, runs, render_inputs), "missing": missing}
     judged = _judge(cfg, runs)
@@ -518,7 +519,8 @@ class Previewer:
         runs = [runner.Outcome(p.experiment, p.seed, p.key, p.components, p.entry["result"],
                                "frozen" if store.where(p.key) == "frozen" else "cache", 0.0) for p in stored]
         inputs = keys.key_of({"keys": [p.key for p in stored], "preview": True})
-        rec = {**_record(self.cfg, profile, split, runs, inputs), "missing": [f"{r['id']} seed {r['seed']}" for r in left_out]}
+        missing = [{"id": r["id"], "seed": r["seed"]} for r in left_out]
+        rec = {**_record(self.cfg, profile, split, runs, inputs), "missing": missing}
         build_info = _build_info(rec)
         judged = _judge(self.cfg, runs)
         return context_mod.build_context(runs, results.tidy(runs), judged, profile, split, build_info,

@@ -465,10 +465,17 @@ def test_each_command_has_its_own_options(project):
 
 
 def test_cached_only_renders_what_the_stores_hold_and_names_the_missing_runs(project, tmp_path):
-    result = project.build(*QUICK[:-2], "--seeds", "3", "--only", "B2", "--cached-only", "--publish", "--out", str(tmp_path))
+    # B2 has its seed 0 stored; B3 with another epoch count has no run stored at all
+    result = project.build(*QUICK[:-2], "--seeds", "3", "--only", "B2,B3", "--set", "B3.epochs=2", "--cached-only",
+                           "--publish", "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
-    assert "2 of 3 runs are not in the cache and are left out (--cached-only): B2 seed 1, B2 seed 2" in result.stderr
+    assert ("5 of 6 runs are not in the cache and are left out (--cached-only): B3 seed 0, B2 seed 1, B3 seed 1, "
+            "B2 seed 2, B3 seed 2") in result.stderr  # in the order they would train: seed by seed
     assert "running" not in result.stderr and "TENSORFLOW_IMPORTED=False" in result.stdout
     rec = json.loads((tmp_path / "record.json").read_text())
-    assert rec["missing"] == ["B2 seed 1", "B2 seed 2"] and [r["seed"] for r in rec["runs"]] == [0]
-    assert "Not every run is trained yet" in (tmp_path / "report.html").read_text()
+    assert sorted((m["id"], m["seed"]) for m in rec["missing"]) == [("B2", 1), ("B2", 2), ("B3", 0), ("B3", 1), ("B3", 2)]
+    assert [(r["id"], r["seed"]) for r in rec["runs"]] == [("B2", 0)]
+    banner = " ".join(_visible_text(tmp_path / "report.html").split())
+    assert "Not every run is trained yet. 5 runs of the quick profile are not in the cache" in banner
+    assert "B3 has no stored run and is missing from this report." in banner
+    assert "B2 has fewer seeds than the profile asks, so its spread is less certain." in banner

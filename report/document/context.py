@@ -227,6 +227,13 @@ def sample_grids(samples: dict[str, Samples | None], cache: FigureCache) -> dict
             for d, s in samples.items() if s is not None}
 
 
+def _left_out(missing: list[dict], present: set[str]) -> dict:
+    """The runs a `--cached-only` build had to leave out, and what that did to each of their
+    experiments: left out whole (no seed stored), or judged over fewer seeds."""
+    ids = list(dict.fromkeys(m["id"] for m in missing))
+    return {"runs": missing, "absent": [i for i in ids if i not in present], "fewer_seeds": [i for i in ids if i in present]}
+
+
 def build_context(runs: list[Outcome], table, judged: list[Judged], profile: Profile, split: str | None, build: dict,
                   cache: FigureCache, samples: dict[str, Samples | None] | None = None) -> dict:
     """The whole report's context: experiments (over their seeds) by part and group, the
@@ -275,5 +282,6 @@ def build_context(runs: list[Outcome], table, judged: list[Judged], profile: Pro
         "samples": sample_grids(samples or {}, cache),
         "bn_layer": _batch_norm_settings(),
         "build": build,
+        "left_out": _left_out(build.get("missing") or [], set(by_id)),
         "changes": None,
     }
