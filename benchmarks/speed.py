@@ -320,21 +320,29 @@ def _against_floor(parts: dict[str, dict], peak_gflops: float, batch_32_gflops: 
 def study_against_floor(peak_gflops: float, batch_32_gflops: float) -> dict | None:
     """The latest full-profile build's recorded training time against its FLOP floor: all
     its arithmetic at the measured matmul peak (from build/record.json; None without one).
-    Its times were measured whenever each run trained, on a machine that may have been
-    busy with other work then; `study_now` measures in the same minutes as the peak."""
+    Its times were measured whenever each run trained, on whichever machine trained it (the
+    CPUs are counted: a study trained across machines is set against this one's peak) and
+    maybe busy with other work then; `study_now` measures in the same minutes as the peak."""
+    from report import pipeline
     from report.builds import record
     from report.facts.analysis import flops_per_step
+    from report.runs.store import ResultStore
 
-    rec = record.read(ROOT / "build" / "record.json")
+    defaults = pipeline.BuildConfig(data_dir=Path())  # this checkout's output folder, cache and frozen store
+    rec = record.read(defaults.out_dir / "record.json")
     if rec is None or rec["profile"] != "full":
         return None
     runs = {r["key"]: r for r in rec["runs"] if "failed" not in r}  # a run shared by two ids counts once
+    store = ResultStore(defaults.cache.results, defaults.frozen_dir)
     parts: dict[str, dict] = {}
-    for e in runs.values():
+    for key, e in runs.items():
         spec = e["components"]["spec"]
-        part = parts.setdefault(spec["trainer"], {"tflop": 0.0, "train_s": 0.0})
+        part = parts.setdefault(spec["trainer"], {"tflop": 0.0, "train_s": 0.0, "trained_on": {}})
         part["tflop"] += flops_per_step(spec, e["data"]["n_train"], e["data"]["n_val"]) * spec["hparams"][_unit(spec)] / 1e12
         part["train_s"] += e["train_seconds"]
+        stored = store.get(key)
+        cpu = stored["result"]["hardware"]["cpu"] if stored else "unknown"
+        part["trained_on"][cpu] = part["trained_on"].get(cpu, 0) + 1
     return {"runs": len(runs), **_against_floor(parts, peak_gflops, batch_32_gflops)}
 
 
@@ -420,6 +428,8 @@ def _print_study(title: str, st: dict) -> None:
                  if "batch_32_floor_s" in part else "")
         print(f"  {trainer:<22} {part['tflop']:.0f} TFLOP in {part['train_s'] / 60:.1f} min; "
               f"floor {part['floor_s'] / 60:.1f} min: {part['ratio']:.2f}×{extra}")
+        if "trained_on" in part:
+            print("    trained on " + ", ".join(f"{cpu} ({n} runs)" for cpu, n in part["trained_on"].items()))
 
 
 def main() -> None:
