@@ -38,7 +38,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from experiments import networks  # noqa: E402
-from report.cachedir import CacheDir  # noqa: E402
+from report import pipeline  # noqa: E402
+
+CHECKOUT = pipeline.BuildConfig(data_dir=Path())  # this checkout's default output folder, cache and frozen store
 
 
 def _best_wall(cmd: list[str], cwd: Path, env: dict, repeat: int = 3, before=None) -> float:
@@ -323,17 +325,15 @@ def study_against_floor(peak_gflops: float, batch_32_gflops: float) -> dict | No
     Its times were measured whenever each run trained, on whichever machine trained it (the
     CPUs are counted: a study trained across machines is set against this one's peak) and
     maybe busy with other work then; `study_now` measures in the same minutes as the peak."""
-    from report import pipeline
     from report.builds import record
     from report.facts.analysis import flops_per_step
     from report.runs.store import ResultStore
 
-    defaults = pipeline.BuildConfig(data_dir=Path())  # this checkout's output folder, cache and frozen store
-    rec = record.read(defaults.out_dir / "record.json")
+    rec = record.read(CHECKOUT.out_dir / "record.json")
     if rec is None or rec["profile"] != "full":
         return None
     runs = {r["key"]: r for r in rec["runs"] if "failed" not in r}  # a run shared by two ids counts once
-    store = ResultStore(defaults.cache.results, defaults.frozen_dir)
+    store = ResultStore(CHECKOUT.cache.results, CHECKOUT.frozen_dir)
     parts: dict[str, dict] = {}
     for key, e in runs.items():
         spec = e["components"]["spec"]
@@ -369,7 +369,6 @@ def study_now(data_dir: Path, peak_gflops: float, batch_32_gflops: float) -> dic
     tracing, compiling) plus its other steps at the measured pace. Seeds change no
     arithmetic, so one experiment's pace serves all its seeds. A build's recorded times
     are the truth of that build; this is the figure that can sit beside today's peak."""
-    from report import pipeline
     from report.facts.analysis import flops_per_step
     from report.runs import keys, runner
 
@@ -377,7 +376,7 @@ def study_now(data_dir: Path, peak_gflops: float, batch_32_gflops: float) -> dic
         cfg = pipeline.BuildConfig(data_dir=data_dir, profile="full", notmnist_split="substitute",
                                    cache_dir=Path(tmp), frozen_dir=Path(tmp) / "no-frozen")
         planned = pipeline._plan(cfg)[3]
-        loaded = runner.load_data(planned, data_dir, CacheDir(ROOT / ".cache"))  # the checkout's decoded datasets
+        loaded = runner.load_data(planned, data_dir, CHECKOUT.cache)  # the checkout's decoded datasets
         paces: dict[str, tuple[float, float]] = {}  # experiment -> (first step s, each further step s)
         parts: dict[str, dict] = {}
         trained: set[str] = set()
@@ -435,7 +434,7 @@ def _print_study(title: str, st: dict) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-dir", default=os.environ.get("REPORT_DATA_DIR"))
-    parser.add_argument("--json", type=Path, default=ROOT / "build" / "bench.json")
+    parser.add_argument("--json", type=Path, default=CHECKOUT.out_dir / "bench.json")
     parser.add_argument("--study-only", action="store_true",
                         help="measure only the matmul peak and the full study against its floor (about 5 minutes)")
     args = parser.parse_args()
@@ -448,7 +447,7 @@ def main() -> None:
     tf = import_tensorflow()
     results["matmul_peak"] = peak = matmul_peak(tf)
     if not args.study_only:
-        cache = datasets.DecodedCache(CacheDir(ROOT / ".cache").decoded)
+        cache = datasets.DecodedCache(CHECKOUT.cache.decoded)
         fashion = splits.load_run_data(splits.data_spec("fashion-mnist", None, None, None), data_dir, cache)
         notmnist = splits.load_run_data(splits.data_spec("notmnist", "substitute", None, None), data_dir, cache)
         results["part_a"] = part_a(tf, fashion)

@@ -30,7 +30,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         name = item.path.name
         return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
 
-    items.sort(key=rank)  # stable: each module keeps its own order (test_ray's killing tests last)
+    items.sort(key=rank)  # stable: each module keeps its own order
 
 
 def copy_project(dst: Path) -> Path:

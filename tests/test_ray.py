@@ -31,6 +31,7 @@ ray = pytest.importorskip("ray", reason="Ray is not installed (pip install '.[ra
 RUNS = ["--profile", "quick", "--notmnist-split", "substitute", "--only", "A1,B1", "--cpus-per-run", "1", "--publish"]
 ENV = {**os.environ, "REPORT_DATA_DIR": str(DATA), "SOURCE_DATE_EPOCH": "1790000000"}
 ENV.pop("RAY_ADDRESS", None)
+RUNNING = re.compile(r"seed \d running on \S+ \(pid (\d+)\)")  # a run has started in this worker process
 NODE = {"num_cpus": 1, "object_store_memory": 80 * 2**20, "node_ip_address": "127.0.0.1"}  # loopback only
 
 
@@ -90,7 +91,7 @@ def on_ray(cluster, project) -> str:
     deadline = time.monotonic() + 300
     for line in proc.stderr:
         lines.append(line)
-        found = re.search(r"seed \d running on \S+ \(pid (\d+)\)", line)
+        found = RUNNING.search(line)
         if found and killed is None:
             killed = int(found.group(1))
             os.kill(killed, signal.SIGKILL)
@@ -192,7 +193,7 @@ def test_a_killed_driver_takes_its_tasks_with_it_and_the_next_build_resumes(on_r
                  wait=False)
     worker = None
     for line in proc.stderr:
-        if found := re.search(r"seed 0 running on \S+ \(pid (\d+)\)", line):
+        if found := RUNNING.search(line):
             worker = int(found.group(1))
             proc.kill()  # the driver, mid-run
             break
