@@ -33,7 +33,12 @@ def _num(value: float | Estimate | None, digits: int = 4) -> str:
 
 
 def _signed(value: float | None, digits: int = 4) -> str:
-    return "—" if value is None else f"{value:+.{digits}f}".replace("-", "−")
+    """A difference with its sign, with a true minus; one that rounds to zero at the printed
+    precision has no sign (not "−0.000", which reads as a difference that is not there)."""
+    if value is None:
+        return "—"
+    text = f"{value:+.{digits}f}"
+    return text[1:] if float(text) == 0 else text.replace("-", "−")
 
 
 def _points(value: float | Estimate, digits: int = 1) -> str:
