@@ -22,11 +22,11 @@ def test_estimates_print_with_their_spread_and_a_single_seed_without_one(tmp_pat
     assert html == f"0.9200 ± 0.0100|0.9000|[{a.lo:.4f}, {a.hi:.4f}]|one seed: spread unknown|3.0 ± 1.4 pp|6"
 
 
-
 def test_differences_print_with_a_sign_and_none_when_they_round_to_zero(tmp_path):
     t = _templates(tmp_path, "{{ a | signed }}|{{ b | signed(3) }}|{{ c | signed(3) }}|{{ d | signed }}|{{ e | signed }}")
     html = render_html({"a": 0.0088, "b": -0.0193, "c": -0.0003, "d": 0.00004, "e": None}, t)
     assert html == "+0.0088|−0.019|0.000|0.0000|—"
+
 
 @pytest.mark.parametrize("body, message", [
     ("{% if x %}unclosed", "report.html.j2:1"),
