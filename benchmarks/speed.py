@@ -11,7 +11,8 @@ Measured here, on this machine, in this order:
     naive eager GradientTape loop of the same maths, and against a measured matmul peak;
   * Part B (B4, batch 32, real notMNIST substitute split): our training loop against a
     default `model.fit` of the same model and data;
-  * the full profile's multi-seed study against its FLOP floor at that peak: timed now, each
+  * the full profile's multi-seed study against its FLOP floors (all its arithmetic at that
+    peak; each product at the best rate measured for its own shape): timed now, each
     experiment for a few steps with the real trainer (`--study-only` measures just this),
     and as the latest full build recorded it;
   * peak resident memory of each measuring process.
@@ -100,46 +101,62 @@ def build_level(data_dir: Path) -> dict:
         }
 
 
-B4 = networks.mlp([600, 400, 200])
-A2B = networks.mlp([300, 100])
-# B4's forward products at batch 32 (its backward ones are of the same sizes)
-BATCH_32_SHAPES = [(32, a, b) for a, b in zip(B4.sizes[:-2], B4.sizes[1:-1])]
+A2B_HIDDEN = [300, 100]
+A2B = networks.mlp(A2B_HIDDEN)
+SQUARES = [(1024, 1024, 1024), (2048, 2048, 2048), (4096, 4096, 4096)]
 
 
-def matmul_peak(tf) -> dict:
-    """Best sustained fp32 GFLOP/s of one matrix product on this machine: square sizes and
-    Part A's own product shapes, through TensorFlow (plain and XLA) and NumPy's BLAS, the
-    best of three timings each. A single square size under-reads the peak: the shapes the
-    runs use can do better than it."""
-    plain = tf.function(lambda x, y: tf.reduce_sum(x @ y))
-    xla = tf.function(lambda x, y: tf.reduce_sum(x @ y), jit_compile=True)
-    shapes = [(1024, 1024, 1024), (2048, 2048, 2048), (4096, 4096, 4096),
-              (A2B.sizes[1], A2B.sizes[0], 60000), (A2B.sizes[1], 60000, A2B.sizes[0]), (A2B.sizes[2], A2B.sizes[1], 60000),
-              *BATCH_32_SHAPES]
-    rng = np.random.default_rng(0)
-    rows = []
-    for m, k, n in shapes:
-        a, b = rng.standard_normal((m, k), np.float32), rng.standard_normal((k, n), np.float32)
-        flops = 2.0 * m * k * n
-        repeat = max(3, int(4e10 / flops))
-        engines = {
-            "tensorflow": functools.partial(plain, tf.constant(a), tf.constant(b)),
-            "tensorflow+xla": functools.partial(xla, tf.constant(a), tf.constant(b)),
-            "numpy": functools.partial(np.matmul, a, b),
-        }
-        for engine, f in engines.items():
-            f()
-            best = 0.0
-            for _ in range(3):
-                start = time.perf_counter()
-                for _ in range(repeat):
-                    np.asarray(f())
-                best = max(best, flops * repeat / (time.perf_counter() - start) / 1e9)
-            rows.append({"shape": f"{m}x{k}x{n}", "engine": engine, "gflops": round(best, 1)})
-    top = max(rows, key=lambda r: r["gflops"])
-    small = {f"{m}x{k}x{n}" for m, k, n in BATCH_32_SHAPES}
-    batch_32 = max(r["gflops"] for r in rows if r["shape"] in small)
-    return {"gflops": top["gflops"], "best": f"{top['engine']} {top['shape']}", "batch_32_gflops": batch_32, "all": rows}
+class ProductRates:
+    """Best sustained fp32 GFLOP/s of one matrix product of a given shape on this machine,
+    through TensorFlow (plain and XLA) and NumPy's BLAS, the best of three timings each.
+
+    Each shape is measured once, when first asked for. The machine's peak is the best rate
+    of square sizes and A2b's products, the study's largest (a single square size can
+    under-read it). A run's products, each at its own shape's best rate, give a second,
+    tighter floor: what no code can beat with these kernels on this CPU. A small product's
+    rate includes one call's overhead, as a training loop's products do."""
+
+    def __init__(self, tf) -> None:
+        plain = tf.function(lambda x, y: tf.reduce_sum(x @ y))
+        xla = tf.function(lambda x, y: tf.reduce_sum(x @ y), jit_compile=True)
+        self._engines = {"tensorflow": (tf.constant, plain), "tensorflow+xla": (tf.constant, xla),
+                         "numpy": (np.asarray, np.matmul)}
+        self._best: dict[tuple[int, int, int], dict] = {}
+        self.rows: list[dict] = []
+
+    def best(self, m: int, k: int, n: int) -> dict:
+        """{"gflops", "engine"} of the fastest engine for an (m × k) by (k × n) product."""
+        if (m, k, n) not in self._best:
+            rng = np.random.default_rng(0)
+            a, b = rng.standard_normal((m, k), np.float32), rng.standard_normal((k, n), np.float32)
+            flops = 2.0 * m * k * n
+            repeat = max(3, int(2e10 / flops))
+            rows = []
+            for engine, (convert, multiply) in self._engines.items():
+                f = functools.partial(multiply, convert(a), convert(b))
+                f()
+                best = 0.0
+                for _ in range(3):
+                    start = time.perf_counter()
+                    for _ in range(repeat):
+                        np.asarray(f())
+                    best = max(best, flops * repeat / (time.perf_counter() - start) / 1e9)
+                rows.append({"shape": f"{m}x{k}x{n}", "engine": engine, "gflops": round(best, 1)})
+            self.rows += rows
+            self._best[(m, k, n)] = max(rows, key=lambda r: r["gflops"])
+        return self._best[(m, k, n)]
+
+    def seconds(self, products) -> float:
+        """Time of these products, each at the best rate measured for its shape."""
+        return sum(p.flops / (self.best(p.m, p.k, p.n)["gflops"] * 1e9) for p in products)
+
+    def peak(self) -> dict:
+        """The machine's matmul peak: {"gflops", "best" (engine and shape)}."""
+        from report.facts.analysis import products_per_step
+
+        largest = {(p.m, p.k, p.n) for p in products_per_step({"hparams": {"hidden": A2B_HIDDEN}}, 60000, 0)}
+        top = max((self.best(*shape) for shape in [*SQUARES, *sorted(largest)]), key=lambda r: r["gflops"])
+        return {"gflops": top["gflops"], "best": f"{top['engine']} {top['shape']}"}
 
 
 def part_a(tf, data, iterations: int = 8) -> dict:
@@ -255,14 +272,14 @@ def _best_time(f, repeat: int = 3) -> float:
     return min(times)
 
 
-def part_b(tf, data, epochs: int = 2) -> dict:
+def part_b(tf, data, rates: ProductRates, epochs: int = 2) -> dict:
     """B4 at batch 32: our training loop (the real `keras_models.train`: Keras' `train_step`
     in one compiled loop per epoch, fused Adam, a checkpoint after each epoch) against a
     default `fit` of Keras' Adam, same data; and both against the products alone."""
     import keras
 
     from experiments import keras_models
-    from report.facts.analysis import flops_per_step
+    from report.facts.analysis import flops_per_step, products_per_step
     from report.runs.checkpoints import Checkpoint
 
     hp = {"hidden": [600, 400, 200], "dropout": [0.0] * 3, "batch_norm": False, "learning_rate": 1e-3,
@@ -296,6 +313,8 @@ def part_b(tf, data, epochs: int = 2) -> dict:
         "ours_gflops": flops / our / 1e9, "default_fit_gflops": flops / default / 1e9,
         "adam_alone_s_per_epoch": adam,
         "most_possible_speed_up": default / (floor + adam),
+        "products_best_gflops": max(rates.best(p.m, p.k, p.n)["gflops"]
+                                    for p in products_per_step({"hparams": hp}, n, len(data.y_val))),
     }
 
 
@@ -304,29 +323,28 @@ def _unit(spec: dict) -> str:
     return "iterations" if "iterations" in spec["hparams"] else "epochs"
 
 
-def _against_floor(parts: dict[str, dict], peak_gflops: float, batch_32_gflops: float) -> dict:
-    """Trainer -> {tflop, train_s} set against the time all that arithmetic takes at the peak.
-    Split by trainer, because the two parts sit at different distances from the floor:
-    Keras' mini-batch runs are also set against the best their batch-32 products reach."""
+def _against_floor(parts: dict[str, dict], peak_gflops: float) -> dict:
+    """Trainer -> {tflop, train_s, shape_floor_s} set against two floors: all that arithmetic
+    at the machine's peak, and each product at the best rate its own shape reaches here.
+    Split by trainer, because the two parts sit at different distances from either floor."""
     for part in parts.values():
         part["floor_s"] = part["tflop"] * 1e12 / (peak_gflops * 1e9)
         part["ratio"] = part["train_s"] / part["floor_s"]
-    if "keras_models" in parts:
-        keras_part = parts["keras_models"]
-        keras_part["batch_32_floor_s"] = keras_part["tflop"] * 1e12 / (batch_32_gflops * 1e9)
+        part["shape_ratio"] = part["train_s"] / part["shape_floor_s"]
     tflop, seconds = sum(p["tflop"] for p in parts.values()), sum(p["train_s"] for p in parts.values())
-    floor = tflop * 1e12 / (peak_gflops * 1e9)
-    return {"tflop": tflop, "train_s": seconds, "floor_s": floor, "ratio": seconds / floor, "by_trainer": parts}
+    floor, shape_floor = tflop * 1e12 / (peak_gflops * 1e9), sum(p["shape_floor_s"] for p in parts.values())
+    return {"tflop": tflop, "train_s": seconds, "floor_s": floor, "ratio": seconds / floor,
+            "shape_floor_s": shape_floor, "shape_ratio": seconds / shape_floor, "by_trainer": parts}
 
 
-def study_against_floor(peak_gflops: float, batch_32_gflops: float) -> dict | None:
+def study_against_floor(peak_gflops: float, rates: ProductRates) -> dict | None:
     """The latest full-profile build's recorded training time against its FLOP floor: all
     its arithmetic at the measured matmul peak (from build/record.json; None without one).
     Its times were measured whenever each run trained, on whichever machine trained it (the
     CPUs are counted: a study trained across machines is set against this one's peak) and
     maybe busy with other work then; `study_now` measures in the same minutes as the peak."""
     from report.builds import record
-    from report.facts.analysis import flops_per_step
+    from report.facts.analysis import products_per_step
     from report.runs.store import ResultStore
 
     rec = record.read(CHECKOUT.out_dir / "record.json")
@@ -337,13 +355,20 @@ def study_against_floor(peak_gflops: float, batch_32_gflops: float) -> dict | No
     parts: dict[str, dict] = {}
     for key, e in runs.items():
         spec = e["components"]["spec"]
-        part = parts.setdefault(spec["trainer"], {"tflop": 0.0, "train_s": 0.0, "trained_on": {}})
-        part["tflop"] += flops_per_step(spec, e["data"]["n_train"], e["data"]["n_val"]) * spec["hparams"][_unit(spec)] / 1e12
+        part = parts.setdefault(spec["trainer"], {"tflop": 0.0, "train_s": 0.0, "shape_floor_s": 0.0, "trained_on": {}})
+        _add_arithmetic(part, rates, products_per_step(spec, e["data"]["n_train"], e["data"]["n_val"]),
+                        spec["hparams"][_unit(spec)])
         part["train_s"] += e["train_seconds"]
         stored = store.get(key)
         cpu = stored["result"]["hardware"]["cpu"] if stored else "unknown"
         part["trained_on"][cpu] = part["trained_on"].get(cpu, 0) + 1
-    return {"runs": len(runs), **_against_floor(parts, peak_gflops, batch_32_gflops)}
+    return {"runs": len(runs), **_against_floor(parts, peak_gflops)}
+
+
+def _add_arithmetic(part: dict, rates: ProductRates, products: list, steps: int) -> None:
+    """Count a run's products, `steps` times over, into its trainer's total and shape floor."""
+    part["tflop"] += sum(p.flops for p in products) * steps / 1e12
+    part["shape_floor_s"] += rates.seconds(products) * steps
 
 
 TIMED_STEPS = {"iterations": 6, "epochs": 3}  # per experiment: enough steps after the compiling first one
@@ -360,7 +385,7 @@ def _pace(spec: dict, data, checkpoint: Path) -> tuple[float, float]:
     return stamps[0] - began, (stamps[-1] - stamps[0]) / (len(stamps) - 1)
 
 
-def study_now(data_dir: Path, peak_gflops: float, batch_32_gflops: float) -> dict:
+def study_now(data_dir: Path, peak_gflops: float, rates: ProductRates) -> dict:
     """The full profile's multi-seed study (every planned run, every seed) as our training
     code runs it now, against its FLOP floor at the peak measured in this same run.
 
@@ -369,7 +394,7 @@ def study_now(data_dir: Path, peak_gflops: float, batch_32_gflops: float) -> dic
     tracing, compiling) plus its other steps at the measured pace. Seeds change no
     arithmetic, so one experiment's pace serves all its seeds. A build's recorded times
     are the truth of that build; this is the figure that can sit beside today's peak."""
-    from report.facts.analysis import flops_per_step
+    from report.facts.analysis import products_per_step
     from report.runs import keys, runner
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -391,12 +416,12 @@ def study_now(data_dir: Path, peak_gflops: float, batch_32_gflops: float) -> dic
                 paces[p.experiment.id] = _pace(short, data, Path(tmp) / f"{len(paces)}.npz")
             first, each = paces[p.experiment.id]
             steps = spec["hparams"][unit]
-            part = parts.setdefault(spec["trainer"], {"tflop": 0.0, "train_s": 0.0})
-            part["tflop"] += flops_per_step(spec, len(data.y_train), len(data.y_val)) * steps / 1e12
+            part = parts.setdefault(spec["trainer"], {"tflop": 0.0, "train_s": 0.0, "shape_floor_s": 0.0})
+            _add_arithmetic(part, rates, products_per_step(spec, len(data.y_train), len(data.y_val)), steps)
             part["train_s"] += first + (steps - 1) * each
     return {"runs": len(trained), "paces_s": {e: {"first_step": round(f, 3), "each_step": round(e_s, 4)}
                                               for e, (f, e_s) in paces.items()},
-            **_against_floor(parts, peak_gflops, batch_32_gflops)}
+            **_against_floor(parts, peak_gflops)}
 
 
 def _print_comparisons(results: dict) -> None:
@@ -412,7 +437,7 @@ def _print_comparisons(results: dict) -> None:
           f"{a['naive_gflops']:.0f} GFLOP/s: {a['naive_s_per_iteration'] / a['ours_s_per_iteration']:.2f}×")
     print(f"Part B (B4, batch 32)    ours {b['ours_examples_per_s']:.0f} ex/s ({b['ours_gflops']:.0f} GFLOP/s), default fit "
           f"{b['default_fit_examples_per_s']:.0f} ex/s: {b['default_fit_s_per_epoch'] / b['ours_s_per_epoch']:.2f}×; "
-          f"products at batch 32 reach at most {peak['batch_32_gflops']:.0f} GFLOP/s")
+          f"its products at batch 32 reach at most {b['products_best_gflops']:.0f} GFLOP/s")
     print(f"Part B ceiling           an epoch of B4's products alone takes {b['products_alone_s_per_epoch']:.2f} s, "
           f"its Adam updates alone {b['adam_alone_s_per_epoch']:.2f} s (ours {b['ours_s_per_epoch']:.2f} s, "
           f"default fit {b['default_fit_s_per_epoch']:.2f} s): no Adam loop at batch 32 can beat default fit "
@@ -421,12 +446,12 @@ def _print_comparisons(results: dict) -> None:
 
 def _print_study(title: str, st: dict) -> None:
     print(f"{title}: {st['tflop']:.0f} TFLOP in {st['train_s'] / 60:.1f} min of training; "
-          f"floor at peak {st['floor_s'] / 60:.1f} min: {st['ratio']:.2f}× the floor")
+          f"floor at peak {st['floor_s'] / 60:.1f} min: {st['ratio']:.2f}× the floor; each product at its "
+          f"shape's best rate {st['shape_floor_s'] / 60:.1f} min: {st['shape_ratio']:.2f}×")
     for trainer, part in st["by_trainer"].items():
-        extra = (f"; {part['batch_32_floor_s'] / 60:.1f} min at the batch-32 product peak"
-                 if "batch_32_floor_s" in part else "")
         print(f"  {trainer:<22} {part['tflop']:.0f} TFLOP in {part['train_s'] / 60:.1f} min; "
-              f"floor {part['floor_s'] / 60:.1f} min: {part['ratio']:.2f}×{extra}")
+              f"floor {part['floor_s'] / 60:.1f} min: {part['ratio']:.2f}×; each product at its shape's best "
+              f"{part['shape_floor_s'] / 60:.1f} min: {part['shape_ratio']:.2f}×")
         if "trained_on" in part:
             print("    trained on " + ", ".join(f"{cpu} ({n} runs)" for cpu, n in part["trained_on"].items()))
 
@@ -436,7 +461,7 @@ def main() -> None:
     parser.add_argument("--data-dir", default=os.environ.get("REPORT_DATA_DIR"))
     parser.add_argument("--json", type=Path, default=CHECKOUT.out_dir / "bench.json")
     parser.add_argument("--study-only", action="store_true",
-                        help="measure only the matmul peak and the full study against its floor (about 5 minutes)")
+                        help="measure only the matmul peak, the product shapes and the full study against its floors")
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from report.data import datasets, splits
@@ -445,15 +470,17 @@ def main() -> None:
     data_dir = datasets.resolve_data_dir(args.data_dir)
     results = {} if args.study_only else {"build": build_level(data_dir)}
     tf = import_tensorflow()
-    results["matmul_peak"] = peak = matmul_peak(tf)
+    rates = ProductRates(tf)
+    results["matmul_peak"] = peak = rates.peak()
     if not args.study_only:
         cache = datasets.DecodedCache(CHECKOUT.cache.decoded)
         fashion = splits.load_run_data(splits.data_spec("fashion-mnist", None, None, None), data_dir, cache)
         notmnist = splits.load_run_data(splits.data_spec("notmnist", "substitute", None, None), data_dir, cache)
         results["part_a"] = part_a(tf, fashion)
-        results["part_b"] = part_b(tf, notmnist)
-    results["study_now"] = study_now(data_dir, peak["gflops"], peak["batch_32_gflops"])
-    results["study"] = study_against_floor(peak["gflops"], peak["batch_32_gflops"])
+        results["part_b"] = part_b(tf, notmnist, rates)
+    results["study_now"] = study_now(data_dir, peak["gflops"], rates)
+    results["study"] = study_against_floor(peak["gflops"], rates)
+    results["product_rates"] = rates.rows
     results["peak_rss_mb"] = {
         "benchmark_process": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "build_subprocesses": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
@@ -461,7 +488,7 @@ def main() -> None:
     if not args.study_only:
         _print_comparisons(results)
     print(f"matmul peak              {peak['gflops']:.0f} GFLOP/s ({peak['best']}; "
-          f"{len(peak['all'])} shape/engine pairs in the JSON)")
+          f"{len(rates.rows)} shape/engine pairs in the JSON)")
     _print_study(f"full study, now ({results['study_now']['runs']} runs timed by experiment)", results["study_now"])
     if results["study"]:
         _print_study(f"full study, as recorded ({results['study']['runs']} runs of the last build)", results["study"])

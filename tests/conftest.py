@@ -41,6 +41,18 @@ def copy_project(dst: Path) -> Path:
     return dst
 
 
+def matmul_shapes(graph) -> list[tuple[int, int, int]]:
+    """(m, k, n) of every matrix product in a traced TensorFlow graph, its operands' transposes
+    applied: what the FLOP count and the benchmark's per-shape floor must describe."""
+    shapes = []
+    for op in graph.get_operations():
+        if op.type == "MatMul":
+            a, b = (t.shape.as_list() for t in op.inputs)
+            m, k = a[::-1] if op.get_attr("transpose_a") else a
+            shapes.append((m, k, b[0] if op.get_attr("transpose_b") else b[1]))
+    return shapes
+
+
 def idx_bytes(array: np.ndarray) -> bytes:
     """An array in the idx format (unsigned bytes, big-endian dimensions)."""
     header = bytes([0, 0, 0x08, array.ndim]) + b"".join(d.to_bytes(4, "big") for d in array.shape)

@@ -65,3 +65,26 @@ def test_epoch_loop_gives_fits_numbers_bit_for_bit(tmp_path, batch_norm):
             by_fit[name].append(float(logs[key][0]))
     assert len(data.y_train) % 32 and ours["train_loss"][0] != ours["train_loss"][-1]
     assert ours == by_fit
+
+
+def test_products_match_the_matrix_products_keras_builds():
+    """The FLOP count and the benchmark's per-shape floor describe Part B's products as Keras
+    makes them: row-major mini-batches, forward and backward in `train_step`, forward only in
+    `test_step`, no gradient for the images; batch norm's layers drop only the bias."""
+    import tensorflow as tf
+    from conftest import matmul_shapes
+
+    from report.facts.analysis import products_per_step
+
+    hp = {"hidden": [12, 6], "dropout": [0.4, 0.0], "batch_norm": True, "learning_rate": 1e-3, "batch_size": 8,
+          "epochs": 1}
+    model = keras_models.build_model(networks.of(hp))
+    model.compile(optimizer=keras_models.FusedAdam(), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    batch = (tf.TensorSpec((8, networks.N_INPUTS)), tf.TensorSpec((8,), tf.int32))
+    built = {name: sorted(matmul_shapes(tf.function(step).get_concrete_function(batch).graph))
+             for name, step in (("train", model.train_step), ("val", model.test_step))}
+    products = products_per_step({"hparams": hp}, n_train=24, n_val=16)  # three training batches, two validation
+    train, val = [p for p in products if p.count == 3], [p for p in products if p.count == 2]
+    assert len(train) + len(val) == len(products)
+    assert built["train"] == sorted((p.m, p.k, p.n) for p in train)
+    assert built["val"] == sorted((p.m, p.k, p.n) for p in val)

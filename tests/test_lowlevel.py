@@ -50,10 +50,12 @@ def test_resumed_run_is_bit_identical_to_an_uninterrupted_one(tmp_path, monkeypa
     assert resumed == whole  # every value of every curve, bit for bit
 
 
-def test_flop_count_matches_the_products_in_the_real_gradient_graph():
-    """The benchmark's FLOP floor and the report's GFLOP/s rest on `flops_per_step`: count
-    the products TensorFlow actually builds for a training step plus a validation pass."""
-    from report.facts.analysis import flops_per_step
+def test_products_match_the_matrix_products_in_the_real_gradient_graph():
+    """The benchmark's FLOP floors and the report's GFLOP/s rest on `products_per_step`:
+    the shapes of the products TensorFlow builds for a training step plus a validation pass."""
+    from conftest import matmul_shapes
+
+    from report.facts.analysis import flops_per_step, products_per_step
 
     hidden, n_train, n_val = [7, 5], 11, 3
     params = lowlevel.init_params(networks.mlp(hidden).sizes, 0)
@@ -67,10 +69,10 @@ def test_flop_count_matches_the_products_in_the_real_gradient_graph():
             loss = lowlevel.cross_entropy(lowlevel.forward(params, x), onehot)
         return tape.gradient(loss, variables), lowlevel.forward(params, xv)
 
-    flops = 0.0
-    for op in step.get_concrete_function().graph.get_operations():
-        if op.type == "MatMul":
-            a, b = (np.prod(t.shape) for t in op.inputs)
-            out = np.prod(op.outputs[0].shape)
-            flops += 2 * out * np.sqrt(a * b / out)  # m·n outputs, each a k-long dot product: k² = (m·k)(k·n)/(m·n)
-    assert flops == pytest.approx(flops_per_step({"hparams": {"hidden": hidden}}, n_train, n_val))
+    products = products_per_step({"hparams": {"hidden": hidden}}, n_train, n_val)
+    assert sorted(matmul_shapes(step.get_concrete_function().graph)) == sorted((p.m, p.k, p.n) for p in products)
+    assert all(p.count == 1 for p in products)
+    macs = 784 * 7 + 7 * 5 + 5 * 10  # multiply-adds per image forward
+    # forward for every image; backward a weight gradient per layer and an input gradient above the first
+    assert flops_per_step({"hparams": {"hidden": hidden}}, n_train, n_val) == pytest.approx(
+        2 * macs * (n_train + n_val) + 2 * macs * n_train + 2 * (7 * 5 + 5 * 10) * n_train)
