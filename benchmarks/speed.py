@@ -104,6 +104,7 @@ def build_level(data_dir: Path) -> dict:
 A2B_HIDDEN = [300, 100]
 A2B = networks.mlp(A2B_HIDDEN)
 SQUARES = [(1024, 1024, 1024), (2048, 2048, 2048), (4096, 4096, 4096)]
+TIMING_S = 0.3  # seconds of one timing of one product shape on one engine
 
 
 class ProductRates:
@@ -130,11 +131,13 @@ class ProductRates:
             rng = np.random.default_rng(0)
             a, b = rng.standard_normal((m, k), np.float32), rng.standard_normal((k, n), np.float32)
             flops = 2.0 * m * k * n
-            repeat = max(3, int(2e10 / flops))
             rows = []
             for engine, (convert, multiply) in self._engines.items():
                 f = functools.partial(multiply, convert(a), convert(b))
-                f()
+                f()  # traces and compiles
+                start = time.perf_counter()
+                np.asarray(f())
+                repeat = max(3, int(TIMING_S / (time.perf_counter() - start)))  # a timing lasts about TIMING_S
                 best = 0.0
                 for _ in range(3):
                     start = time.perf_counter()
