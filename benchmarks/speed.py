@@ -358,20 +358,23 @@ def study_against_floor(peak_gflops: float, rates: ProductRates) -> dict | None:
     parts: dict[str, dict] = {}
     for key, e in runs.items():
         spec = e["components"]["spec"]
-        part = parts.setdefault(spec["trainer"], {"tflop": 0.0, "train_s": 0.0, "shape_floor_s": 0.0, "trained_on": {}})
-        _add_arithmetic(part, rates, products_per_step(spec, e["data"]["n_train"], e["data"]["n_val"]),
-                        spec["hparams"][_unit(spec)])
+        part = _add_arithmetic(parts, spec, rates, products_per_step(spec, e["data"]["n_train"], e["data"]["n_val"]),
+                               spec["hparams"][_unit(spec)])
         part["train_s"] += e["train_seconds"]
         stored = store.get(key)
         cpu = stored["result"]["hardware"]["cpu"] if stored else "unknown"
+        part.setdefault("trained_on", {})
         part["trained_on"][cpu] = part["trained_on"].get(cpu, 0) + 1
     return {"runs": len(runs), **_against_floor(parts, peak_gflops)}
 
 
-def _add_arithmetic(part: dict, rates: ProductRates, products: list, steps: int) -> None:
-    """Count a run's products, `steps` times over, into its trainer's total and shape floor."""
+def _add_arithmetic(parts: dict[str, dict], spec: dict, rates: ProductRates, products: list, steps: int) -> dict:
+    """Count a run's products, `steps` times over, into its trainer's total and shape floor;
+    returns its trainer's part, to which the caller adds the run's time."""
+    part = parts.setdefault(spec["trainer"], {"tflop": 0.0, "train_s": 0.0, "shape_floor_s": 0.0})
     part["tflop"] += sum(p.flops for p in products) * steps / 1e12
     part["shape_floor_s"] += rates.seconds(products) * steps
+    return part
 
 
 TIMED_STEPS = {"iterations": 6, "epochs": 3}  # per experiment: enough steps after the compiling first one
@@ -419,8 +422,7 @@ def study_now(data_dir: Path, peak_gflops: float, rates: ProductRates) -> dict:
                 paces[p.experiment.id] = _pace(short, data, Path(tmp) / f"{len(paces)}.npz")
             first, each = paces[p.experiment.id]
             steps = spec["hparams"][unit]
-            part = parts.setdefault(spec["trainer"], {"tflop": 0.0, "train_s": 0.0, "shape_floor_s": 0.0})
-            _add_arithmetic(part, rates, products_per_step(spec, len(data.y_train), len(data.y_val)), steps)
+            part = _add_arithmetic(parts, spec, rates, products_per_step(spec, len(data.y_train), len(data.y_val)), steps)
             part["train_s"] += first + (steps - 1) * each
     return {"runs": len(trained), "paces_s": {e: {"first_step": round(f, 3), "each_step": round(e_s, 4)}
                                               for e, (f, e_s) in paces.items()},
