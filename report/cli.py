@@ -15,7 +15,8 @@ import os
 import sys
 from pathlib import Path
 
-from report.errors import ReportError
+from report import interrupts
+from report.errors import ReportError, shorten, shown
 from report.runs.executor import EXECUTORS, Placement
 
 log = logging.getLogger("report")
@@ -50,7 +51,22 @@ class _Parser(argparse.ArgumentParser):
     """argparse with its mistakes in one line and a hint, instead of eight lines of usage."""
 
     def error(self, message: str) -> None:
-        self.exit(2, f"error: {message} (see `{self.prog} --help`)\n")
+        self.exit(2, f"error: {shorten(message, 300)} (see `{self.prog} --help`)\n")
+
+
+def _whole(low: int, high: int | None = None, what: str = "") -> callable:
+    """An argparse type: a whole number from `low` (to `high`), refused in one line otherwise."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{shown(text)} is not a whole number") from None
+        if value < low or (high is not None and value > high):
+            span = f"from {low} to {high}" if high is not None else f"at least {low}"
+            raise argparse.ArgumentTypeError(f"{value}: give {what or 'a number'} {span}")
+        return value
+
+    return parse
 
 
 def parser() -> argparse.ArgumentParser:
@@ -68,7 +84,7 @@ def parser() -> argparse.ArgumentParser:
     selection.add_argument("--notmnist-split",
                            help=f"{' or '.join(SPLITS)} (default: ${SPLIT_ENV}; required without notMNIST_large)")
     selection.add_argument("--only", help="comma-separated experiment ids to build (default: all)")
-    selection.add_argument("--seeds", type=int, metavar="N",
+    selection.add_argument("--seeds", type=_whole(1, what="a number of seeds"), metavar="N",
                            help="seeds per experiment (default: the profile's, per part: full 3 for Part A, 5 for B and C)")
     selection.add_argument("--set", action="append", default=[], metavar="PATTERN.NAME=VALUE", dest="overrides",
                            help="override a hyper-parameter without editing code, for the experiments whose id matches "
@@ -135,13 +151,25 @@ def parser() -> argparse.ArgumentParser:
     v = command("serve", "preview the report in a browser, rendered from stored results (nothing is trained) again on "
                 "every template or code edit; stale runs are named in a banner", selection)
     v.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
-    v.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000; 0: any free port)")
+    v.add_argument("--port", type=_whole(0, 65535, "a port"), default=8000,
+                   help="port to listen on (default: 8000; 0: any free port)")
     v.add_argument("--open", action="store_true", help="open the page in a browser")
     return p
 
 
-def _ids(value: str | None) -> tuple[str, ...]:
-    return tuple(i.strip() for i in (value or "").split(",") if i.strip())
+def _ids(value: str | None, option: str) -> tuple[str, ...]:
+    """Comma-separated experiment ids, each once; a value that names none is a mistake (it
+    would otherwise mean "all")."""
+    if value is None or (option == "--rerun" and value == ""):
+        return ()
+    ids = [i.strip() for i in value.split(",") if i.strip()]
+    if not ids:
+        raise ReportError(f"{option} {shown(value)} names no experiment: give comma-separated ids, e.g. {option} A1,B2")
+    once = tuple(dict.fromkeys(ids))
+    if len(once) < len(ids):
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        log.warning("%s names %s more than once: each is built once", option, ", ".join(shown(i, 30) for i in twice))
+    return once
 
 
 def _placement(args: argparse.Namespace) -> Placement:
@@ -179,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     args = parser().parse_args(_with_command(list(sys.argv[1:] if argv is None else argv)))
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(message)s", stream=sys.stderr)
+    interrupts.install()
     from report import pipeline
     from report.data import datasets
 
@@ -188,8 +217,8 @@ def main(argv: list[str] | None = None) -> int:
             data_dir=datasets.resolve_data_dir(getattr(args, "data_dir", None)),
             profile=getattr(args, "profile", "full"),
             notmnist_split=getattr(args, "notmnist_split", None),
-            only=_ids(getattr(args, "only", None)),
-            rerun=frozenset(_ids(getattr(args, "rerun", ""))),
+            only=_ids(getattr(args, "only", None), "--only"),
+            rerun=frozenset(_ids(getattr(args, "rerun", ""), "--rerun")),
             seeds=getattr(args, "seeds", None),
             overrides=tuple(pipeline.parse_override(o) for o in getattr(args, "overrides", [])),
             strict=getattr(args, "strict", False),
@@ -202,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return _run(args, cfg)
     except ReportError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {shorten(str(exc), 600)}", file=sys.stderr)
         return exc.exit_code
     except BrokenPipeError:  # `diff … | head`: the reader has what it wanted, as with `git log | head`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -252,6 +281,8 @@ def _run(args: argparse.Namespace, cfg) -> int:
     elif args.command == "serve":
         from report.serve import PreviewServer
 
+        pipeline.check_folders(cfg)
+        cfg.cache.claim()  # the preview keeps its drawings there
         server = PreviewServer(cfg, args.host, args.port)
         print(f"serving the report at {server.url} (Ctrl-C stops)", flush=True)
         server.run(open_browser=args.open)

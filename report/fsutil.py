@@ -3,13 +3,15 @@ and the content-keyed file stores built on them."""
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import logging
 import os
+import re
 import secrets
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from report.errors import ReportError
@@ -18,11 +20,38 @@ log = logging.getLogger(__name__)
 
 
 TEMP_SUFFIX = ".dlreport-tmp"  # only this tool's temporary files end so: the sweep removes nothing else
+# `.<name>.<pid>.<token>.dlreport-tmp`: what `temp_name` and `atomic_write_bytes` make, and all the sweep removes
+LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[a-z0-9_]+" + re.escape(TEMP_SUFFIX) + "$")
+
+
+SYSTEM_TEMP = tempfile.gettempdir()  # read before any `tempfile.tempdir` of ours: where private folders are made
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)  # read it the only way POSIX offers, and put it back at once
+    os.umask(mask)
+    return mask
+
+
+# Files as `open()` would make them (0644 under umask 022), not `mkstemp`'s private 0600: a
+# cache or a data folder shared by a group must be readable by all of it.
+FILE_MODE = 0o666 & ~_umask()
 
 
 def temp_name(path: Path) -> Path:
     """A name beside `path` for writing it first: hidden, with this process's id and the marker."""
     return path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(3)}{TEMP_SUFFIX}")
+
+
+def alive(pid: int) -> bool:
+    """Whether a process with this id runs on this machine (one of another user counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def write_synced(path: Path, data: bytes) -> None:
@@ -40,7 +69,10 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=TEMP_SUFFIX)
-    os.close(fd)
+    try:
+        os.fchmod(fd, FILE_MODE)
+    finally:
+        os.close(fd)
     try:
         write_synced(Path(tmp), data)
         os.replace(tmp, path)
@@ -73,7 +105,7 @@ class KeptFiles:
         except FileNotFoundError:
             return None
         except OSError as exc:
-            log.warning("damaged cache entry %s (%s): recomputed", path, exc.strerror or exc)
+            log.warning("%s: recomputed", unreadable(path, exc))
             return None
         head, _, data = blob.partition(b"\n")
         if not head.startswith(self._HEADER) or head[len(self._HEADER):].decode("ascii", "replace") != sha256(data):
@@ -81,11 +113,15 @@ class KeptFiles:
             return None
         return data
 
-    def kept(self, key: str, make: Callable[[], bytes]) -> bytes:
+    def kept(self, key: str, make: Callable[[], bytes], whole: Callable[[bytes], str | None] | None = None) -> bytes:
+        """The file of `key`, made by `make` when absent or damaged; `whole`, if given, says
+        why an intact file is nonetheless not a complete product (None when it is)."""
         path = self.root / key[:2] / f"{key}.k{self.suffix}"  # ".k": the checked format (earlier files are not read)
         self.used.add(path)
         if (data := self._intact(path)) is not None:
-            return data
+            if whole is None or (problem := whole(data)) is None:
+                return data
+            log.warning("damaged cache entry %s (%s): recomputed", path, problem)
         data = make()
         try:
             atomic_write_bytes(path, self._HEADER + sha256(data).encode() + b"\n" + data)
@@ -111,20 +147,53 @@ def ensure_writable(folder: Path, what: str) -> None:
         raise ReportError(f"the {what} {folder} is not writable: {exc.strerror or exc}") from None
 
 
-def remove_leftovers(root: Path) -> int:
-    """Delete the temporary files (and folders) of writes that a killed build never renamed
-    into place — only names this tool makes (`TEMP_SUFFIX`), never a file of the user's.
-    Only safe while holding the build lock: then no live writer owns them."""
+def unreadable(path: Path, exc: OSError) -> str:
+    """Why a stored file could not be used, in words: a permission refused is not damage."""
+    if isinstance(exc, PermissionError):
+        return f"cannot read {path} ({exc.strerror or exc}: it belongs to another user or mode)"
+    return f"damaged cache entry {path} ({exc.strerror or exc})"
+
+
+def remove_leftovers(folders: Iterable[Path]) -> int:
+    """Delete the temporary files (and folders) of writes that a killed process never renamed
+    into place: only directly inside the given folders (those this tool writes into, never a
+    walk of a tree), only names of this tool's own pattern (`LEFTOVER`), and only when the
+    process named in them is gone, so a live build's file — another build on the same output
+    folder, say — is never touched."""
     count = 0
-    for path in sorted(root.rglob(f".*{TEMP_SUFFIX}"), reverse=True) if root.is_dir() else []:
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            path.unlink(missing_ok=True)
-        count += 1
+    for folder in folders:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:  # absent or unreadable: nothing of ours to remove there
+            continue
+        for entry in entries:
+            found = LEFTOVER.match(entry.name)
+            if not found or int(found["pid"]) == os.getpid() or alive(int(found["pid"])):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                Path(entry.path).unlink(missing_ok=True)
+            count += 1
     if count:
-        log.info("removed %d leftover temporary file(s) of an interrupted build in %s", count, root)
+        log.info("removed %d leftover temporary file(s) of an interrupted build", count)
     return count
+
+
+def private_temp_folder(kind: str) -> Path:
+    """A folder of this process's own in the system's temporary folder
+    (`dlreport-<kind>-<pid>-<token>`), removed when the process exits; those of processes that
+    died without removing theirs (killed) are removed first. Only these names are touched."""
+    base = Path(SYSTEM_TEMP)
+    pattern = re.compile(rf"^dlreport-{re.escape(kind)}-(\d+)-[0-9a-f]+$")
+    for old in base.glob(f"dlreport-{kind}-*"):
+        found = pattern.match(old.name)
+        if found and old.is_dir() and not old.is_symlink() and not alive(int(found[1])):
+            shutil.rmtree(old, ignore_errors=True)
+    own = base / f"dlreport-{kind}-{os.getpid()}-{secrets.token_hex(3)}"
+    own.mkdir(mode=0o700)
+    atexit.register(shutil.rmtree, own, ignore_errors=True)
+    return own
 
 
 def replace_symlink(link: Path, target: str) -> None:

@@ -21,16 +21,17 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from experiments.claims import ORIGINAL_SPLIT
 from experiments.definitions import EXPERIMENTS, Experiment, problems, resolve
 from experiments.metrics import METRICS
 from experiments.profiles import PROFILES
-from report import ROOT, lock
+from report import ROOT, folders, interrupts, lock
 from report.builds import changes, ledger, prune, record
 from report.builds import status as status_mod
 from report.cachedir import CacheDir
 from report.data import datasets, splits
 from report.data.samples import SampleStore, samples_of
-from report.errors import ReportError
+from report.errors import ReportError, shorten, shown
 from report.facts import analysis, stats
 from report.fsutil import ensure_writable, remove_leftovers
 from report.runs import keys, machine, runner
@@ -71,7 +72,7 @@ def parse_override(text: str) -> tuple[str, str, object]:
     target, sep, raw = text.partition("=")
     pattern, dot, name = target.rpartition(".")
     if not sep or not dot or not pattern or not name:
-        raise ReportError(f"--set {text!r}: write PATTERN.NAME=VALUE, e.g. --set A1.learning_rate=3e-3")
+        raise ReportError(f"--set {shown(text)}: write PATTERN.NAME=VALUE, e.g. --set A1.learning_rate=3e-3")
     try:
         value = json.loads(raw)
     except ValueError:
@@ -85,7 +86,7 @@ def _overridden(experiments: list[Experiment], overrides: tuple[tuple[str, str, 
     for pattern, name, value in overrides:
         hits = [i for i, e in enumerate(out) if fnmatch.fnmatchcase(e.id, pattern)]
         if not hits:
-            raise ReportError(f"--set {pattern}.{name}: no experiment of this build matches {pattern!r}")
+            raise ReportError(f"--set {shorten(f'{pattern}.{name}')}: no experiment of this build matches {shown(pattern)}")
         for i in hits:
             out[i] = dataclasses.replace(out[i], hparams={**out[i].hparams, name: value})
     return out
@@ -95,7 +96,7 @@ def select(only: tuple[str, ...]) -> list[Experiment]:
     known = {e.id: e for e in EXPERIMENTS}
     unknown = [i for i in only if i not in known]
     if unknown:
-        raise ReportError(f"unknown experiment {', '.join(unknown)}: known are {', '.join(known)}")
+        raise ReportError(f"unknown experiment {', '.join(shown(u, 40) for u in unknown[:3])}: known are {', '.join(known)}")
     return [known[i] for i in only] if only else list(EXPERIMENTS)
 
 
@@ -154,13 +155,33 @@ def status(cfg: BuildConfig) -> dict:
     return status_mod.survey(planned, record.read(cfg.out_dir / "record.json"), store, slots)
 
 
+def check_folders(cfg: BuildConfig) -> None:
+    """The output and cache folders must be apart from each other, from the frozen store and
+    from the project folder itself: each is swept and pruned by its own layout."""
+    named = (("--out", cfg.out_dir), ("--cache-dir", cfg.cache_dir), ("the frozen store", cfg.frozen_dir))
+    for option, folder in named[:2]:
+        if folder.resolve() == ROOT.resolve():
+            raise ReportError(f"{option} {folder} is the project folder itself: give a folder of its own")
+    for i, (a, folder_a) in enumerate(named):
+        for b, folder_b in named[i + 1:]:
+            if folders.inside(folder_a, folder_b) or folders.inside(folder_b, folder_a):
+                raise ReportError(f"{a} {folder_a} and {b} {folder_b} overlap: give each a folder of its own")
+
+
+def claim(cfg: BuildConfig) -> None:
+    """Make (or prove) the output and cache folders this tool's, before anything is written."""
+    check_folders(cfg)
+    ledger.Ledger(cfg.out_dir).claim()
+    cfg.cache.claim()
+
+
 def build(cfg: BuildConfig) -> dict:
     """Run the whole build, holding the cache's lock; returns its record."""
+    claim(cfg)
     ensure_writable(cfg.cache_dir, "cache directory")
     ensure_writable(cfg.out_dir, "output directory")
     with lock.exclusive(cfg.cache.lock):
-        for folder in (cfg.cache_dir, cfg.out_dir):
-            remove_leftovers(folder)
+        remove_leftovers([*cfg.cache.temp_folders(), *ledger.Ledger(cfg.out_dir).temp_folders()])
         return _build(cfg)
 
 
@@ -203,9 +224,6 @@ def _build(cfg: BuildConfig) -> dict:
                    [{"id": p.experiment.id, "seed": p.seed} for p in missing], samples)
 
 
-PUBLISHED = ("report.html", "report.pdf", "results.csv", "record.json")
-
-
 def _preflight(cfg: BuildConfig, planned: list[runner.Planned]) -> dict:
     """Every mistake that would otherwise surface after the training, found before it: the
     time stamp, the templates, the folders to be written, the links to be switched, and the
@@ -217,7 +235,7 @@ def _preflight(cfg: BuildConfig, planned: list[runner.Planned]) -> dict:
     for folder, what in ((cfg.cache.results, "results folder"), (cfg.cache.checkpoints, "checkpoints folder"),
                          (ledger.Ledger(cfg.out_dir).root, "builds folder")):
         ensure_writable(folder, what)
-    ledger.Ledger(cfg.out_dir).check_publishable(list(PUBLISHED))
+    ledger.Ledger(cfg.out_dir).check_publishable()
     return runner.load_data(planned, cfg.data_dir, cfg.cache)
 
 
@@ -289,7 +307,7 @@ def _record(cfg: BuildConfig, profile, split, runs: list[runner.Outcome], render
     when = record.build_time()
     return {
         "format": record.RECORD_FORMAT,
-        "id": f"{when:%Y%m%d-%H%M%S}-{render_inputs[:6]}",
+        "id": record.build_id(when, render_inputs),
         "time": when.isoformat().replace("+00:00", "Z"),
         "git": record.git_state(ROOT),
         "versions": keys.versions(),
@@ -322,13 +340,19 @@ def _judge(cfg: BuildConfig, runs: list[runner.Outcome]) -> list:
     """The original's findings judged over this build's seeds; --strict fails on a finding not reproduced."""
     from report.facts import claims
 
-    judged = claims.judge({i: [o.result for o in os] for i, os in runner.by_experiment(runs).items()})
+    available = frozenset({ORIGINAL_SPLIT}) if _split_of(runs) == "original" else frozenset()
+    judged = claims.judge({i: [o.result for o in os] for i, os in runner.by_experiment(runs).items()}, available=available)
     log.info(claims.summary_line(judged))
-    against = [j for j in judged if j.verdict == stats.NOT_REPRODUCED]
+    against = [j for j in judged if j.verdict in (stats.NOT_REPRODUCED, stats.PARTLY)]
     if against and cfg.strict:
-        raise ReportError(f"{len(against)} finding(s) of the original not reproduced (--strict): "
+        raise ReportError(f"{len(against)} finding(s) of the original not (or only partly) reproduced (--strict): "
                           f"{against[0].claim.id}. {against[0].claim.original}")
     return judged
+
+
+def _split_of(runs: list[runner.Outcome]) -> str | None:
+    """The notMNIST split the build's runs trained on (None when none reads notMNIST)."""
+    return next((o.components["spec"]["data"].get("split") for o in runs if o.experiment.dataset == "notmnist"), None)
 
 
 class _RenderCaches:
@@ -382,19 +406,18 @@ def _save(out_dir: Path, rec: dict, written: dict[str, bytes], runs: list[runner
     for o in runs:
         entry = series.setdefault(o.experiment.id, {"unit": o.result["unit"], "histories": {}})
         entry["histories"][str(o.seed)] = o.result["history"]
-    book = ledger.Ledger(out_dir)
-    try:
-        seq = book.next_seq()
+    def files(seq: int) -> dict[str, bytes]:
         rec["ledger"] = f"{seq:04d}_{rec['id']}"
-        files = {**written, "record.json": record.dumps(rec).encode(), "series.json": json.dumps(series, sort_keys=True).encode()}
-        entry = book.add(seq, rec["id"], files)
-        if publish:
-            book.publish(entry, list(PUBLISHED))
-        else:
-            log.warning("partial build kept as %s, not published: the current report is unchanged (--publish makes "
-                        "this one current)", entry.path)
+        return {**written, "record.json": record.dumps(rec).encode(), "series.json": json.dumps(series, sort_keys=True).encode()}
+
+    interrupts.check()  # an interrupt a library swallowed while this build rendered: nothing is kept or published
+    try:
+        entry = ledger.Ledger(out_dir).add(rec["id"], files, publish)
     except OSError as exc:
         raise ReportError(f"cannot write the report to {out_dir}: {exc.strerror or exc}") from None
+    if not publish:
+        log.warning("partial build kept as %s, not published: the current report is unchanged (--publish makes "
+                    "this one current)", entry.path)
 
 
 def diff(cfg: BuildConfig, old_ref: str, new_ref: str, tol: changes.Tolerances) -> dict:
@@ -417,6 +440,7 @@ def freeze(cfg: BuildConfig) -> tuple[int, int]:
     used = [r["key"] for r in latest["runs"]]
     current = {p.key for p in _plan(whole)[3]} | set(used)
     store = ResultStore(cfg.cache.results, cfg.frozen_dir)
+    cfg.cache.claim()
     with lock.exclusive(cfg.cache.lock):
         return store.freeze(used, latest["profile"], keep=current)
 
@@ -425,8 +449,12 @@ def prune_builds(cfg: BuildConfig, keep: int) -> tuple[list[str], tuple[int, int
     """Delete all but the last `keep` builds, then the render-cache entries none of the kept
     builds used, and the checkpoints of runs whose result is stored (under the build lock:
     a build running beside it may be writing them)."""
+    book = ledger.Ledger(cfg.out_dir)
+    check_folders(cfg)
+    for folder, make_ours in ((cfg.out_dir, book.claim), (cfg.cache_dir, cfg.cache.claim)):
+        if folder.exists():  # prune makes no folder; one that is there must be this tool's
+            make_ours()
     with lock.exclusive(cfg.cache.lock):
-        book = ledger.Ledger(cfg.out_dir)
         removed = book.prune(keep)
         drawings = prune.prune_render_caches(cfg.cache, [rec for e in book.entries() if (rec := e.readable())])
         return removed, drawings, prune.prune_checkpoints(cfg.cache, ResultStore(cfg.cache.results, cfg.frozen_dir))

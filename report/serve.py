@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import ipaddress
 import json
 import logging
 import multiprocessing
 import re
 import signal
+import socket
 import sys
 import threading
 import time
@@ -66,11 +68,14 @@ class PreviewServer:
 
     def __init__(self, cfg, host: str = "127.0.0.1", port: int = 8000) -> None:
         self.cfg = cfg
+        self.host = host.strip("[]")
         try:
-            self.http = ThreadingHTTPServer((host, port), _handler(self))
-        except OSError as exc:
-            raise ReportError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
-        self.http.daemon_threads = True
+            self.http = _Server((self.host, port), _handler(self))
+        except (OSError, OverflowError) as exc:
+            raise ReportError(f"cannot serve on {host}:{port}: {getattr(exc, 'strerror', None) or exc}") from None
+        if not _loopback(self.host):
+            log.warning("serving on %s: any machine that can reach this one can read the report (127.0.0.1 keeps it to "
+                        "this machine)", self.host)
         self.changed = threading.Condition()
         self.number = 0  # of the latest preview; the page's script waits for it to change
         self.page = _page("<p>Rendering the report from the stored results…</p>", 0, "")
@@ -174,6 +179,58 @@ def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+LOOPBACK_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost")
+CONNECTION_TIMEOUT_S = 30.0  # a connection that sends nothing for this long is closed: it cannot hold a thread forever
+
+
+class _Server(ThreadingHTTPServer):
+    """The standard library's threaded server, on IPv6 too, and quiet about browsers that
+    close a tab (or a connection) while a response is on its way."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler) -> None:
+        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        super().__init__(address, handler)
+
+    def handle_error(self, request, client_address) -> None:
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            log.debug("connection from %s ended early", client_address)
+        else:
+            super().handle_error(request, client_address)
+
+
+def _loopback(host: str) -> bool:
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def host_allowed(header: str | None, bound: str) -> bool:
+    """Whether a request's `Host` may be served: the address the server is bound to, a
+    loopback name, or — for a server bound beyond loopback — an address literal or this
+    machine's own name. Any other name is what a DNS-rebinding page sends to reach a server
+    on loopback through a browser, and is refused."""
+    try:
+        host = (urlsplit(f"//{header}").hostname or "").rstrip(".") if header else ""
+    except ValueError:  # not a host[:port] at all
+        return False
+    if not host:
+        return False
+    if host == bound.lower() or _loopback(host):
+        return True
+    if _loopback(bound):
+        return False
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        return host in {socket.gethostname().lower(), socket.getfqdn().lower()}
+
+
 def _relevant(change, path: str) -> bool:
     """Sources and stored results; not caches, editors' swap files or temporary files."""
     p = Path(path)
@@ -233,10 +290,14 @@ def _stale_banner(left_out: list[dict]) -> str:
 def _handler(server: PreviewServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        timeout = CONNECTION_TIMEOUT_S
 
         def do_GET(self) -> None:  # noqa: N802 (http.server's name)
             url = urlsplit(self.path)
-            if url.path in ("/", "/index.html", "/report.html"):
+            if not host_allowed(self.headers.get("Host"), server.host):
+                self._send(HTTPStatus.MISDIRECTED_REQUEST, "text/plain; charset=utf-8",
+                           b"this preview answers only to the address it was started on\n")
+            elif url.path in ("/", "/index.html", "/report.html"):
                 with server.changed:
                     page = server.page
                 self._send(HTTPStatus.OK, "text/html; charset=utf-8", page)
@@ -256,12 +317,15 @@ def _handler(server: PreviewServer) -> type[BaseHTTPRequestHandler]:
             self._send(HTTPStatus.OK, "application/json", json.dumps(value).encode())
 
         def _send(self, status: HTTPStatus, kind: str, body: bytes) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", "no-store")
-            self.end_headers()
-            self.wfile.write(body)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Cache-Control", "no-store")
+                self.end_headers()
+                self.wfile.write(body)
+            except (ConnectionError, TimeoutError):  # the tab was closed mid-response: nothing to tell anyone
+                self.close_connection = True
 
         def log_message(self, format: str, *args) -> None:  # noqa: A002 (http.server's signature)
             log.debug("%s " + format, self.address_string(), *args)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -118,36 +120,47 @@ def test_findings_whose_verdict_changed_are_listed():
                       {"id": "3", "claim": "c", "old": "absent", "new": "confirmed"}]
 
 
+def _id(i: int) -> str:
+    return f"20261127-10000{i}-abcde{i}"
+
+
+def _add(book: ledger.Ledger, rec: dict, publish: bool = False) -> ledger.Entry:
+    return book.add(rec["id"], lambda seq: {"record.json": record.dumps({**rec, "ledger": seq}).encode(),
+                                            "series.json": b"{}"}, publish)
+
+
 def test_ledger_keeps_numbers_finds_and_prunes_builds(tmp_path):
     book = ledger.Ledger(tmp_path)
     for i in range(4):
-        rec = _record(f"2026-{i}")
-        book.add(book.next_seq(), rec["id"], {"record.json": record.dumps(rec).encode(), "series.json": b"{}"})
-    (tmp_path / "builds" / f".0005_x.1.abc{TEMP_SUFFIX}").mkdir()  # an interrupted save
+        _add(book, _record(_id(i)))
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (tmp_path / "builds" / f".0005_x.{dead.pid}.abc{TEMP_SUFFIX}").mkdir()  # an interrupted save
+    (tmp_path / "builds" / "0006_not-a-build-id").mkdir()  # not of the ledger's format: never touched
     assert [e.seq for e in book.entries()] == [1, 2, 3, 4]
-    assert book.find("latest").build_id == "2026-3" and book.find("previous").seq == 3
-    assert book.find("#2").build_id == "2026-1" and book.find("2026-0").seq == 1
+    assert book.find("latest").build_id == _id(3) and book.find("previous").seq == 3
+    assert book.find("#2").build_id == _id(1) and book.find(_id(0)).seq == 1
     with pytest.raises(ReportError, match="matches 4 builds"):
-        book.find("2026")
+        book.find("20261127")
     with pytest.raises(ReportError, match="matches no build"):
         book.find("9")
-    assert "2026-3" in ledger.format_list([ledger.summary(e) for e in book.entries()])
-    book.publish(book.find("#2"), ["record.json"])  # the current build is never pruned
-    assert json.loads((tmp_path / "record.json").read_text())["id"] == "2026-1"
-    assert book.prune(1) == ["0001_2026-0", "0003_2026-2"]
-    assert [e.seq for e in book.entries()] == [2, 4] and not list((tmp_path / "builds").glob(".*"))
-    assert book.next_seq() == 5
+    assert _id(3) in ledger.format_list([ledger.summary(e) for e in book.entries()])
+    _add(book, _record(_id(5)), publish=True)
+    assert json.loads((tmp_path / "record.json").read_text())["id"] == _id(5)  # the current build is never pruned
+    assert book.prune(1) == [f"0001_{_id(0)}", f"0002_{_id(1)}", f"0003_{_id(2)}", f"0004_{_id(3)}"]
+    assert [e.seq for e in book.entries()] == [5] and not list((tmp_path / "builds").glob(".*"))
+    assert (tmp_path / "builds" / "0006_not-a-build-id").is_dir()
+    assert _add(book, _record(_id(6))).seq == 6
 
 
 def test_a_damaged_record_is_listed_skipped_by_diff_and_pruned_and_each_profile_keeps_its_newest(tmp_path):
     book = ledger.Ledger(tmp_path)
     for i, profile in enumerate(("full", "quick", "quick", "quick", "quick")):
-        rec = {**_record(f"2026-{i}"), "profile": profile}
-        book.add(book.next_seq(), rec["id"], {"record.json": record.dumps(rec).encode(), "series.json": b"{}"})
+        _add(book, {**_record(_id(i)), "profile": profile})
     damaged = book.entries()[3].path / "record.json"
     damaged.write_text(damaged.read_text().replace('"quick"', '"edited"', 1))
     rows = [ledger.summary(e) for e in book.entries()]
-    assert rows[3] == {"seq": 4, "id": "2026-3", "damaged": True} and "record damaged" in ledger.format_list(rows)
+    assert rows[3] == {"seq": 4, "id": _id(3), "damaged": True} and "record damaged" in ledger.format_list(rows)
     assert book.find("latest").seq == 5 and book.find("previous").seq == 3  # the damaged #4 is passed over
-    assert book.prune(1) == ["0002_2026-1", "0003_2026-2", "0004_2026-3"]
+    assert book.prune(1) == [f"0002_{_id(1)}", f"0003_{_id(2)}", f"0004_{_id(3)}"]
     assert [e.seq for e in book.entries()] == [1, 5]  # build 1 is the only full-profile build: kept

@@ -4,6 +4,7 @@ the tables they cite."""
 
 from __future__ import annotations
 
+import dataclasses
 import html as html_module
 import re
 
@@ -29,19 +30,37 @@ H = {  # five steps; validation loss lowest at step 3, accuracy best at step 4
     ("value", "val_acc", 99, 0.79),  # a reading point past a shorter run's end reads its end
     ("gap", "val_acc", None, 0.9 - 0.79),
     ("gap", "val_acc", 3, 0.8 - 0.796),
+    ("gap", "val_loss", None, 0.8 - 0.4),  # the loss gap: validation minus training
     ("loss_min_step", "val_loss", None, 3),
     ("loss_min_step", "val_loss", 2, 2),
+    ("loss_min_step", "train_loss", None, 5),  # the metric it is given, not validation loss
     ("plateau_step", "val_acc", None, 3),  # 0.796 is within half a point of the best, 0.80
     ("plateau_step", "val_acc", 2, 2),
     ("rise", "val_loss", None, 0.8 / 0.65 - 1),
     ("rise", "val_loss", 3, 0.0),
+    ("rise", "train_loss", 4, 0.7 / 0.6 - 1),  # the training loss's own rise
     ("upward", "train_loss", None, 0.1),  # the one step up, 0.6 → 0.7
     ("upward", "train_loss", 3, 0.0),
     ("gain", "val_acc", None, 0.79 - 0.5),
     ("gain", "val_acc", 4, 0.80 - 0.5),
+    ("gain_share", "val_acc", 2, (0.7 - 0.5) / (0.79 - 0.5)),
+    ("gain_share", "val_loss", 3, (0.65 - 1.0) / (0.8 - 1.0)),
+    ("after_val_min", "train_loss", None, 0.4 - 0.6),  # training loss since validation loss's minimum (step 3)
+    ("settle_step", "val_acc", 4, 2),  # 0.7 is 2/3 of the way to 0.8: not 95 %; 0.796 at step 3 is
 ])
 def test_each_fact_at_each_reading_point(fact, metric, at, expected):
-    assert analysis.read({"history": H}, fact, metric, at) == pytest.approx(expected)
+    if fact == "settle_step":
+        assert analysis.read({"history": H}, fact, metric, at, 0.6) == expected
+        assert analysis.read({"history": H}, fact, metric, at, 0.95) == 3
+    else:
+        assert analysis.read({"history": H}, fact, metric, at) == pytest.approx(expected)
+
+
+def test_a_fact_refuses_a_metric_it_cannot_read_and_a_parameter_it_does_not_take():
+    with pytest.raises(ValueError, match="validation metric"):
+        analysis.read({"history": H}, "gap", "train_acc", None)
+    with pytest.raises(ValueError, match="takes no parameter"):
+        analysis.read({"history": H}, "value", "val_acc", None, 0.5)
 
 
 def test_seconds_is_the_wall_clock_training_time():
@@ -62,6 +81,29 @@ def test_summary_is_scipys_student_interval_and_one_seed_has_none():
     assert (same.lo, same.hi, same.sd) == (6, 6, 0.0)
 
 
+def test_intervals_respect_where_a_quantity_can_lie():
+    near_one = stats.summary([0.999, 0.990, 0.9999], stats.Support.PROPORTION)
+    assert near_one.hi == 1.0 and near_one.lo < 0.99
+    near_zero = stats.summary([0.0, 0.004, 0.001], stats.Support.NONNEGATIVE)
+    assert near_zero.lo == 0.0
+    steps = stats.summary([3, 5, 10], stats.Support.STEP, top=10)
+    assert steps.lo >= 1 and steps.hi <= 10 and steps.whole and steps.median == 5 and steps.range == (3, 10)
+    unbounded = stats.summary([0.0, 0.004, 0.001])
+    assert unbounded.lo < 0  # a difference may be negative: nothing is clipped
+
+
+def test_the_original_single_run_is_held_against_a_prediction_interval():
+    from scipy import stats as scipy_stats
+
+    ours = stats.summary([0.8856, 0.8868, 0.8859], stats.Support.PROPORTION)  # A2a's seeds
+    lo, hi = stats.prediction(ours, stats.Support.PROPORTION)
+    sd, n = np.std([0.8856, 0.8868, 0.8859], ddof=1), 3
+    expected = scipy_stats.t.interval(0.95, n - 1, loc=ours.mean, scale=sd * np.sqrt(1 + 1 / n))
+    assert (lo, hi) == (pytest.approx(expected[0]), pytest.approx(expected[1]))
+    assert not ours.contains(0.8840) and lo <= 0.8840 <= hi  # outside the mean's interval, inside the prediction
+    assert stats.prediction(stats.summary([0.9])) is None
+
+
 def test_difference_is_welchs_interval():
     a, b = [1.0, 1.2, 1.1, 1.3], [0.5, 0.9, 0.7]
     d = stats.difference(a, b)
@@ -72,22 +114,136 @@ def test_difference_is_welchs_interval():
     assert not stats.difference([1.0], b).spread_known
 
 
-@pytest.mark.parametrize("lo, hi, above, below, verdict", [
-    (0.1, 0.3, 0.0, None, stats.CONFIRMED),
-    (-0.3, -0.1, 0.0, None, stats.NOT_REPRODUCED),
-    (-0.1, 0.1, 0.0, None, stats.UNDECIDED),
-    (0.86, 0.88, 0.85, 0.89, stats.CONFIRMED),
-    (0.90, 0.92, 0.85, 0.89, stats.NOT_REPRODUCED),
-    (0.88, 0.90, 0.85, 0.89, stats.UNDECIDED),
-    (0.1, 0.2, None, 0.3, stats.CONFIRMED),
-    (0.3, 0.4, None, 0.3, stats.NOT_REPRODUCED),
+def test_holms_step_down_procedure():
+    # sorted: 0.005 <= 0.05/4, 0.01 <= 0.05/3, then 0.03 > 0.05/2: it and everything after stay
+    assert stats.holm([0.01, 0.04, 0.03, 0.005]) == [True, False, False, True]
+    assert stats.holm([0.04]) == [True] and stats.holm([0.06]) == [False] and stats.holm([]) == []
+    assert stats.holm([0.03, 0.03]) == [False, False]  # 0.03 > 0.05/2: neither, though each alone would pass
+
+
+@pytest.mark.parametrize("values, above, below, verdict", [
+    ([0.18, 0.2, 0.22], 0.0, None, stats.CONFIRMED),
+    ([-0.22, -0.2, -0.18], 0.0, None, stats.NOT_REPRODUCED),
+    ([-0.1, 0.0, 0.1], 0.0, None, stats.UNDECIDED),
+    ([0.870, 0.872, 0.874], 0.85, 0.89, stats.CONFIRMED),
+    ([0.905, 0.91, 0.915], 0.85, 0.89, stats.NOT_REPRODUCED),
+    ([0.88, 0.89, 0.90], 0.85, 0.89, stats.UNDECIDED),
+    ([0.10, 0.15, 0.2], None, 0.3, stats.CONFIRMED),
+    ([0.38, 0.40, 0.42], None, 0.3, stats.NOT_REPRODUCED),
+    ([5.0], 0.0, None, stats.UNDECIDED),  # one seed: no spread, never decided
 ])
-def test_the_verdict_rule(lo, hi, above, below, verdict):
-    assert stats.verdict(stats.Estimate((lo + hi) / 2, (3,), None, lo, hi), above, below) == verdict
+def test_a_lone_sub_test_is_decided_exactly_when_its_interval_is_inside_or_outside(values, above, below, verdict):
+    e = stats.evidence(values, None, above, below)
+    assert stats.judge_family([e]) == [verdict]
+    if e.estimate.spread_known:  # the p-values agree with the 95 % interval's position
+        assert stats.verdict(e.estimate, above, below) == verdict
 
 
-def test_one_seed_is_always_undecided():
-    assert stats.verdict(stats.Estimate(5.0, (1,)), 0.0, None) == stats.UNDECIDED
+def test_holm_keeps_a_family_from_collecting_spurious_verdicts():
+    strong = stats.evidence([0.30, 0.31, 0.32], None, 0.0)  # p ≈ 0.0001
+    marginal = stats.evidence([0.06, 0.10, 0.14], None, 0.0)  # alone: its 95 % interval just above 0
+    assert stats.judge_family([marginal]) == [stats.CONFIRMED]
+    assert 0.025 < marginal.p_confirm < 0.05
+    assert stats.judge_family([marginal, marginal]) == [stats.UNDECIDED, stats.UNDECIDED]  # neither beats 0.05/2
+    assert stats.judge_family([strong, marginal]) == [stats.CONFIRMED, stats.CONFIRMED]  # step-down: the last at 0.05
+
+
+@pytest.mark.parametrize("verdicts, finding", [
+    ([stats.CONFIRMED, stats.CONFIRMED], stats.CONFIRMED),
+    ([stats.CONFIRMED, stats.NOT_REPRODUCED, stats.UNDECIDED], stats.PARTLY),
+    ([stats.NOT_REPRODUCED, stats.UNDECIDED], stats.NOT_REPRODUCED),
+    ([stats.CONFIRMED, stats.UNDECIDED], stats.UNDECIDED),
+    ([stats.UNDECIDED], stats.UNDECIDED),
+    ([], stats.UNDECIDED),  # nothing testable
+])
+def test_a_finding_reads_its_sub_tests(verdicts, finding):
+    assert stats.finding_verdict(verdicts) == finding
+
+
+def test_the_smallest_detectable_effect_has_the_stated_power():
+    from scipy import stats as scipy_stats
+
+    values = [0.30, 0.35, 0.33, 0.31, 0.36]
+    e = stats.evidence(values, None, 0.0)
+    se = np.std(values, ddof=1) / np.sqrt(5)
+    power = scipy_stats.nct.sf(scipy_stats.t.ppf(0.975, 4), 4, e.detectable / se)
+    assert power == pytest.approx(stats.POWER, abs=1e-6)
+    more = stats.evidence(values * 3, None, 0.0)
+    assert more.detectable < e.detectable  # more seeds see smaller effects
+
+
+def _seeds(base: dict, shifts: list[float]) -> list[dict]:
+    return [{"history": {m: [v + s for v in values] for m, values in base.items()}, "train_seconds": 1.0} for s in shifts]
+
+
+def _claim(cid: str, *tests: ClaimTest, **kw) -> Claim:
+    return Claim(cid, "A", cid, False, cid, tests, **kw)
+
+
+def test_findings_are_judged_over_seeds_with_flags_and_partial_builds_leave_them_out():
+    better = {m: [v + 0.05 if "acc" in m else v for v in values] for m, values in H.items()}
+    results = {"X": _seeds(H, [0.0, 0.001, -0.001]), "Y": _seeds(better, [0.0, 0.002, -0.002])}
+    y_beats_x = ClaimTest("Y minus X", Reading("Y", "value"), Reading("X", "value"), above=0.0)
+    x_beats_y = ClaimTest("X minus Y", Reading("X", "value"), Reading("Y", "value"), above=0.0)
+    x_mid = ClaimTest("X near 0.5 at step 1", Reading("X", "value", at=1), above=0.4, below=0.6)
+    needs_more = ClaimTest("X at 0.9 on other data", Reading("X", "value"), above=0.89, needs="other data")
+    judged = claims.judge(results, (
+        _claim("t", y_beats_x), _claim("u", x_beats_y), _claim("v", y_beats_x, x_mid), _claim("p", y_beats_x, x_beats_y),
+        _claim("n", x_mid, needs_more), _claim("w", ClaimTest("Z", Reading("Z", "value"), above=0.0)),
+    ))
+    assert [(j.claim.id, j.verdict) for j in judged] == [
+        ("t", stats.CONFIRMED), ("u", stats.NOT_REPRODUCED), ("v", stats.CONFIRMED), ("p", stats.PARTLY),
+        ("n", stats.CONFIRMED)]  # w needs Z, which the build does not have: left out
+    assert judged[0].tests[0].estimate.mean == pytest.approx(0.05)
+    n = judged[4]
+    assert n.not_testable and not n.tests[1].testable and n.tests[1].verdict == stats.NOT_REPRODUCED
+    assert n.tests[1].cause == "the substitute data"  # shown, and left out of the count
+    assert claims.judge(results, (_claim("n", x_mid, needs_more),), available=frozenset({"other data"}))[0].verdict \
+        == stats.PARTLY  # where the data can answer it, it counts
+    assert claims.summary_line(judged) == ("findings: 5 judged — 3 confirmed, 1 partly reproduced, 1 not reproduced, "
+                                           "0 undecided (flagged: 1 not testable here, 0 set-up dependent)")
+    record = judged[3].as_record()
+    assert record["tests"][0]["n"] == [3, 3] and record["verdict"] == "partly reproduced"
+    assert record["tests"][1]["cause"] == "our set-up"
+
+
+def test_a_set_up_dependent_sub_test_is_judged_again_on_the_second_set_up():
+    from experiments.claims import Setup
+
+    faster = {m: [values[0], *values[2:], values[-1]] for m, values in H.items()}  # the same curve, a step sooner
+    results = {"X": _seeds(H, [0.0, 0.001, -0.001]), "X2": _seeds(faster, [0.0, 0.001, -0.002])}
+    when = ClaimTest("X: step of the validation-loss minimum", Reading("X", "loss_min_step", "val_loss"), above=1.5,
+                     below=2.5, setup_dependent=True)
+    level = ClaimTest("X: final validation accuracy", Reading("X", "value"), above=0.7)
+    (judged,) = claims.judge(results, (_claim("s", when, level),), setup=Setup("sooner", {"X": "X2"}))
+    assert judged.setup_dependent and judged.tests[0].verdict == stats.NOT_REPRODUCED  # step 3, not 2
+    assert judged.tests[0].alternative.verdict == stats.CONFIRMED and judged.tests[0].survives is False
+    assert judged.tests[0].cause == "our set-up"  # it holds on the other set-up
+    assert judged.tests[1].alternative is None  # not set-up dependent: judged once
+
+
+def test_a_threshold_sweep_says_where_the_verdict_changes():
+    from experiments.claims import Sweep
+
+    results = {"X": _seeds(H, [0.0, 0.002, -0.002])}  # final validation accuracy 0.79 ± 0.002
+
+    def make(half: float) -> ClaimTest:
+        return ClaimTest("X: final validation accuracy", Reading("X", "value"), above=0.80 - half, below=0.80 + half)
+
+    test = dataclasses.replace(make(0.02), sweep=Sweep("half-width", (0.005, 0.02, 0.05), make, "pp"))
+    (judged,) = claims.judge(results, (_claim("h", test),))
+    assert judged.tests[0].sweep == ((0.005, stats.NOT_REPRODUCED), (0.02, stats.CONFIRMED), (0.05, stats.CONFIRMED))
+    from report.document import findings
+
+    assert findings.sweep(judged.tests[0]) == "half-width: not reproduced at 0.5 pp; confirmed for 2–5 pp"
+
+
+def test_a_difference_of_two_reading_points_of_one_experiment_is_taken_seed_by_seed():
+    results = {"X": _seeds(H, [0.0, 0.05, -0.05])}  # the seeds differ a lot; each seed's own gain does not
+    gained = ClaimTest("X: gained after step 1", Reading("X", "value"), Reading("X", "value", at=1), above=0.2)
+    (judged,) = claims.judge(results, (_claim("g", gained),))
+    e = judged.tests[0].estimate
+    assert e.n == (3,) and (e.lo, e.hi) == (pytest.approx(0.29), pytest.approx(0.29)) and judged.verdict == stats.CONFIRMED
 
 
 @pytest.fixture(scope="module")
@@ -129,28 +285,8 @@ def quick_report(tmp_path_factory) -> str:
     return render.render_html(ctx)
 
 
-def _seeds(base: dict, shifts: list[float]) -> list[dict]:
-    return [{"history": {m: [v + s for v in values] for m, values in base.items()}, "train_seconds": 1.0} for s in shifts]
-
-
-def test_findings_are_judged_over_seeds_and_partial_builds_leave_them_out():
-    better = {m: [v + 0.05 if "acc" in m else v for v in values] for m, values in H.items()}
-    results = {"X": _seeds(H, [0.0, 0.001, -0.001]), "Y": _seeds(better, [0.0, 0.002, -0.002])}
-    finding = Claim("t", "A", "Y beats X", (ClaimTest("Y minus X", Reading("Y", "value"), Reading("X", "value"), above=0.0),))
-    against = Claim("u", "A", "X beats Y", (ClaimTest("X minus Y", Reading("X", "value"), Reading("Y", "value"), above=0.0),))
-    mixed = Claim("v", "A", "both", (*finding.tests, ClaimTest("X near 0.5", Reading("X", "value", at=1), above=0.4, below=0.6)))
-    missing = Claim("w", "A", "needs Z", (ClaimTest("Z", Reading("Z", "value"), above=0.0),))
-    judged = claims.judge(results, (finding, against, mixed, missing))
-    assert [(j.claim.id, j.verdict) for j in judged] == [("t", stats.CONFIRMED), ("u", stats.NOT_REPRODUCED),
-                                                        ("v", stats.CONFIRMED)]
-    assert judged[0].tests[0].estimate.mean == pytest.approx(0.05)
-    assert claims.summary_line(judged) == "claims: 2 confirmed, 1 not reproduced, 0 undecided within seed noise"
-    record = judged[0].as_record()
-    assert record["tests"][0]["n"] == [3, 3] and record["verdict"] == "confirmed"
-
-
 def test_every_shipped_finding_reads_facts_and_experiments_that_exist():
-    from experiments.claims import CLAIMS
+    from experiments.claims import CAUSES, CLAIMS
     from experiments.definitions import EXPERIMENTS
 
     ids = {e.id for e in EXPERIMENTS}
@@ -161,8 +297,11 @@ def test_every_shipped_finding_reads_facts_and_experiments_that_exist():
                     assert r.experiment in ids and (r.fact in analysis.FACTS or r.fact == "seconds"), (c.id, r)
                     assert r.metric in METRICS
             assert t.above is not None or t.below is not None, c.id
-    assert len({c.id for c in CLAIMS}) == len(CLAIMS)
-    assert {c.id.rstrip("ab") for c in CLAIMS} == {str(i) for i in range(1, 21)}  # every finding of the spec
+            assert t.why and (t.cause is None or t.cause in CAUSES), (c.id, t.words)
+            if t.sweep is not None:  # a sweep varies the threshold of this very test
+                assert any(t.sweep.make(v) == dataclasses.replace(t, sweep=None) for v in t.sweep.values), (c.id, t.words)
+        assert c.cause in CAUSES and c.quote and c.claim
+    assert [c.id for c in CLAIMS] == [str(i) for i in range(1, 21)]  # the original's twenty findings, each once
 
 
 def test_every_number_the_prose_cites_from_a_results_table_is_in_that_table(quick_report):

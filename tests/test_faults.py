@@ -102,7 +102,7 @@ MOMENTS = [
     ("PDF: a laid-out piece written, not renamed", "self", "os:replace:/pdf/#1:before", 0, "render"),
     ("PDF made, nothing written", "self", "report.document.pdf_assembly:render_pdf:1:after", 0, "render"),
     ("ledger entry written, not renamed", "self", "pathlib:Path.rename:1:before", 0, "render"),
-    ("ledger entry saved, not published", "self", "report.builds.ledger:Ledger.add:1:after", 0, "render"),
+    ("ledger entry saved, not published", "self", "report.builds.ledger:Ledger._publish:1:before", 0, "render"),
     ("publishing: new link made, not renamed", "self", "os:symlink:1:after", 0, "render"),
     ("published, output links being checked", "self", "report.builds.ledger:replace_symlink:1:after", 0, "render"),
 ]
@@ -351,7 +351,7 @@ def test_a_mistake_in_definitions_or_templates_is_one_line_and_nothing_trains(ca
     ("epoch=abc", "SOURCE_DATE_EPOCH='abc' is not a time"),
     ("epoch=99999999999999999999", "is not a time"),
     ("results-is-a-file", "results folder"),
-    ("current-is-a-folder", "is a real folder"),
+    ("current-is-a-folder", "holds files dlreport did not make ('current')"),
 ])
 def test_a_mistake_in_the_environment_is_one_line_and_nothing_trains(campaign, tmp_path, setup, message):
     c = campaign

@@ -61,16 +61,17 @@ def project(tmp_path_factory) -> Path:
 LENT = ("decoded", "figures", "equations", "pdf")
 
 
-def build(project: Path, name: str, *args: str, wait: bool = True):
+def build(project: Path, name: str, *args: str, wait: bool = True, epoch: int | None = None):
     """build.py in the project copy, with its own cache and output folders per `name`."""
     for folder in LENT:
         first, own = project / "cache-ray" / folder, project / f"cache-{name}" / folder
         if first.is_dir() and not own.exists():
             shutil.copytree(first, own)
     cmd = [sys.executable, "build.py", *RUNS, "--cache-dir", f"cache-{name}", "--out", f"out-{name}", *args]
+    env = {**ENV, "SOURCE_DATE_EPOCH": str(epoch)} if epoch else ENV
     if not wait:
-        return subprocess.Popen(cmd, cwd=project, env=ENV, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
-    return subprocess.run(cmd, cwd=project, env=ENV, capture_output=True, text=True, timeout=300)
+        return subprocess.Popen(cmd, cwd=project, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    return subprocess.run(cmd, cwd=project, env=env, capture_output=True, text=True, timeout=300)
 
 
 def results(project: Path, name: str) -> dict[str, dict]:
@@ -132,6 +133,12 @@ def test_a_build_that_trains_nothing_never_contacts_ray(on_ray, project):
     again = build(project, "ray", "--executor", "ray", "--ray-address", "127.0.0.1:1")  # nobody listens there
     assert again.returncode == 0, again.stderr
     assert "up to date" in again.stderr
+
+
+def test_a_build_on_ray_with_every_run_stored_renders_without_joining(on_ray, cluster, project):
+    again = build(project, "ray", "--executor", "ray", "--ray-address", cluster.address, epoch=1790000500)
+    assert again.returncode == 0 and "0 trained, 4 cached" in again.stderr, again.stderr  # rendered anew, nothing to train
+    assert "Traceback" not in again.stderr and "Ray:" not in again.stderr
 
 
 def test_workers_get_the_projects_code_and_nothing_else(tmp_path):
@@ -199,6 +206,10 @@ def test_a_killed_driver_takes_its_tasks_with_it_and_the_next_build_resumes(on_r
             break
     proc.wait(timeout=30)
     assert worker is not None
+    from report.fsutil import SYSTEM_TEMP
+
+    left = list(Path(SYSTEM_TEMP).glob(f"dlreport-shipped-{proc.pid}-*"))
+    assert left, "the killed driver left no shipped copy: nothing to check"  # what the next build must remove
     deadline = time.monotonic() + 60
     while _alive(worker) and time.monotonic() < deadline:
         time.sleep(0.5)
@@ -211,3 +222,29 @@ def test_a_killed_driver_takes_its_tasks_with_it_and_the_next_build_resumes(on_r
     assert again.returncode == 0, again.stderr
     first = results(project, "ray")
     assert all(numbers(r) == numbers(first[k]) for k, r in results(project, "driver").items())
+    assert not any(p.exists() for p in left)  # the dead driver's copy went with the next build
+
+
+def test_a_cluster_that_loses_every_node_ends_the_build_in_one_line(project):
+    """Its own cluster (the others' is left whole): a head that trains nothing and two nodes
+    that do, both killed once runs have started."""
+    from ray.cluster_utils import Cluster
+
+    c = Cluster(initialize_head=True, head_node_args={**NODE, "num_cpus": 0})
+    nodes = [c.add_node(**NODE) for _ in range(2)]
+    try:
+        proc = build(project, "lost", "--executor", "ray", "--ray-address", c.address, wait=False)
+        lines = []
+        for line in proc.stderr:
+            lines.append(line)
+            if RUNNING.search(line):
+                for node in nodes:
+                    c.remove_node(node, allow_graceful=False)
+                break
+        code = proc.wait(timeout=120)
+        console = "".join(lines) + proc.stderr.read()
+    finally:
+        c.shutdown()
+    assert code == 2, console
+    assert "Traceback" not in console and console.strip().splitlines()[-1].startswith("error: "), console
+    assert "Ray cluster" in console.strip().splitlines()[-1], console

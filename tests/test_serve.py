@@ -147,3 +147,122 @@ def test_code_edit_shows_stale_runs_in_a_banner_and_trains_nothing(served):
         lowlevel.write_text(original)
     state = served.wait_for(lambda st: st["preview"] > before + 1 and not st["left_out"], 240)
     assert state["runs"] == 2 and 'id="dlreport-serve-stale"' not in served.get()
+
+
+# --- the server's own manners: one line for a bad port, its own Host only, no thread held
+# forever, IPv6, and a tab closed mid-response that nobody hears about --------------------
+
+@pytest.mark.parametrize("port", ["80000", "-1", "http"])
+def test_a_port_out_of_range_is_one_line_and_exit_2(port, capsys):
+    from report import cli
+
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["serve", "--port", port])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and err.count("\n") == 1 and err.startswith("error: ") and "--port" in err
+
+
+@pytest.mark.parametrize(("header", "bound", "allowed"), [
+    ("127.0.0.1:8000", "127.0.0.1", True), ("localhost:8000", "127.0.0.1", True), ("[::1]:8000", "::1", True),
+    ("localhost", "::1", True), ("evil.example:8000", "127.0.0.1", False), ("127.0.0.1.nip.io", "127.0.0.1", False),
+    ("10.0.0.5:8000", "0.0.0.0", True), ("evil.example", "0.0.0.0", False), (None, "127.0.0.1", False),
+    ("[::1", "127.0.0.1", False),
+])
+def test_only_the_bound_address_or_a_loopback_name_is_served(header, bound, allowed):
+    assert serve.host_allowed(header, bound) is allowed
+
+
+class Bare:
+    """A preview server with no renderer: its HTTP side alone, serving a page of a given size."""
+
+    def __init__(self, tmp_path, host: str = "127.0.0.1", page: bytes = b"<html><body>report</body></html>") -> None:
+        from report.pipeline import BuildConfig
+
+        self.server = serve.PreviewServer(BuildConfig(data_dir=tmp_path), host, 0)
+        self.server.page = page
+        self.thread = threading.Thread(target=self.server.http.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+        self.host, self.port = self.server.http.server_address[:2]
+
+    def request(self, raw: bytes, timeout: float = 10) -> bytes:
+        import socket
+
+        with socket.create_connection((self.host, self.port), timeout=timeout) as conn:
+            conn.sendall(raw)
+            chunks = []
+            while chunk := conn.recv(65536):
+                chunks.append(chunk)
+                if b"\r\n\r\n" in b"".join(chunks) and len(b"".join(chunks)) > 200:
+                    break
+            return b"".join(chunks)
+
+    def close(self) -> None:
+        self.server.http.shutdown()
+        self.server.http.server_close()
+
+
+def test_a_request_for_another_host_is_refused(tmp_path):
+    bare = Bare(tmp_path)
+    try:
+        ok = bare.request(f"GET / HTTP/1.1\r\nHost: localhost:{bare.port}\r\n\r\n".encode())
+        rebound = bare.request(b"GET / HTTP/1.1\r\nHost: attacker.example\r\n\r\n")
+    finally:
+        bare.close()
+    assert ok.startswith(b"HTTP/1.1 200") and b"report" in ok
+    assert rebound.startswith(b"HTTP/1.1 421") and b"report" not in rebound
+
+
+def test_a_connection_that_sends_nothing_is_closed(tmp_path, monkeypatch):
+    import socket
+
+    monkeypatch.setattr(serve, "CONNECTION_TIMEOUT_S", 0.5)
+    bare = Bare(tmp_path)
+    try:
+        with socket.create_connection((bare.host, bare.port), timeout=10) as idle:
+            started = time.monotonic()
+            assert idle.recv(1) == b""  # closed by the server, not left holding a thread
+            assert time.monotonic() - started < 5
+    finally:
+        bare.close()
+
+
+def test_ipv6_loopback_is_served(tmp_path):
+    import socket
+
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6 in this Python")
+    try:
+        bare = Bare(tmp_path, "::1")
+    except Exception as exc:  # noqa: BLE001 - a machine without an IPv6 loopback
+        pytest.skip(f"no IPv6 loopback here: {exc}")
+    try:
+        assert bare.server.url.startswith("http://[::1]:")
+        assert bare.request(f"GET / HTTP/1.1\r\nHost: [::1]:{bare.port}\r\n\r\n".encode()).startswith(b"HTTP/1.1 200")
+    finally:
+        bare.close()
+
+
+def test_a_tab_closed_mid_response_is_silent(tmp_path, capfd):
+    import socket
+    import struct
+
+    bare = Bare(tmp_path, page=b"x" * (64 << 20))
+    try:
+        for _ in range(3):
+            conn = socket.create_connection((bare.host, bare.port), timeout=10)
+            conn.sendall(f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{bare.port}\r\n\r\n".encode())
+            conn.recv(1024)
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # a reset, as a closed tab
+            conn.close()
+        time.sleep(0.5)
+        assert bare.request(f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{bare.port}\r\n\r\n".encode()).startswith(b"HTTP/1.1 200")
+    finally:
+        bare.close()
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "BrokenPipe" not in err and "ConnectionReset" not in err, err
+
+
+def test_a_server_on_every_address_warns(tmp_path, caplog):
+    bare = Bare(tmp_path, "0.0.0.0")
+    bare.close()
+    assert any("any machine that can reach this one" in r.getMessage() for r in caplog.records)

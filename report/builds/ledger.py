@@ -10,21 +10,38 @@ The current report is `<out>/current`, a symbolic link to one entry, and
 `<out>/report.pdf` etc. are fixed links through it. Publishing a build is one atomic
 rename of `current`: a reader, or a build killed at any instant, sees the previous
 report or the new one, never a new HTML beside an old PDF.
+
+The output folder is the tool's own (`report.folders`: marked on first use, refused when
+it holds anything else), and its layout is the one below; nothing else in it is touched:
+
+    .dlreport        the marker
+    .ledger.lock     held while a build takes its number and saves and publishes its entry
+    builds/<seq>_<build id>/   the ledger (`ENTRY`)
+    current          the link to the published entry
+    report.html, report.pdf, results.csv, record.json   links through `current`
+
+Several builds may share one output folder (with different caches, say): each takes the
+next number and saves its entry under the lock, so both end in the ledger, numbered apart.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from report import folders, lock
 from report.builds import record
 from report.errors import ReportError
+from report.facts.stats import FINDING_VERDICTS
 from report.fsutil import remove_leftovers, replace_symlink, temp_name, write_synced
 
 DEFAULT_KEEP = 10
+ENTRY = re.compile(rf"^(?P<seq>\d{{4,}})_(?P<id>{record.BUILD_ID})$")  # a ledger entry's folder: <seq>_<build id>
 
 
 _READ: dict[Path, dict | None] = {}  # records read in this process (a record never changes once written)
@@ -62,51 +79,86 @@ class Entry:
             raise ReportError(f"build {self.name} in the ledger has no readable series.json") from None
 
 
+PUBLISHED = ("report.html", "report.pdf", "results.csv", "record.json")  # the links through `current`
+
+
+def _link_to(name: str) -> str:
+    return "builds/" if name == "current" else f"current/{name}"
+
+
 class Ledger:
     def __init__(self, out_dir: Path) -> None:
         self.out = out_dir
         self.root = out_dir / "builds"
+        self.lock = out_dir / ".ledger.lock"
+
+    def claim(self, option: str = "--out") -> None:
+        """Make the output folder the tool's, or refuse it (see `report.folders`); a folder of
+        an earlier version is recognised by its entries: the ledger, and links through it."""
+        def ours(entry: os.DirEntry) -> bool:
+            if entry.name == self.root.name or entry.name == self.lock.name:
+                return True
+            if entry.name not in ("current", *PUBLISHED) or not entry.is_symlink():
+                return False
+            return os.readlink(entry.path).startswith(_link_to(entry.name))
+
+        folders.claim(self.out, "output", option, ours)
+
+    def temp_folders(self) -> list[Path]:
+        """Where saving a build writes through temporary names (for the leftover sweep)."""
+        return [self.out, self.root]
 
     def entries(self) -> list[Entry]:
         """Complete builds, oldest first (temporary folders of interrupted saves are skipped)."""
         found = []
-        for path in self.root.glob("[0-9]*_*"):
-            seq = path.name.split("_", 1)[0]
-            if path.is_dir() and seq.isdigit() and (path / "record.json").is_file():
-                found.append(Entry(int(seq), path))
+        try:
+            names = [e.name for e in os.scandir(self.root) if e.is_dir(follow_symlinks=False)]
+        except OSError:
+            names = []
+        for name in names:
+            if (match := ENTRY.match(name)) and (self.root / name / "record.json").is_file():
+                found.append(Entry(int(match["seq"]), self.root / name))
         return sorted(found, key=lambda e: e.seq)
 
-    def next_seq(self) -> int:
-        return max((e.seq for e in self.entries()), default=0) + 1
+    def add(self, build_id: str, files: Callable[[int], dict[str, bytes]], publish: bool) -> Entry:
+        """Save one build as the ledger's next entry, all at once, and (if `publish`) make it
+        the current report. `files` gives its files for the number it gets. The number is
+        taken, the entry saved and published under the ledger's lock, so builds sharing the
+        folder never take one number twice."""
+        with lock.exclusive(self.lock):
+            seq = max((e.seq for e in self.entries()), default=0) + 1
+            final = self.root / f"{seq:04d}_{build_id}"
+            tmp = temp_name(final)
+            tmp.mkdir(parents=True)
+            try:
+                for name, data in files(seq).items():
+                    write_synced(tmp / name, data)
+                tmp.rename(final)
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+            entry = Entry(seq, final)
+            if publish:
+                self._publish(entry)
+            return entry
 
-    def add(self, seq: int, build_id: str, files: dict[str, bytes]) -> Entry:
-        """Save one build's files as entry number `seq` (see `next_seq`), all at once."""
-        final = self.root / f"{seq:04d}_{build_id}"
-        tmp = temp_name(final)
-        tmp.mkdir(parents=True)
-        try:
-            for name, data in files.items():
-                write_synced(tmp / name, data)
-            tmp.rename(final)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        return Entry(seq, final)
-
-    def check_publishable(self, names: list[str]) -> None:
-        """Fail now, in one line, where publishing would fail after the training: the links
-        it switches must be links (or absent), not the user's own files or folders."""
-        for name in ["current", *names]:
+    def check_publishable(self) -> None:
+        """Fail now, in one line, where publishing would fail (or overwrite what is not the
+        tool's) after the training: each link it switches must be its own link, or absent."""
+        for name in ("current", *PUBLISHED):
             path = self.out / name
-            if (path.exists() or path.is_symlink()) and not path.is_symlink() and (name == "current" or path.is_dir()):
-                raise ReportError(f"{path} is a real {'folder' if path.is_dir() else 'file'}, not this tool's link: "
-                                  f"move it away or choose another --out")
+            if not (path.exists() or path.is_symlink()):
+                continue
+            if not path.is_symlink() or not os.readlink(path).startswith(_link_to(name)):
+                what = "link" if path.is_symlink() else "folder" if path.is_dir() else "file"
+                raise ReportError(f"{path} is not this tool's link but a {what} of its own: move it away or choose "
+                                  f"another --out (dlreport replaces only what it made)")
 
-    def publish(self, entry: Entry, names: list[str]) -> None:
-        """Make `entry` the current build: switch `current` to it, then make sure each of
-        `names` in the output folder is a link through `current` (older layouts had files)."""
+    def _publish(self, entry: Entry) -> None:
+        """Make `entry` the current build: switch `current` to it, then make sure each
+        published name in the output folder is a link through `current`."""
         replace_symlink(self.out / "current", f"{self.root.name}/{entry.name}")
-        for name in names:
+        for name in PUBLISHED:
             link = self.out / name
             if not (link.is_symlink() and os.readlink(link) == f"current/{name}"):
                 replace_symlink(link, f"current/{name}")
@@ -116,8 +168,8 @@ class Ledger:
         if not link.is_symlink():
             return None
         path = self.root / Path(os.readlink(link)).name  # spelled as `entries` spells it, so entries compare equal
-        seq = path.name.split("_", 1)[0]
-        return Entry(int(seq), path) if seq.isdigit() and path.is_dir() else None
+        match = ENTRY.match(path.name)
+        return Entry(int(match["seq"]), path) if match and path.is_dir() else None
 
     def find(self, ref: str) -> Entry:
         """A build by `latest`, `previous`, its number (`7` or `#7`), or a unique prefix of its id
@@ -152,11 +204,12 @@ class Ledger:
         newest_of_profile = {e.readable()["profile"]: e for e in intact}  # the last of each wins
         spared |= set(newest_of_profile.values())
         doomed = [e for e in entries if e not in spared]
-        for entry in doomed:  # out of the ledger in one rename: a prune killed mid-way leaves a leftover, not half a build
-            gone = temp_name(entry.path)
-            entry.path.rename(gone)
-            shutil.rmtree(gone)
-        remove_leftovers(self.root)
+        with lock.exclusive(self.lock):
+            for entry in doomed:  # out of the ledger in one rename: a prune killed mid-way leaves a leftover, not half a build
+                gone = temp_name(entry.path)
+                entry.path.rename(gone)
+                shutil.rmtree(gone)
+        remove_leftovers(self.temp_folders())
         return [e.name for e in doomed]
 
 
@@ -171,8 +224,7 @@ def summary(entry: Entry) -> dict:
         "trained": rec["counts"]["run"], "cached": rec["counts"]["cached"], "duration_s": rec["duration_s"],
         "experiments": len(rec.get("experiments", {})), "runs": len(rec.get("runs", [])),
         "only": bool(rec.get("only")),
-        "findings": {v: sum(c.get("verdict") == v for c in rec.get("claims", []))
-                     for v in ("confirmed", "not reproduced", "undecided")},
+        "findings": {v: sum(c.get("verdict") == v for c in rec.get("claims", [])) for v in FINDING_VERDICTS},
     }
 
 
@@ -180,7 +232,7 @@ def format_list(rows: list[dict]) -> str:
     if not rows:
         return "no builds yet"
     lines = [f"{'#':>4}  {'build id':<22} {'time':<20} {'commit':<11} {'profile':<7} {'split':<10} {'coverage':<16} "
-             f"{'trained':>7} {'cached':>6} {'took':>8}  findings (confirmed / not reproduced / undecided)"]
+             f"{'trained':>7} {'cached':>6} {'took':>8}  findings (confirmed / partly / not reproduced / undecided)"]
     for r in rows:
         if r.get("damaged"):
             lines.append(f"{r['seq']:>4}  {r['id']:<22} (record damaged or of an older format: left out of diff)")
@@ -190,5 +242,5 @@ def format_list(rows: list[dict]) -> str:
         f = r["findings"]
         lines.append(f"{r['seq']:>4}  {r['id']:<22} {r['time']:<20} {commit:<11} {r['profile']:<7} {r['split'] or '—':<10} "
                      f"{coverage:<16} {r['trained']:>7} {r['cached']:>6} {r['duration_s']:>7.1f}s  "
-                     f"{f['confirmed']} / {f['not reproduced']} / {f['undecided']}")
+                     " / ".join(str(f.get(v, 0)) for v in FINDING_VERDICTS))
     return "\n".join(lines)

@@ -16,11 +16,12 @@ from report.cachedir import CacheDir
 
 log = logging.getLogger(__name__)
 
+
 def prune_checkpoints(cache: CacheDir, store) -> int:
     """Delete the checkpoints of runs whose result is stored: a killed `--rerun` leaves one
     that only a future rerun could resume. Returns how many went."""
     gone = 0
-    for path in sorted(cache.checkpoints.glob("*.npz")):
+    for path in cache.checkpoint_files():
         if store.where(path.stem) is not None:
             path.unlink()
             gone += 1
@@ -34,15 +35,16 @@ def used_entries(cache_dir: Path, *caches) -> list[str]:
 
 def prune_render_caches(cache: CacheDir, records: list[dict]) -> tuple[int, int] | None:
     """Delete the render-cache entries none of `records` used: (files, bytes) deleted, or
-    None when a record predates the list, so that what it used is unknown."""
+    None when a record predates the list, so that what it used is unknown. Only the entries
+    of the cache's own layout are looked at (`CacheDir.render_entries`): a file of any other
+    name, even in those folders, is not this tool's to delete."""
     if not records or any("render_cache" not in rec for rec in records):
         log.info("render caches not pruned: a kept build does not say which entries it used")
         return None
     keep = {entry for rec in records for entry in rec["render_cache"]}
     files = size = 0
-    for folder in cache.render_caches():
-        for path in sorted(folder.rglob("*")):
-            if path.is_file() and str(path.relative_to(cache.root)) not in keep:
-                files, size = files + 1, size + path.stat().st_size
-                path.unlink()
+    for path in sorted(cache.render_entries()):
+        if str(path.relative_to(cache.root)) not in keep:
+            files, size = files + 1, size + path.stat().st_size
+            path.unlink()
     return files, size

@@ -33,6 +33,11 @@ from report.runs.keys import digest
 log = logging.getLogger(__name__)
 
 RECORD_FORMAT = 3
+BUILD_ID = r"\d{8}-\d{6}-[0-9a-f]{6}"  # a build's id: its time (UTC) and the start of its render inputs' digest
+
+
+def build_id(when: dt.datetime, render_inputs: str) -> str:
+    return f"{when:%Y%m%d-%H%M%S}-{render_inputs[:6]}"
 
 
 def build_time() -> dt.datetime:

@@ -28,8 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from report.data import fetch
-from report.errors import ReportError
-from report.fsutil import atomic_write_bytes
+from report.errors import ReportError, shorten
+from report.fsutil import atomic_write_bytes, unreadable
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,75 @@ PUBLISHED = {
 SYSTEM_DIRS = {"fashion-mnist": ("/usr/share/datasets/fashion-mnist",)}
 
 
+# How large a file's decompressed stream may be, from what it is declared to hold (by its
+# declared content checksum): the four Fashion-MNIST files exactly their idx size (the
+# published file cannot be larger); notMNIST_small its tar stream with room for another
+# packaging of the same images (twice its 22.5 MB); notMNIST_large, whose content is not
+# published (None), 4 GB, where its 529,000 images fit. `bounded` refuses anything beyond — a
+# decompression bomb — having held one chunk in memory at a time.
+STREAM_LIMITS: dict[str | None, int] = {
+    FASHION_MNIST["train-images"].content_sha256: 16 + 60_000 * 28 * 28,
+    FASHION_MNIST["train-labels"].content_sha256: 8 + 60_000,
+    FASHION_MNIST["test-images"].content_sha256: 16 + 10_000 * 28 * 28,
+    FASHION_MNIST["test-labels"].content_sha256: 8 + 10_000,
+    NOTMNIST_SMALL.content_sha256: 2 * 22_456_320,
+    None: 4 << 30,
+}
+MAX_IMAGE_BYTES = 1 << 16  # a 28 × 28 grey PNG takes about a kilobyte: a member larger than this is not one of the images
+CHUNK = 1 << 20
+_bounded_seen: set[tuple[str, int, int]] = set()  # files found within bounds in this process (path, size, mtime)
+
+
+class TooLarge(ReportError):
+    """A data file that decompresses to more than its declared content can take."""
+
+
+class _Counted(io.RawIOBase):
+    """A decompressed stream that stops with a one-line error once it has given `limit` bytes."""
+
+    def __init__(self, stream, limit: int, path: Path) -> None:
+        self.stream, self.limit, self.path, self.read_so_far = stream, limit, path, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self.stream.read(min(len(buffer), CHUNK))
+        self.read_so_far += len(data)
+        if self.read_so_far > self.limit:
+            raise TooLarge(f"data file {self.path} decompresses to more than the {self.limit:,} bytes its declared "
+                              "content can take (a damaged or malicious file): replace it with the published one")
+        buffer[:len(data)] = data
+        return len(data)
+
+
+def bounded(f: DataFile, path: Path) -> None:
+    """Decompress `path` as a stream, one chunk at a time, and refuse it (one line) as soon as it
+    gives more than `STREAM_LIMITS` allows, or an archive member larger than any image: done
+    before a file is read whole (`_read_gzip`, `_read_letter_tar` read it into memory)."""
+    stat = path.stat()
+    seen = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if seen in _bounded_seen:
+        return
+    limit = STREAM_LIMITS.get(f.content_sha256, STREAM_LIMITS[None])
+    try:
+        with gzip.open(path) as raw, io.BufferedReader(_Counted(raw, limit, path), CHUNK) as stream:
+            if f.name.endswith(".tar.gz"):
+                with tarfile.open(fileobj=stream, mode="r|") as tar:
+                    for member in tar:
+                        if member.size > MAX_IMAGE_BYTES:
+                            raise TooLarge(f"data file {path} holds {shorten(member.name)} of {member.size:,} bytes, "
+                                              "larger than any image of the dataset: replace it with the published file")
+                        tar.members.clear()  # a stream's member list would otherwise grow with every member
+            else:
+                while stream.read(CHUNK):
+                    pass
+    except (OSError, EOFError, tarfile.TarError, zlib.error) as exc:
+        raise ReportError(f"data file {path} is corrupt or truncated ({exc}): replace it with the published file from "
+                          f"{published_at(f)}") from None
+    _bounded_seen.add(seen)
+
+
 def published_at(f: DataFile) -> str:
     """The file's published address (for downloads and for error messages)."""
     return PUBLISHED.get(f.label, "its publisher")
@@ -109,6 +178,7 @@ def locate(f: DataFile, data_dir: Path, mirrors: Sequence[str] | None = None) ->
     (from `mirrors`, default $REPORT_DATA_MIRROR, then its published address; see `fetch`)."""
     found = find_file(f, data_dir)
     if found:
+        bounded(f, found)
         return found
     where = ", ".join(str(p.parent) for p in candidate_paths(f, data_dir))
     if not data_dir.is_dir():  # a mistyped --data-dir gets no folders made under it
@@ -132,6 +202,7 @@ def content_problem(f: DataFile, path: Path) -> str | None:
     it reads the file (the checksum of the decompressed content; for an archive without a
     published checksum, its number of images), made on a download before it is given its name."""
     try:
+        bounded(f, path)
         if f.name.endswith(".tar.gz"):
             entries = _read_letter_tar(f, path)
             digest = tar_content_digest(entries)
@@ -139,6 +210,8 @@ def content_problem(f: DataFile, path: Path) -> str | None:
                 return f"holds {len(entries)} images, fewer than the {NOTMNIST_LARGE_MIN_MEMBERS} of the published file"
         else:
             digest = hashlib.sha256(_read_gzip(f, path)).hexdigest()
+    except TooLarge as exc:
+        return str(exc).partition(" (a damaged")[0].removeprefix(f"data file {path} ")
     except ReportError:
         return "not a complete gzip file (corrupt or truncated)"
     if f.content_sha256 and digest != f.content_sha256:
@@ -235,9 +308,11 @@ class DecodedCache:
             return None
         try:
             return {p: self._load(path) for p, path in paths.items()}
-        except (ValueError, OSError) as exc:
+        except OSError as exc:
+            log.warning("%s: decoded again", unreadable(self.root / digest[:20], exc))
+        except ValueError as exc:
             log.warning("damaged cache entry %s (decoded data: %s): recomputed", self.root / digest[:20], exc)
-            return None
+        return None
 
     def put(self, digest: str, arrays: dict[str, np.ndarray]) -> None:
         for part, array in arrays.items():

@@ -39,6 +39,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from report.errors import ReportError
+from report.fsutil import FILE_MODE, alive
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,7 @@ def download(label: str, target: Path, urls: Sequence[str], verify: Callable[[Pa
                     break
                 problem = verify(staged)
                 if problem is None:
+                    os.chmod(staged, FILE_MODE)  # pooch writes it private (0600): a shared data folder must be readable
                     os.replace(staged, target)
                     log.info("%s: downloaded and verified (%.1f MB)", label, target.stat().st_size / 1e6)
                     return target
@@ -132,19 +134,9 @@ def _staging_folder(target: Path) -> Path:
     prefix = f".{target.name}."
     for old in target.parent.glob(f"{glob.escape(prefix)}*{_STAGING}"):
         pid = old.name[len(prefix):].split(".")[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not alive(int(pid)):
             shutil.rmtree(old, ignore_errors=True)
     return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}.", suffix=_STAGING, dir=target.parent))
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _downloader(url: str, progress: _Progress):

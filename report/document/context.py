@@ -10,19 +10,20 @@ import inspect
 from dataclasses import asdict
 
 from experiments import networks
+from experiments.claims import CAUSES, SECOND_SETUP
 from experiments.definitions import DROPOUT_EPOCHS, EXPERIMENTS, PARTS, Experiment
 from experiments.metrics import METRICS, TRAIN_ACC, TRAIN_LOSS, VAL_ACC, VAL_LOSS
 from experiments.profiles import Profile
 from report.builds import changes
 from report.data.samples import Samples
-from report.document import listings
+from report.document import findings, listings
 from report.document.figure_cache import Figure, FigureCache
 from report.facts import analysis, stats
 from report.facts.claims import Judged
+from report.facts.claims import counts as finding_counts
 from report.facts.results import histories as curves_by_seed
 from report.runs.runner import Outcome, by_experiment
 
-VERDICTS = (stats.CONFIRMED, stats.NOT_REPRODUCED, stats.UNDECIDED)
 METRIC_LABELS = (
     (TRAIN_ACC, "train accuracy"),
     (TRAIN_LOSS, "train loss"),
@@ -85,17 +86,20 @@ def layer_summary(hparams: dict) -> dict:
 
 
 def results_table(histories: list[dict[str, list[float]]], reference: dict[str, float | None]) -> list[dict]:
-    """Ours (over seeds), the original's, the difference of our mean from it, and whether it
-    lies inside our 95 % interval — per metric, at the step the original's numbers were read
-    (the end of the run unless the reference says otherwise)."""
+    """Ours (over seeds), the original's, the difference of our mean from it, and whether the
+    original's single run lies inside the 95 % prediction interval of one more run of ours —
+    per metric, at the step the original's numbers were read (the end of the run unless the
+    reference says otherwise)."""
     steps = len(histories[0][VAL_ACC])
     at = min(reference.get("at") or steps, steps)
     rows = []
     for metric, label in METRIC_LABELS:
-        ours, ref = stats.summary(analysis.value(h, metric, at) for h in histories), reference.get(metric)
-        rows.append({"label": label, "metric": metric, "ours": ours, "ref": ref, "at": at,
+        support = analysis.support("value", metric)
+        ours, ref = stats.summary((analysis.value(h, metric, at) for h in histories), support), reference.get(metric)
+        predicted = stats.prediction(ours, support)
+        rows.append({"label": label, "metric": metric, "ours": ours, "ref": ref, "at": at, "predicted": predicted,
                      "diff": None if ref is None else ours.mean - ref,
-                     "inside": None if ref is None else ours.contains(ref)})
+                     "inside": None if ref is None or predicted is None else predicted[0] <= ref <= predicted[1]})
     return rows
 
 
@@ -268,7 +272,10 @@ def build_context(runs: list[Outcome], table, judged: list[Judged], profile: Pro
         "dropout_epochs": min(DROPOUT_EPOCHS, profile.max_epochs or DROPOUT_EPOCHS),
         "claims": claims,
         "claims_by_part": {p.letter: [j for j in judged if j.claim.part == p.letter] for p in PARTS},
-        "verdict_counts": {v: sum(j.verdict == v for j in judged) for v in VERDICTS},
+        "verdict_counts": finding_counts(judged),
+        "findings": {"headline": findings.headline(judged), "forest": findings.forest(judged, cache),
+                     "second_setup": findings.second_setup(judged), "setup": SECOND_SETUP.name,
+                     "causes": CAUSES, "verdicts": stats.FINDING_VERDICTS, "alpha": stats.ALPHA, "power": stats.POWER},
         "seeds": {"min": seeds[0] if seeds else 0, "max": seeds[-1] if seeds else 0},
         "sweeps": sweeps,
         "members": lambda group: [experiments[e.id] for e in defined if group in e.groups],

@@ -177,3 +177,70 @@ def samples(classes: list[str], images: list[list[list[int]]]) -> str:
             ax.set_axis_off()
         fig.subplots_adjust(left=0, right=1, bottom=0, top=0.8, wspace=0.12)
         return _svg(fig)
+
+
+VERDICT_COLORS = {"confirmed": "#009E73", "not reproduced": "#D55E00", "undecided": "#7F7F7F"}  # Okabe-Ito: colour-blind safe
+REGION_COLOR = "#D5E6F3"
+
+
+def _normalised(row: dict) -> tuple[float, float | None, float | None, float, float]:
+    """A row's numbers mapped onto [0, 1] on its own scale: estimate, interval, region."""
+    bounds = [b for b in (row["above"], row["below"]) if b is not None]
+    points = [row["estimate"], *bounds, *(v for v in (row["lo"], row["hi"]) if v is not None)]
+    low, high = min(points), max(points)
+    pad = (high - low) * 0.18 or max(abs(high), 1.0) * 0.1
+    low, high = low - pad, high + pad
+
+    def x(v: float) -> float:
+        return (v - low) / (high - low)
+
+    region = (x(row["above"]) if row["above"] is not None else 0.0, x(row["below"]) if row["below"] is not None else 1.0)
+    lo = x(row["lo"]) if row["lo"] is not None else None
+    hi = x(row["hi"]) if row["hi"] is not None else None
+    return x(row["estimate"]), lo, hi, *region
+
+
+def forest(rows: list[dict]) -> str:
+    """Every sub-test of the findings, each on its own scale: the region the finding claims
+    (shaded), our estimate and its 95 % interval, coloured by the sub-test's verdict (hollow:
+    not testable on this data). Two columns, findings kept whole, separated by rules."""
+    findings = list(dict.fromkeys(r["finding"] for r in rows))
+    half, count = [], 0
+    for f in findings:  # cut between findings, as near the middle as can be
+        n = sum(r["finding"] == f for r in rows)
+        if count + n / 2 > len(rows) / 2 and not half:
+            half = [f]
+        count += n
+    cut = next((i for i, r in enumerate(rows) if half and r["finding"] == half[0]), len(rows))
+    columns = [rows[:cut], rows[cut:]] if 0 < cut < len(rows) else [rows]
+    height = 0.16 * max(len(c) for c in columns) + 0.7
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(1, len(columns), figsize=(6.4, height), squeeze=False)
+        for ax, column in zip(axes[0], columns):
+            ys = list(range(len(column), 0, -1))
+            for y, row in zip(ys, column):
+                est, lo, hi, r0, r1 = _normalised(row)
+                ax.add_patch(matplotlib.patches.Rectangle((r0, y - 0.38), r1 - r0, 0.76, color=REGION_COLOR, lw=0))
+                color = VERDICT_COLORS[row["verdict"]] if row["testable"] else "#9A9A9A"
+                if lo is not None:
+                    ax.plot([lo, hi], [y, y], color=color, lw=1.6, solid_capstyle="butt",
+                            linestyle="-" if row["testable"] else (0, (2, 1)))
+                ax.plot([est], [y], "o", ms=3.6, color=color, mfc=color if row["testable"] else "white", mew=1.0)
+            for y, (a, b) in zip(ys, zip(column, column[1:])):
+                if a["finding"] != b["finding"]:
+                    ax.axhline(y - 0.5, color="#BBBBBB", lw=0.5)
+            ax.set_yticks(ys, [r["label"] for r in column], fontsize=6.5)
+            ax.set_ylim(0.4, len(column) + 0.6)
+            ax.set_xlim(-0.02, 1.02)
+            ax.set_xticks([])
+            ax.grid(False)
+            for side in ("left", "bottom"):
+                ax.spines[side].set_visible(False)
+            ax.tick_params(axis="y", length=0)
+        handles = [Patch(color=REGION_COLOR, label="claimed region"),
+                   *(Line2D([], [], color=c, marker="o", ms=3.6, lw=1.6, label=v) for v, c in VERDICT_COLORS.items()),
+                   Line2D([], [], color="#9A9A9A", marker="o", mfc="white", ms=3.6, lw=1.2, linestyle=(0, (2, 1)),
+                          label="not testable here")]
+        fig.tight_layout(rect=(0, 0.35 / height, 1, 1))
+        fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=6.5)
+        return _svg(fig)

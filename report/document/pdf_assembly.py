@@ -43,6 +43,7 @@ from html import unescape
 from importlib.metadata import version
 from pathlib import Path
 
+from report import interrupts
 from report.document import pdf_structure, structure
 from report.document.render import TEMPLATES
 from report.errors import ReportError
@@ -58,9 +59,11 @@ INTERNAL_LINK = re.compile(r'href="#([^"]+)"')
 METADATA = re.compile(r'<meta name="[^"]*"[^>]*>\n?|<title>.*?</title>\n?', re.S)
 CONTENTS = re.compile(r'<ol class="toc">.*?</ol>', re.S)
 CONTENTS_LINK = re.compile(r'<a href="#([^"]+)"')
+IMG = re.compile(r"<img\b")
 LAST_PAGE_FILL = "DLReportLastPageFill"  # in each piece's document information: the share of its last page used
+PAGES, IMAGES = "DLReportPages", "DLReportImages"  # … and how many pages and images the layout made
 HALF = 0.5
-PIECE_FORMAT = 2  # of the cached piece PDFs: 2 are tagged and carry LAST_PAGE_FILL
+PIECE_FORMAT = 3  # of the cached piece PDFs: 3 say their pages and images, so that a reused one is checked
 
 
 @dataclass
@@ -135,7 +138,26 @@ class PieceCache(KeptFiles):
                      f"{installed_fonts()}").encode()
 
     def pdf(self, html: str) -> bytes:
-        return self.kept(hashlib.sha256(self.salt + html.encode()).hexdigest(), lambda: lay_out(html))
+        return self.kept(hashlib.sha256(self.salt + html.encode()).hexdigest(), lambda: lay_out(html),
+                         lambda data: whole(data, html))
+
+
+def whole(data: bytes, html: str) -> str | None:
+    """Why a cached piece is not the whole layout of `html`, or None when it is: it has the
+    pages its layout counted, and an image for every image of its HTML."""
+    import pikepdf
+
+    try:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            pages, info = len(pdf.pages), pdf.docinfo
+            counted, images = int(str(info.get(f"/{PAGES}", -1))), int(str(info.get(f"/{IMAGES}", -1)))
+    except (pikepdf.PdfError, ValueError) as exc:
+        return f"not a readable PDF ({exc})"
+    if pages != counted:
+        return f"{pages} pages where its layout made {counted}"
+    if images != len(IMG.findall(html)):
+        return f"{images} images laid out of the {len(IMG.findall(html))} in its HTML"
+    return None
 
 
 def installed_fonts() -> str:
@@ -152,15 +174,57 @@ def installed_fonts() -> str:
 
 def lay_out(html: str) -> bytes:
     """One document through WeasyPrint, with the print rules of its CSS, as a tagged PDF;
-    its information dictionary says how full its last page is (`LAST_PAGE_FILL`)."""
+    its information dictionary says how full its last page is (`LAST_PAGE_FILL`) and how many
+    pages and images it holds (`whole` checks them when the piece is reused).
+
+    WeasyPrint goes on when an image cannot be loaded or drawn (it logs an error and leaves
+    the image out), and its SVG drawing swallows even an interrupt. A piece is a product the
+    cache keeps and the report publishes, so here any such error fails the layout, and so
+    does an interrupt that arrived while it ran (`interrupts.check`)."""
     for name in ("weasyprint", "weasyprint.progress", "fontTools"):  # it starts talking on import
         logging.getLogger(name).setLevel(logging.ERROR)
     import weasyprint
 
-    with _font_timestamps_fixed():
+    with _font_timestamps_fixed(), _failures_of("weasyprint") as errors:
         document = weasyprint.HTML(string=html, base_url=str(TEMPLATES)).render()
-        document.metadata.custom = {LAST_PAGE_FILL: f"{last_page_fill(document.pages[-1]):.4f}"}
-        return document.write_pdf(custom_metadata=True, pdf_tags=True)
+        document.metadata.custom = {LAST_PAGE_FILL: f"{last_page_fill(document.pages[-1]):.4f}",
+                                    PAGES: str(len(document.pages)), IMAGES: str(images_laid_out(document))}
+        data = document.write_pdf(custom_metadata=True, pdf_tags=True)
+    interrupts.check()
+    if errors:
+        raise ReportError(f"the PDF could not be laid out whole: {errors[0]}")
+    return data
+
+
+def images_laid_out(document) -> int:
+    """The images (replaced boxes) on a laid-out document's pages: an image WeasyPrint could
+    not load is replaced by its alternative text, and is not counted."""
+    from weasyprint.formatting_structure import boxes
+
+    def count(box) -> int:
+        return isinstance(box, boxes.ReplacedBox) + sum(count(child) for child in getattr(box, "children", None) or ())
+
+    return sum(count(page._page_box) for page in document.pages)
+
+
+@contextlib.contextmanager
+def _failures_of(logger_name: str):
+    """The messages of a library's failures to load or draw a resource while the block runs
+    (WeasyPrint logs them as errors that begin "Failed to": an image, an SVG, a stylesheet)."""
+    found: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.getMessage().startswith("Failed to"):
+                found.append(record.getMessage())
+
+    handler = Collect(logging.ERROR)
+    logger = logging.getLogger(logger_name)
+    logger.addHandler(handler)
+    try:
+        yield found
+    finally:
+        logger.removeHandler(handler)
 
 
 def last_page_fill(page) -> float:

@@ -13,7 +13,7 @@ from pathlib import Path
 import jinja2
 
 from report import ROOT
-from report.document import equations, numbering, structure
+from report.document import equations, findings, numbering, structure
 from report.errors import ReportError
 from report.facts.stats import Estimate
 
@@ -71,6 +71,8 @@ def environment(templates: Path = TEMPLATES, equation_svg: Callable[[str], str] 
         lstrip_blocks=True,
     )
     env.filters.update(num=_num, signed=_signed, pp=_points, steps=_steps, interval=_interval,
+                       estimate=findings.estimate, region=findings.region, sweep=findings.sweep,
+                       detectable=findings.detectable, key=findings.key,
                        math=lambda tex: equations.math(tex, svg_of=equation_svg),
                        display_math=lambda tex: equations.math(tex, display=True, svg_of=equation_svg))
     return env

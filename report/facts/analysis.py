@@ -9,11 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 from experiments import networks
-from experiments.metrics import TRAIN_ACC, TRAIN_LOSS, VAL_ACC, VAL_LOSS
+from experiments.metrics import ACCURACIES, TRAIN_ACC, TRAIN_LOSS, VAL_ACC, VAL_LOSS
+from report.facts import stats
 
 CHANCE_MARGIN = 1.5  # a final accuracy below 1.5 × chance (1 / classes) means the run learned nothing
 EXPLOSION = 3.0  # a final training loss above 3 × the first one means training blew up
 PLATEAU_TOLERANCE = 0.005  # accuracy within half a point of its best counts as "plateaued"
+SETTLE_SHARE = 0.95  # a curve has settled once it has made 95 % of its change
 OVERFIT_MARGIN = 0.01  # final validation loss ≥ 1 % above its minimum counts as overfitting
 
 
@@ -49,8 +51,12 @@ def facts(history: dict[str, list[float]]) -> Facts:
 
 
 # Facts one claim can read off one run (see experiments/claims.py): each takes the run's
-# history, a metric and the step to read at (None: the end; a step past the end of a
-# shorter run, such as a quick build's, reads its end).
+# history, a metric, the step to read at (None: the end; a step past the end of a shorter
+# run, such as a quick build's, reads its end) and, where it has one, its own parameter.
+# Each reads the metric it is given — none silently reads another.
+
+GAP_PAIRS = {VAL_ACC: (TRAIN_ACC, 1.0), VAL_LOSS: (TRAIN_LOSS, -1.0)}  # validation metric → (training metric, sign)
+
 
 def _upto(history: dict[str, list[float]], at: int | None) -> int:
     steps = len(history[VAL_LOSS])
@@ -62,9 +68,14 @@ def value(history: dict[str, list[float]], metric: str, at: int | None) -> float
 
 
 def gap(history: dict[str, list[float]], metric: str, at: int | None) -> float:
-    """Training minus validation accuracy (whatever `metric` says)."""
+    """The generalisation gap in `metric`, a validation metric: training minus validation
+    accuracy, or validation minus training loss (either way, positive when the training set
+    is fitted better)."""
+    if metric not in GAP_PAIRS:
+        raise ValueError(f"a gap is measured in a validation metric ({', '.join(GAP_PAIRS)}), not {metric!r}")
+    train, sign = GAP_PAIRS[metric]
     n = _upto(history, at)
-    return history[TRAIN_ACC][n - 1] - history[VAL_ACC][n - 1]
+    return sign * (history[train][n - 1] - history[metric][n - 1])
 
 
 def loss_min_step(history: dict[str, list[float]], metric: str, at: int | None) -> int:
@@ -72,16 +83,45 @@ def loss_min_step(history: dict[str, list[float]], metric: str, at: int | None) 
     return 1 + min(range(len(values)), key=values.__getitem__)
 
 
-def plateau_step(history: dict[str, list[float]], metric: str, at: int | None) -> int:
+def plateau_step(history: dict[str, list[float]], metric: str, at: int | None, tolerance: float | None = None) -> int:
+    """The first step where `metric` comes within `tolerance` of its best so far."""
     values = history[metric][:_upto(history, at)]
     best = max(values)
-    return 1 + next(i for i, v in enumerate(values) if v >= best - PLATEAU_TOLERANCE)
+    return 1 + next(i for i, v in enumerate(values) if v >= best - (PLATEAU_TOLERANCE if tolerance is None else tolerance))
+
+
+def gain_share(history: dict[str, list[float]], metric: str, at: int | None) -> float:
+    """The share of `metric`'s whole change over the run (first step to last) made by `at`:
+    1 when nothing more happens after it, 0.5 when half the change is still to come."""
+    values = history[metric]
+    total = values[-1] - values[0]
+    return (values[_upto(history, at) - 1] - values[0]) / total if total else 1.0
+
+
+def settle_step(history: dict[str, list[float]], metric: str, at: int | None, share: float | None = None) -> int:
+    """The first step by which `metric` has made `share` (default SETTLE_SHARE) of its
+    change from the first step to `at`: where its curve has all but levelled off, a point
+    that does not depend on the metric's scale as a fixed tolerance would."""
+    values = history[metric][:_upto(history, at)]
+    share = SETTLE_SHARE if share is None else share
+    total = values[-1] - values[0]
+    if not total:
+        return 1
+    return 1 + next(i for i, v in enumerate(values) if (v - values[0]) / total >= share)
 
 
 def rise(history: dict[str, list[float]], metric: str, at: int | None) -> float:
-    """How far validation loss has climbed above its minimum so far, relative to it."""
-    values = history[VAL_LOSS][:_upto(history, at)]
+    """How far `metric` (a loss) has climbed above its minimum so far, relative to it."""
+    values = history[metric][:_upto(history, at)]
     return values[-1] / min(values) - 1.0
+
+
+def after_val_min(history: dict[str, list[float]], metric: str, at: int | None) -> float:
+    """How `metric` changed from the step where validation loss was lowest to `at`: a
+    training loss that keeps falling while validation loss climbs is the mark of overfitting."""
+    values = history[metric][:_upto(history, at)]
+    turn = loss_min_step(history, VAL_LOSS, at)
+    return values[-1] - values[turn - 1]
 
 
 def upward(history: dict[str, list[float]], metric: str, at: int | None) -> float:
@@ -93,13 +133,30 @@ def gain(history: dict[str, list[float]], metric: str, at: int | None) -> float:
     return history[metric][_upto(history, at) - 1] - history[metric][0]
 
 
-FACTS = {f.__name__: f for f in (value, gap, loss_min_step, plateau_step, rise, upward, gain)}
+FACTS = {f.__name__: f for f in (value, gap, loss_min_step, plateau_step, gain_share, settle_step, rise, after_val_min,
+                                  upward, gain)}
+PARAMETERS = {"plateau_step", "settle_step"}  # the facts that take a parameter of their own (tolerance, share)
+STEP_FACTS = {"loss_min_step", "plateau_step", "settle_step"}  # whole numbers of steps
 
 
-def read(result: dict, fact: str, metric: str, at: int | None) -> float:
+def support(fact: str, metric: str) -> stats.Support:
+    """Where a fact's values can lie: a step count from 1, an accuracy in [0, 1], a loss, a
+    rise, a summed increase or a time from 0; differences and shares anywhere."""
+    if fact in STEP_FACTS:
+        return stats.Support.STEP
+    if fact == "value":
+        return stats.Support.PROPORTION if metric in ACCURACIES else stats.Support.NONNEGATIVE
+    return stats.Support.NONNEGATIVE if fact in ("rise", "upward", "seconds") else stats.Support.REAL
+
+
+def read(result: dict, fact: str, metric: str, at: int | None, param: float | None = None) -> float:
     """One fact of one finished run; `seconds` is its wall-clock training time."""
     if fact == "seconds":
         return float(result["train_seconds"])
+    if fact in PARAMETERS:
+        return float(FACTS[fact](result["history"], metric, at, param))
+    if param is not None:
+        raise ValueError(f"the fact {fact!r} takes no parameter")
     return float(FACTS[fact](result["history"], metric, at))
 
 

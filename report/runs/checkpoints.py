@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from report.fsutil import atomic_write_bytes
+from report.fsutil import atomic_write_bytes, unreadable
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,10 @@ class Checkpoint:
             with np.load(self.path, allow_pickle=False) as npz:
                 meta = json.loads(str(npz["meta"]))
                 arrays = [npz[f"a{i}"] for i in range(meta["n_arrays"])]
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        except OSError as exc:
+            log.warning("%s: the run starts from its first step", unreadable(self.path, exc))
+            return None
+        except (ValueError, KeyError, zipfile.BadZipFile) as exc:
             log.warning("damaged cache entry %s (checkpoint: %s): recomputed from the run's start", self.path, exc)
             return None
         log.info("  resuming from checkpoint at step %d", meta["step"])

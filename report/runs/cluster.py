@@ -26,14 +26,14 @@ import logging
 import os
 import shutil
 import socket
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from report import ROOT
 from report.data import splits
-from report.errors import ReportError
+from report.errors import ReportError, shorten
+from report.fsutil import SYSTEM_TEMP, private_temp_folder
 from report.runs import keys, source, training
 from report.runs.checkpoints import Checkpoint
 from report.runs.executor import Placement, elapsed_label
@@ -47,6 +47,7 @@ log = logging.getLogger("report.runs.runner")
 SHIPPED = (*source.PACKAGES, "templates")
 MAX_RETRIES = 3  # a task whose worker process or node died is run again, up to this many times
 REPORT_EVERY_S = 0.5  # how often a task sends its progress to the driver at most
+NODES_EVERY_S = 5.0  # how often a build waiting for its runs checks that a node can still train them
 CONNECT_TIMEOUT_S = 5.0
 LOCAL_IP = "127.0.0.1"
 LOOPBACK_NAMES = ("127.0.0.1", "localhost")
@@ -64,6 +65,10 @@ def _ray(address: str | None = None):
     except ImportError:
         raise ReportError("--executor ray needs Ray: pip install 'dlreport[ray]' (or ray==2.60.0)") from None
     return ray
+
+
+def _first_line(exc: BaseException) -> str:
+    return shorten((str(exc).strip().splitlines() or [type(exc).__name__])[0], 200)
 
 
 def resolved_address(placement: Placement) -> str | None:
@@ -141,7 +146,7 @@ def _train_task(spec: dict, key: str, label: str, boxed_data: list, sink, thread
     waited = time.perf_counter() - began
     if keys.key_of(keys.components(spec)) != key:  # the probe checked the node; a worker must agree too
         raise RuntimeError(f"worker on {where['host']} computes another cache key for {label}")
-    checkpoint = Checkpoint(Path(tempfile.gettempdir()) / "dlreport-checkpoints" / f"{key}.npz")
+    checkpoint = Checkpoint(Path(SYSTEM_TEMP) / "dlreport-checkpoints" / f"{key}.npz")
     result = training.run_spec(spec, data, _Relay(sink, label), checkpoint, threads)
     checkpoint.clear()
     return result, {"executor": "ray", **where, "data_wait_s": round(waited, 3), "threads": threads}
@@ -188,7 +193,7 @@ class Ray:
         self.cpus = placement.cpus_per_run or 1
         self.ray = None
         self.refs: dict[str, object] = {}
-        self.shipped: tempfile.TemporaryDirectory | None = None
+        self.shipped: Path | None = None
 
     def start(self, runs: list, loaded: dict[str, splits.RunData]) -> None:
         address = resolved_address(self.placement)
@@ -220,11 +225,12 @@ class Ray:
                  len(fitting), slots_of(fitting, self.placement), time.perf_counter() - began)
 
     def _ship(self) -> str:
-        """A folder holding a copy of the project's code, for Ray to pack and upload."""
-        self.shipped = tempfile.TemporaryDirectory(prefix="dlreport-shipped-")
+        """A folder holding a copy of the project's code, for Ray to pack and upload (the
+        copies of drivers that were killed are removed first: `private_temp_folder`)."""
+        self.shipped = private_temp_folder("shipped")
         for name in SHIPPED:
-            shutil.copytree(ROOT / name, Path(self.shipped.name) / name, ignore=shutil.ignore_patterns("__pycache__"))
-        return self.shipped.name
+            shutil.copytree(ROOT / name, self.shipped / name, ignore=shutil.ignore_patterns("__pycache__"))
+        return str(self.shipped)
 
     def _probe_nodes(self, nodes: list[dict], sample) -> None:
         """Before anything trains: every node that may be given a run can import TensorFlow
@@ -245,6 +251,17 @@ class Ray:
                                   f"{f': {detail}' if detail else ''}): install the driver's versions there")
 
     def train(self, runs: list, loaded: dict[str, splits.RunData]) -> Iterator[tuple]:
+        """The runs' results as they finish; a cluster that stops answering (every node gone,
+        the head unreachable) ends the build in one line, the results had so far stored."""
+        if not runs:
+            return
+        try:
+            yield from self._train(runs)
+        except self.ray.exceptions.RayError as exc:
+            raise ReportError(f"the Ray cluster stopped answering mid-build ({_first_line(exc)}): the runs that finished "
+                              "are stored; build again to train the rest") from None
+
+    def _train(self, runs: list) -> Iterator[tuple]:
         ray = self.ray
         sink = ray.remote(_Sink).options(num_cpus=0).remote()
         task = ray.remote(_train_task).options(num_cpus=self.cpus, num_gpus=self.placement.gpus_per_run,
@@ -252,9 +269,16 @@ class Ray:
         pending = {task.remote(p.spec, p.key, p.label, [self.refs[keys.digest(p.spec["data"])]], sink, self.cpus):
                    (p, time.perf_counter()) for p in runs}
         board, bars, began, started = Board(), {}, time.perf_counter(), 0
+        looked = time.perf_counter()
         try:
             while pending:
                 done, _ = ray.wait(list(pending), num_returns=1, timeout=REPORT_EVERY_S)
+                if not done and time.perf_counter() - looked > NODES_EVERY_S:
+                    looked = time.perf_counter()
+                    if not nodes_fitting(ray, self.placement):  # Ray would wait for one forever
+                        raise ReportError(f"no node that can train is left in the Ray cluster ({len(pending)} run(s) "
+                                          "unfinished): the runs that finished are stored; build again once nodes "
+                                          "have joined")
                 for event in ray.get(sink.drain.remote()):
                     if event[0] == "start":
                         _, label, where = event
@@ -281,15 +305,15 @@ class Ray:
         try:
             return self.ray.get(ref)
         except self.ray.exceptions.RayTaskError as exc:
-            raise ReportError(f"{p.label} failed on the cluster: {str(exc.cause or exc).splitlines()[0]}") from None
+            raise ReportError(f"{p.label} failed on the cluster: {_first_line(exc.cause or exc)}") from None
         except self.ray.exceptions.RayError as exc:  # its worker or node died more often than MAX_RETRIES
-            raise ReportError(f"{p.label} could not be trained on the cluster: {str(exc).splitlines()[0]}") from None
+            raise ReportError(f"{p.label} could not be trained on the cluster: {_first_line(exc)}") from None
 
     def close(self) -> None:
         if self.ray is not None:
             self.ray.shutdown()  # a Ray started here stops; on a cluster, this build's tasks end with its job
             self.ray = None
         if self.shipped is not None:
-            self.shipped.cleanup()
+            shutil.rmtree(self.shipped, ignore_errors=True)
             self.shipped = None
 

@@ -123,7 +123,7 @@ def obtain(planned: list[Planned], store: ResultStore, data_dir: Path, cache: Ca
             outcomes[i] = Outcome(p.experiment, p.seed, p.key, p.components, p.entry["result"], tier, 0.0)
         else:
             first.setdefault(p.key, i)
-    for p, result, where, seconds in executor.train([planned[i] for i in first.values()], loaded):
+    for p, result, where, seconds in executor.train([planned[i] for i in first.values()], loaded) if first else ():
         try:
             store.put(p.key, p.components, result)
         except OSError as exc:

@@ -22,7 +22,7 @@ import logging
 import shutil
 from pathlib import Path
 
-from report.fsutil import atomic_write_text, temp_name
+from report.fsutil import atomic_write_text, temp_name, unreadable
 from report.runs.keys import digest, key_of
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,9 @@ class ResultStore:
             if entry.get("result_sha256") != result_checksum(entry["result"]):
                 raise ValueError("result does not match its checksum")
             return entry
-        except (ValueError, KeyError, TypeError, OSError) as exc:
+        except OSError as exc:
+            log.warning("%s: recomputed", unreadable(path, exc))
+        except (ValueError, KeyError, TypeError) as exc:
             log.warning("damaged cache entry %s (%s): recomputed", path, exc)
         return None
 

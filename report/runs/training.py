@@ -13,9 +13,12 @@ import importlib
 import logging
 import math
 import os
+import sys
+import tempfile
 import time
 
 from report.data import splits
+from report.fsutil import private_temp_folder
 from report.runs import keys, machine
 from report.runs.checkpoints import Checkpoint
 
@@ -28,6 +31,11 @@ def import_tensorflow():
     The kernel settings the cache keys assume (`keys.engine`) are put in place first.
     """
     os.environ.setdefault(keys.ONEDNN_VARIABLE, keys.ONEDNN_DEFAULT)
+    if "tensorflow" not in sys.modules:
+        # autograph writes a module for every function it converts into the temporary folder
+        # and deletes them only at a clean exit, so each killed run left some for good: they
+        # go into a folder of this process's own instead, which a later process sweeps
+        tempfile.tempdir = str(private_temp_folder("tensorflow"))
     saved = os.dup(2)
     try:
         with open(os.devnull, "wb") as null:

@@ -1,0 +1,135 @@
+"""The judged findings as the report shows them: rows for the tables, the forest plot's
+rows, and the few words each number is printed with.
+
+Everything here only arranges what `report.facts.claims` decided: no verdict, interval or
+cause is computed or changed here, so the tables, the forest plot and the prose can never
+disagree with the record.
+"""
+
+from __future__ import annotations
+
+import math
+
+from report.document.figure_cache import Figure, FigureCache
+from report.facts import stats
+from report.facts.claims import Judged, TestResult
+
+
+def _digits(x: float) -> int:
+    magnitude = abs(x)
+    return 4 if magnitude < 1 else 3 if magnitude < 10 else 1
+
+
+def number(x: float, whole: bool = False, digits: int | None = None) -> str:
+    """A number as a finding prints it: whole numbers for step counts, else to a precision
+    that fits its size; a true minus sign."""
+    text = f"{round(x):d}" if whole else f"{x:.{digits if digits is not None else _digits(x)}f}"
+    return text.replace("-", "\u2212")
+
+
+def interval(e: stats.Estimate, digits: int | None = None) -> str:
+    """The 95 % interval (step counts rounded outwards to whole steps), or why there is none."""
+    if not e.spread_known:
+        return "one seed: no interval"
+    d = digits if digits is not None else _digits(max(abs(e.lo), abs(e.hi), abs(e.mean)))
+    if e.whole:
+        return f"[{number(math.floor(e.lo + 1e-9), True)}, {number(math.ceil(e.hi - 1e-9), True)}]"
+    return f"[{number(e.lo, digits=d)}, {number(e.hi, digits=d)}]"
+
+
+def estimate(e: stats.Estimate) -> str:
+    """An estimate with its interval; a step count of one experiment with its seeds' range too."""
+    d = _digits(max(abs(e.mean), abs(e.lo or 0), abs(e.hi or 0)))
+    text = f"{number(e.mean, e.whole, d)} {interval(e, d)}"
+    if e.whole and e.range and len(e.n) == 1:
+        low, high = e.range
+        text += f"; seeds {number(low, True)}" + (f"\u2013{number(high, True)}" if high != low else "")
+    return text
+
+
+def region(result: TestResult) -> str:
+    """The region the finding claims, in words."""
+    t = result.test
+
+    def bound(x: float) -> str:
+        return f"{x:g}".replace("-", "\u2212")
+
+    if t.above is not None and t.below is not None:
+        return f"between {bound(t.above)} and {bound(t.below)}"
+    return f"above {bound(t.above)}" if t.above is not None else f"below {bound(t.below)}"
+
+
+def _values(values: list[float], unit: str) -> str:
+    """One value, or the first and last of a run of them, with the unit once: "2–5 pp"."""
+    shown = [f"{100 * v:g}" if unit in ("pp", "%") else f"{v:g}" for v in (values[0], values[-1])]
+    span = shown[0] if len(values) == 1 else f"{shown[0]}\u2013{shown[1]}"
+    return f"{span} {unit}" if unit else span
+
+
+def sweep(result: TestResult) -> str:
+    """How far the threshold can move before the verdict changes: the verdict at each value
+    tried, runs of one verdict joined ("confirmed for 1–3 pp; undecided at 0.5 pp")."""
+    if not result.sweep:
+        return ""
+    unit = result.test.sweep.unit
+    runs: list[tuple[str, list[float]]] = []
+    for value, verdict in result.sweep:
+        if runs and runs[-1][0] == verdict:
+            runs[-1][1].append(value)
+        else:
+            runs.append((verdict, [value]))
+    parts = []
+    for verdict, values in runs:
+        parts.append(f"{verdict} {'at' if len(values) == 1 else 'for'} {_values(values, unit)}")
+    return f"{result.test.sweep.name}: " + "; ".join(parts)
+
+
+def detectable(result: TestResult) -> str:
+    """For an undecided sub-test, the smallest distance from its bound our seeds could have
+    detected (80 % power): a claim nearer its bound than this cannot be told from noise."""
+    d = result.evidence.detectable
+    if result.verdict != stats.UNDECIDED or not result.testable or d is None:
+        return ""
+    return f"smallest detectable effect {number(d, result.estimate.whole and d >= 1)}"
+
+
+def key(judged: Judged) -> TestResult:
+    """The sub-test a finding's verdict rests on most: the first of its own verdict (for a
+    finding partly reproduced, the first not reproduced: what differs; for one undecided, the
+    first undecided: what holds it back)."""
+    wanted = {stats.CONFIRMED: stats.CONFIRMED, stats.PARTLY: stats.NOT_REPRODUCED,
+              stats.NOT_REPRODUCED: stats.NOT_REPRODUCED}.get(judged.verdict, stats.UNDECIDED)
+    return next((t for t in judged.testable if t.verdict == wanted), (judged.testable or judged.tests)[0])
+
+
+def headline(judged: list[Judged]) -> str:
+    """E.g. "6 confirmed, 7 partly reproduced, 2 not reproduced and 5 undecided"."""
+    from report.facts.claims import counts
+
+    c = counts(judged)
+    parts = [f"{c[v]} {v}" for v in stats.FINDING_VERDICTS]
+    return ", ".join(parts[:-1]) + f" and {parts[-1]}"
+
+
+def forest_rows(judged: list[Judged]) -> list[dict]:
+    """One row per sub-test for the forest plot: its label, estimate, interval, claimed
+    region and verdict (only plain numbers: the figure's cache key is made of them)."""
+    rows = []
+    for j in judged:
+        for k, t in enumerate(j.tests, 1):
+            e = t.estimate
+            rows.append({"label": f"{j.claim.id}.{k}", "finding": j.claim.id, "estimate": e.mean, "lo": e.lo, "hi": e.hi,
+                         "above": t.test.above, "below": t.test.below, "verdict": t.verdict, "testable": t.testable})
+    return rows
+
+
+def forest(judged: list[Judged], cache: FigureCache) -> Figure | None:
+    return Figure(cache, "forest", forest_rows(judged)) if judged else None
+
+
+def second_setup(judged: list[Judged]) -> list[dict]:
+    """Every sub-test judged again on the second set-up: its verdict on both, and whether it survives."""
+    return [{"finding": j.claim.id, "label": f"{j.claim.id}.{k}", "words": t.test.words, "first": t.verdict,
+             "second": t.alternative.verdict, "survives": t.survives, "estimate": t.estimate,
+             "second_estimate": t.alternative.estimate}
+            for j in judged for k, t in enumerate(j.tests, 1) if t.alternative is not None]

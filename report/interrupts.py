@@ -1,0 +1,36 @@
+"""Interrupts that always win: Ctrl-C and SIGTERM end a build, whatever library is running.
+
+Python turns SIGINT into a KeyboardInterrupt raised wherever the main thread happens to be,
+and a library may catch it there: WeasyPrint's SVG drawing catches `BaseException` and
+carries on with the figure missing. So each signal is also *remembered*, and the steps
+whose products are kept or published (a laid-out PDF piece, the build's publication)
+call `check()` when they end: an interrupt seen at any moment during them fails them,
+even one a library swallowed. SIGTERM (`kill`, a CI runner's cancel) is treated as Ctrl-C,
+so that it, too, ends the build through every `finally` — temporary files removed,
+nothing published — with exit code 130.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+_seen = threading.Event()
+
+
+def _handler(signum: int, frame: object) -> None:
+    _seen.set()
+    raise KeyboardInterrupt
+
+
+def install() -> None:
+    """Handle SIGINT and SIGTERM as above (in the main thread only, where Python runs handlers)."""
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, _handler)
+
+
+def check() -> None:
+    """Raise KeyboardInterrupt if an interrupt has arrived, even one something swallowed."""
+    if _seen.is_set():
+        raise KeyboardInterrupt
