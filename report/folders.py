@@ -46,8 +46,8 @@ def claim(folder: Path, kind: str, option: str, ours: Callable[[os.DirEntry], bo
         strangers = sorted(e.name for e in os.scandir(folder) if not ours(e) and not LEFTOVER.match(e.name))
     except FileNotFoundError:
         strangers = []
-    except OSError as exc:
-        raise ReportError(f"{option} {folder} cannot be read: {exc.strerror or exc}") from None
+    except OSError as exc:  # a file where a folder should be on its path, a folder it may not read
+        raise ReportError(f"{option} {folder} is not writable: {exc.strerror or exc}") from None
     if strangers:
         named = ", ".join(shown(n, 40) for n in strangers[:3]) + (f" and {len(strangers) - 3} more" if len(strangers) > 3 else "")
         raise ReportError(f"{option} {folder} holds files dlreport did not make ({named}): choose a new or empty folder "

@@ -214,7 +214,7 @@ def test_status_names_the_exact_cause_without_tensorflow(project):
     assert "-        a = tf.maximum(w @ a + b, 0.0)" in result.stdout and "+        a = tf.nn.relu(w @ a + b)" in result.stdout
     assert next(ln for ln in result.stdout.splitlines() if ln.startswith("B1 ")).endswith("cached (local)")
     assert "TENSORFLOW_IMPORTED=False" in result.stdout
-    assert f"9 of {N} runs" in result.stdout  # every Part A run uses forward()
+    assert f"{len(PART_A)} of {N} runs" in result.stdout  # every Part A run uses forward()
 
 
 def _stale(project: Project, *edits: tuple[str, str, str]) -> set[str]:
@@ -373,7 +373,7 @@ def test_diverging_run_stops_in_one_line_or_is_shown_as_failed_with_keep_going(p
 
 @pytest.mark.parametrize("args, message", [
     (["--profile", "nope"], "unknown profile 'nope'"),
-    (["--only", "Z9"], "unknown experiment Z9"),
+    (["--only", "Z9"], "unknown experiment 'Z9'"),
     (["--profile", "quick"], "--notmnist-split substitute"),
 ])
 def test_bad_input_is_one_line_and_exit_2(project, args, message, monkeypatch):

@@ -222,7 +222,7 @@ def test_unwritable_output_folder_is_one_line_before_any_training(campaign, tmp_
     blocker.write_text("not a folder")
     result = campaign.run("--rerun", "--out", str(blocker / "out"))
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    expected = f"error: the output directory {blocker / 'out'} is not writable: Not a directory"
+    expected = f"error: --out {blocker / 'out'} is not writable: Not a directory"
     assert result.stderr.strip().splitlines() == [expected]
 
 

@@ -119,8 +119,9 @@ def summary(values, support: Support = Support.REAL, top: float = math.inf, whol
     with warnings.catch_warnings():  # near-identical seeds: scipy warns of precision, the interval is still tiny
         warnings.simplefilter("ignore", RuntimeWarning)
         ci = stats.ttest_1samp(xs, mean).confidence_interval(CONFIDENCE)
+        sd = float(stats.tstd(xs))
     lo, hi = _clipped(float(ci.low), float(ci.high), support, top)
-    return Estimate(float(mean), (len(xs),), float(stats.tstd(xs)), lo, hi, tuple(xs), whole)
+    return Estimate(float(mean), (len(xs),), sd, lo, hi, tuple(xs), whole)
 
 
 def difference(a, b, whole: bool = False) -> Estimate:
