@@ -44,6 +44,10 @@ if os.environ.get("INTERRUPT_IN_SVG"):
             os.kill(os.getpid(), signal.SIGINT)
         return original(self, *args, **kwargs)
     svg.SVG.draw = draw
+if os.environ.get("SLOW_LEDGER"):  # each file of a ledger entry takes this long to write: saves overlap
+    import time, report.builds.ledger as ledger
+    written = ledger.write_synced
+    ledger.write_synced = lambda path, data: (time.sleep(float(os.environ["SLOW_LEDGER"])), written(path, data))[1]
 from report.cli import main
 try:
     code = main(sys.argv[1:])
@@ -187,7 +191,8 @@ def test_two_builds_on_one_output_folder_with_different_caches_both_end_in_the_l
     caches = [project.cache_copy(tmp_path / f"cache{i}") for i in (1, 2)]
     env = {**os.environ, "REPORT_DATA_DIR": str(DATA), "SOURCE_DATE_EPOCH": str(EPOCH + 30), "PYTHONHASHSEED": "0"}
     procs = [subprocess.Popen([sys.executable, "-c", HARNESS, *ARGS, "--out", str(out), "--cache-dir", str(c)],
-                              cwd=project.root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                              cwd=project.root, env={**env, "SLOW_LEDGER": "0.5"}, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
              for c in caches]
     results = [(p.wait(timeout=600), p.stderr.read()) for p in procs]
     assert all(code == 0 for code, _ in results), results

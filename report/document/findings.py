@@ -37,11 +37,12 @@ def interval(e: stats.Estimate, digits: int | None = None) -> str:
     return f"[{number(e.lo, digits=d)}, {number(e.hi, digits=d)}]"
 
 
-def estimate(e: stats.Estimate) -> str:
-    """An estimate with its interval; a step count of one experiment with its seeds' range too."""
+def estimate(e: stats.Estimate, seeds: bool = True) -> str:
+    """An estimate with its interval; a step count of one experiment with its seeds' range too
+    (unless `seeds` is false)."""
     d = _digits(max(abs(e.mean), abs(e.lo or 0), abs(e.hi or 0)))
     text = f"{number(e.mean, e.whole, d)} {interval(e, d)}"
-    if e.whole and e.range and len(e.n) == 1:
+    if seeds and e.whole and e.range and len(e.n) == 1:
         low, high = e.range
         text += f"; seeds {number(low, True)}" + (f"\u2013{number(high, True)}" if high != low else "")
     return text
