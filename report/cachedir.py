@@ -10,6 +10,9 @@ no other module spells a folder name: it asks this object (jupyter-cache's model
     figures/      drawn figures (SVG), named by what they were drawn from, in <2 hex>/
     equations/    drawn equations (SVG), in <2 hex>/
     pdf/          laid-out PDF pieces, in <2 hex>/
+    fingerprints/ what the keys need of each source file, named by its content digest (`source.Summary`)
+    store-index.json  a summary of every stored run read so far (`store.ResultStore.stored`)
+    stats.json    the statistics computed so far, by the digest of their inputs (`report.facts.stats`)
     build.lock    held while a build, freeze or prune works on the cache
 
 The tool deletes nothing here but the files this layout names (`render_entries`,
@@ -29,7 +32,8 @@ from report import folders
 SHARD = re.compile(r"^[0-9a-f]{2}$")  # the subfolders keyed files are spread over: a key's first two digits
 KEPT_FILE = re.compile(r"^[0-9a-f]{64}\.k\.(svg|pdf)$")  # a drawing or a laid-out piece (`fsutil.KeptFiles`)
 CHECKPOINT = re.compile(r"^[0-9a-f]{64}\.npz$")
-LAYOUT = frozenset({"results", "checkpoints", "decoded", "figures", "equations", "pdf", "build.lock"})
+LAYOUT = frozenset({"results", "checkpoints", "decoded", "figures", "equations", "pdf", "fingerprints", "store-index.json",
+                    "stats.json", "build.lock"})
 
 
 def _folder(name: str) -> property:
@@ -54,6 +58,9 @@ class CacheDir:
     figures = _folder("figures")
     equations = _folder("equations")
     pdf = _folder("pdf")
+    fingerprints = _folder("fingerprints")
+    store_index = _folder("store-index.json")
+    stats = _folder("stats.json")
     lock = _folder("build.lock")
 
     def claim(self, option: str = "--cache-dir") -> None:
@@ -80,7 +87,7 @@ class CacheDir:
         """Every folder a build writes files into (through a temporary name): where its
         leftovers can be, and the only places the sweep looks."""
         keyed = [*shards(self.results), *(s for f in self.render_caches() for s in shards(f))]
-        return [self.root, self.checkpoints, self.decoded, self.results, *self.render_caches(), *keyed]
+        return [self.root, self.checkpoints, self.decoded, self.results, self.fingerprints, *self.render_caches(), *keyed]
 
     @staticmethod
     def _files(folder: Path) -> list[Path]:

@@ -72,7 +72,7 @@ def _whole(low: int, high: int | None = None, what: str = "") -> callable:
 def parser() -> argparse.ArgumentParser:
     from experiments.profiles import PROFILES
     from report.builds.ledger import DEFAULT_KEEP
-    from report.data.splits import SPLIT_ENV, SPLITS
+    from report.data.specs import SPLIT_ENV, SPLITS
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--out", type=Path, help="output directory (default: build/)")
@@ -209,12 +209,12 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(message)s", stream=sys.stderr)
     interrupts.install()
     from report import pipeline
-    from report.data import datasets
+    from report.data import files
 
     try:
         paths = {k: v for k, v in (("out_dir", args.out), ("cache_dir", args.cache_dir)) if v is not None}
         cfg = pipeline.BuildConfig(
-            data_dir=datasets.resolve_data_dir(getattr(args, "data_dir", None)),
+            data_dir=files.resolve_data_dir(getattr(args, "data_dir", None)),
             profile=getattr(args, "profile", "full"),
             notmnist_split=getattr(args, "notmnist_split", None),
             only=_ids(getattr(args, "only", None), "--only"),

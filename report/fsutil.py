@@ -113,21 +113,36 @@ class KeptFiles:
             return None
         return data
 
-    def kept(self, key: str, make: Callable[[], bytes], whole: Callable[[bytes], str | None] | None = None) -> bytes:
-        """The file of `key`, made by `make` when absent or damaged; `whole`, if given, says
-        why an intact file is nonetheless not a complete product (None when it is)."""
-        path = self.root / key[:2] / f"{key}.k{self.suffix}"  # ".k": the checked format (earlier files are not read)
+    def _path(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}.k{self.suffix}"  # ".k": the checked format (earlier files are not read)
+
+    def found(self, key: str, whole: Callable[[bytes], str | None] | None = None) -> bytes | None:
+        """The file of `key` when it is there and intact (and, given `whole`, which says why an
+        intact file is nonetheless not a complete product, complete); else None."""
+        path = self._path(key)
         self.used.add(path)
         if (data := self._intact(path)) is not None:
             if whole is None or (problem := whole(data)) is None:
                 return data
             log.warning("damaged cache entry %s (%s): recomputed", path, problem)
-        data = make()
+        return None
+
+    def keep(self, key: str, data: bytes) -> None:
+        """Store `data` as the file of `key` (a failed write costs only the time to make it again)."""
+        path = self._path(key)
+        self.used.add(path)
         try:
             atomic_write_bytes(path, self._HEADER + sha256(data).encode() + b"\n" + data)
         except OSError as exc:
             log.warning("%s not cached in %s (%s): the next build makes it again", self.what, self.root,
                         exc.strerror or exc)
+
+    def kept(self, key: str, make: Callable[[], bytes], whole: Callable[[bytes], str | None] | None = None) -> bytes:
+        """The file of `key`, made by `make` when absent or damaged (see `found`)."""
+        if (data := self.found(key, whole)) is not None:
+            return data
+        data = make()
+        self.keep(key, data)
         return data
 
 

@@ -29,12 +29,12 @@ from report import ROOT, folders, interrupts, lock
 from report.builds import changes, ledger, prune, record
 from report.builds import status as status_mod
 from report.cachedir import CacheDir
-from report.data import datasets, splits
+from report.data import files, specs
 from report.data.samples import SampleStore, samples_of
 from report.errors import ReportError, shorten, shown
 from report.facts import analysis, stats
-from report.fsutil import ensure_writable, remove_leftovers
-from report.runs import keys, machine, runner
+from report.fsutil import atomic_write_text, ensure_writable, remove_leftovers
+from report.runs import keys, machine, runner, source
 from report.runs.executor import Placement, choose
 from report.runs.store import ResultStore
 
@@ -110,10 +110,6 @@ def sources_digest() -> str:
     return h.hexdigest()
 
 
-def _outputs_intact(out_dir: Path, previous: dict) -> bool:
-    return all(record.sha256_file(out_dir / name) == digest for name, digest in previous["outputs"].items())
-
-
 def _plan(cfg: BuildConfig) -> tuple:
     """Profile, split, store and planned runs of a configuration (reads no data, imports no TensorFlow)."""
     if cfg.profile not in PROFILES:
@@ -131,28 +127,35 @@ def _plan(cfg: BuildConfig) -> tuple:
     if unknown:
         raise ReportError(f"--rerun names {', '.join(sorted(unknown))}, not among this build's experiments")
     rerun = {e.id for e in experiments} if "all" in cfg.rerun else set(cfg.rerun)
-    split = splits.choose_split(cfg.notmnist_split, cfg.data_dir) if any(e.dataset == "notmnist" for e in experiments) else None
+    split = specs.choose_split(cfg.notmnist_split, cfg.data_dir) if any(e.dataset == "notmnist" for e in experiments) else None
 
-    store = ResultStore(cfg.cache.results, cfg.frozen_dir)
+    ours = folders.kind_of(cfg.cache_dir) == "cache"  # the cache keeps what saves time only once it is the tool's
+    source.use_cache(cfg.cache.fingerprints if ours else None)
+    stats.use_memo(cfg.cache.stats if ours else None)
+    store = ResultStore(cfg.cache.results, cfg.frozen_dir, cfg.cache.store_index if ours else None)
     runs = []
     for seed in range(max(len(profile.seeds_of(e.part, cfg.seeds)) for e in experiments)):
         for e in experiments:  # seed by seed: an interrupted build has whole seeds of the study
             if seed in profile.seeds_of(e.part, cfg.seeds):
-                data = splits.data_spec(e.dataset, split if e.dataset == "notmnist" else None,
+                data = specs.data_spec(e.dataset, split if e.dataset == "notmnist" else None,
                                         *profile.data_limits.get(e.dataset, (None, None)))
                 runs.append((e, seed, resolve(e, profile, seed, data)))
     return profile, split, store, runner.plan(runs, store, rerun)
 
 
 def status(cfg: BuildConfig) -> dict:
-    """What a build with this configuration would take from the cache, and what it would train and why."""
+    """What a build with this configuration would take from the cache, and what it would train
+    and why (the last record is read only when something is to be explained)."""
     _, _, store, planned = _plan(cfg)
     slots = 1
-    if cfg.placement.executor == "ray" and any(p.entry is None for p in planned):
+    to_train = [p for p in planned if p.stored is None]
+    if cfg.placement.executor == "ray" and to_train:
         from report.runs import cluster
 
         slots = cluster.slots(cfg.placement)
-    return status_mod.survey(planned, record.read(cfg.out_dir / "record.json"), store, slots)
+    previous = record.read(cfg.out_dir / "record.json") if to_train else None
+    store.save_index()
+    return status_mod.survey(planned, previous, slots)
 
 
 def check_folders(cfg: BuildConfig) -> None:
@@ -175,8 +178,8 @@ def claim(cfg: BuildConfig) -> None:
     cfg.cache.claim()
 
 
-def build(cfg: BuildConfig) -> dict:
-    """Run the whole build, holding the cache's lock; returns its record."""
+def build(cfg: BuildConfig) -> str:
+    """Run the whole build, holding the cache's lock; returns its id (the current build's, for a no-op)."""
     claim(cfg)
     ensure_writable(cfg.cache_dir, "cache directory")
     ensure_writable(cfg.out_dir, "output directory")
@@ -185,7 +188,7 @@ def build(cfg: BuildConfig) -> dict:
         return _build(cfg)
 
 
-def _build(cfg: BuildConfig) -> dict:
+def _build(cfg: BuildConfig) -> str:
     started = time.perf_counter()
     profile, split, store, planned = _plan(cfg)
     missing = [p for p in planned if p.entry is None] if cfg.cached_only else []
@@ -197,20 +200,19 @@ def _build(cfg: BuildConfig) -> dict:
             raise ReportError("--cached-only: no run of this build is in the cache or the frozen store")
     since = ledger.Ledger(cfg.out_dir).find(cfg.changes_since) if cfg.changes_since else None
     # taken (and stored) before the no-op check, so that storing them does not make the next build render again
-    samples = _samples(cfg, {p.experiment.dataset for p in planned})
+    samples = _sample_state(cfg, {p.experiment.dataset for p in planned})
     render_inputs = keys.key_of({
         "keys": [p.key for p in planned], "ids": [p.experiment.id for p in planned], "sources": sources_digest(),
         "profile": profile.name, "split": split, "epoch": os.environ.get("SOURCE_DATE_EPOCH"), "strict": cfg.strict,
         "keep_going": cfg.keep_going, "changes_since": since and since.name, "missing": len(missing),
-        "samples": {d: found is not None for d, found in samples.items()},
+        "samples": samples,
     })
-    previous = record.read(cfg.out_dir / "record.json")
-    if (
-        previous and previous.get("render_inputs") == render_inputs
-        and all(p.entry is not None for p in planned) and _outputs_intact(cfg.out_dir, previous)
-    ):
-        log.info("up to date: %d experiments cached, report unchanged (%.2f s)", len(planned), time.perf_counter() - started)
-        return previous
+    book = ledger.Ledger(cfg.out_dir)
+    stamp = book.stamp()
+    if (stamp and stamp.get("render_inputs") == render_inputs and all(p.present for p in planned)
+            and book.unchanged(stamp)):
+        log.info("up to date: %d runs cached, report unchanged (%.2f s)", len(planned), time.perf_counter() - started)
+        return stamp["id"]
 
     loaded = _preflight(cfg, planned)
     executor = choose(cfg.placement, cfg.data_dir, cfg.cache)
@@ -220,6 +222,7 @@ def _build(cfg: BuildConfig) -> dict:
         runs = runner.obtain(planned, store, cfg.data_dir, cfg.cache, cfg.keep_going, loaded, executor)
     finally:
         executor.close()
+        store.save_index()
     return _render(cfg, profile, split, runs, render_inputs, since, started,
                    [{"id": p.experiment.id, "seed": p.seed} for p in missing], samples)
 
@@ -274,18 +277,19 @@ def _experiments_record(runs: list[dict]) -> dict:
 def _render(cfg: BuildConfig, profile, split, runs: list[runner.Outcome], render_inputs: str,
             since: ledger.Entry | None, started: float, missing: list[dict], samples: dict) -> dict:
     """Judge the claims, render HTML and PDF, and keep the build: each step one product."""
-    rec = {**_record(cfg, profile, split, runs, render_inputs), "missing": missing}
-    judged = _judge(cfg, runs)
-    rec["claims"] = [j.as_record() for j in judged]
-    _warn_suspect(cfg, rec["runs"])
-    log.info("rendering report")
-    from report.facts import results  # pandas: imported only when a report is rendered
+    from report.document.workers import Workers
+    from report.facts import results
 
-    caches = _RenderCaches(cfg.cache)
-    table = results.tidy(runs)
-    html = _html(cfg, rec, runs, table, judged, profile, split, since, caches, samples)
-    pdf = _pdf(html, caches)
-    written = {"report.html": html.encode("utf-8"), "report.pdf": pdf, "results.csv": results.to_csv(table)}
+    with Workers() as workers:  # started first: they get ready while the findings are judged
+        rec = {**_record(cfg, profile, split, runs, render_inputs), "missing": missing}
+        judged = _judge(cfg, runs)
+        rec["claims"] = [j.as_record() for j in judged]
+        _warn_suspect(cfg, rec["runs"])
+        log.info("rendering report")
+        caches = _RenderCaches(cfg.cache, cfg.frozen_dir)
+        html = _html(cfg, rec, runs, judged, profile, split, since, caches, _samples(cfg, set(samples)), workers)
+        pdf = _pdf(html, caches, workers)
+    written = {"report.html": html.encode("utf-8"), "report.pdf": pdf, "results.csv": results.to_csv(runs)}
     rec.update(
         changes_since=since and since.name,
         outputs={name: hashlib.sha256(data).hexdigest() for name, data in written.items()},
@@ -295,11 +299,12 @@ def _render(cfg: BuildConfig, profile, split, runs: list[runner.Outcome], render
         duration_s=round(time.perf_counter() - started, 2),
     )
     _save(cfg.out_dir, rec, written, runs, publish=not cfg.only or cfg.publish)
+    stats.save_memo()
     log.info(
         "built %s: %d trained, %d cached, %.1f s → %s",
         rec["id"], rec["counts"]["run"], rec["counts"]["cached"], rec["duration_s"], cfg.out_dir / "report.pdf",
     )
-    return rec
+    return rec["id"]
 
 
 def _record(cfg: BuildConfig, profile, split, runs: list[runner.Outcome], render_inputs: str) -> dict:
@@ -358,26 +363,41 @@ def _split_of(runs: list[runner.Outcome]) -> str | None:
 class _RenderCaches:
     """The drawing and layout caches one render uses (and lists in its record)."""
 
-    def __init__(self, cache: CacheDir) -> None:
+    def __init__(self, cache: CacheDir, frozen_dir: Path) -> None:
         from report.document.figure_cache import FigureCache
-        from report.document.pdf_assembly import PieceCache
+        from report.document.pdf_assembly import FROZEN_GUESSES, PieceCache
 
         self.figures = FigureCache(cache.figures)
         self.equations = FigureCache(cache.equations, "report.document.equations", "ziamath")
-        self.pieces = PieceCache(cache.pdf)
+        self.pieces = PieceCache(cache.pdf, frozen_dir / FROZEN_GUESSES)
 
 
-def _html(cfg: BuildConfig, rec: dict, runs: list[runner.Outcome], table, judged: list, profile, split,
-          since: ledger.Entry | None, caches: _RenderCaches, samples: dict) -> str:
+def _html(cfg: BuildConfig, rec: dict, runs: list[runner.Outcome], judged: list, profile, split,
+          since: ledger.Entry | None, caches: _RenderCaches, samples: dict, workers) -> str:
+    """The report's HTML. With worker processes at hand, a first render notes the figures and
+    equations not yet drawn instead of drawing them one after another; they are then drawn
+    all at once in the workers, and the render made again (a second render costs a few tenths
+    of a second; drawing sixty figures in one process costs seconds)."""
     from report.document import context as context_mod
     from report.document import render
 
     build_info = _build_info(rec)
-    ctx = context_mod.build_context(runs, table, judged, profile, split, build_info, caches.figures, samples)
+    ctx = context_mod.build_context(runs, judged, profile, split, build_info, caches.figures, samples)
     if since is not None:
         diff = changes.compare(since.record(), rec, changes.Tolerances(), (f"build #{since.seq}", "this build"),
                                [e.id for e in EXPERIMENTS])
         ctx["changes"] = context_mod.changes_section(diff, since.series(), ctx["runs"], caches.figures)
+    drawings = (caches.figures, caches.equations)
+    if workers.parallel:
+        for cache in drawings:
+            cache.record()
+    html = render.render_html(ctx, equation_svg=functools.partial(caches.equations.svg, "draw"))
+    if not workers.parallel or not any(cache.missing for cache in drawings):
+        for cache in drawings:
+            cache.missing = None
+        return html
+    drawn = sum(cache.draw_missing(workers) for cache in drawings)
+    log.info("drew %d figures and equations at once; rendering again", drawn)
     return render.render_html(ctx, equation_svg=functools.partial(caches.equations.svg, "draw"))
 
 
@@ -388,14 +408,24 @@ def _build_info(rec: dict) -> dict:
 
 def _samples(cfg: BuildConfig, names: set[str]) -> dict:
     """Sample images of each dataset named: stored, or taken from the data and stored."""
-    store, decoded = SampleStore(cfg.frozen_dir), datasets.DecodedCache(cfg.cache.decoded)
+    from report.data.datasets import DecodedCache
+
+    store, decoded = SampleStore(cfg.frozen_dir), DecodedCache(cfg.cache.decoded)
     return {d: samples_of(d, store, cfg.data_dir, decoded) for d in sorted(names)}
 
 
-def _pdf(html: str, caches: _RenderCaches) -> bytes:
+def _sample_state(cfg: BuildConfig, names: set[str]) -> dict[str, bool]:
+    """Whether each dataset's sample images are at hand, as cheaply as that can be known: a
+    stored file is enough (it is read when the report is rendered); without one they are
+    taken from the data now, and stored."""
+    store = SampleStore(cfg.frozen_dir)
+    return {d: store.path(d).is_file() or _samples(cfg, {d})[d] is not None for d in sorted(names)}
+
+
+def _pdf(html: str, caches: _RenderCaches, workers) -> bytes:
     from report.document import pdf_assembly
 
-    return pdf_assembly.render_pdf(html, caches.pieces)
+    return pdf_assembly.render_pdf(html, caches.pieces, workers)
 
 
 def _save(out_dir: Path, rec: dict, written: dict[str, bytes], runs: list[runner.Outcome], publish: bool) -> None:
@@ -412,7 +442,7 @@ def _save(out_dir: Path, rec: dict, written: dict[str, bytes], runs: list[runner
 
     interrupts.check()  # an interrupt a library swallowed while this build rendered: nothing is kept or published
     try:
-        entry = ledger.Ledger(out_dir).add(rec["id"], files, publish)
+        entry = ledger.Ledger(out_dir).add(rec["id"], files, publish, {"id": rec["id"], "render_inputs": rec["render_inputs"]})
     except OSError as exc:
         raise ReportError(f"cannot write the report to {out_dir}: {exc.strerror or exc}") from None
     if not publish:
@@ -442,7 +472,21 @@ def freeze(cfg: BuildConfig) -> tuple[int, int]:
     store = ResultStore(cfg.cache.results, cfg.frozen_dir)
     cfg.cache.claim()
     with lock.exclusive(cfg.cache.lock):
-        return store.freeze(used, latest["profile"], keep=current)
+        frozen = store.freeze(used, latest["profile"], keep=current)
+        _freeze_layout_guesses(cfg)
+        return frozen
+
+
+def _freeze_layout_guesses(cfg: BuildConfig) -> None:
+    """Keep the PDF pieces' page counts beside the frozen results: a fresh clone's first render
+    then places its pieces at once instead of measuring them first (a hint: a wrong guess
+    costs a layout, never a wrong page)."""
+    from report.document.pdf_assembly import FROZEN_GUESSES, GUESSES
+
+    try:
+        atomic_write_text(cfg.frozen_dir / FROZEN_GUESSES, (cfg.cache.pdf / GUESSES).read_text(encoding="utf-8"))
+    except OSError:
+        pass  # no render yet, or the store is not writable: the next freeze keeps them
 
 
 def prune_builds(cfg: BuildConfig, keep: int) -> tuple[list[str], tuple[int, int] | None, int]:
@@ -466,7 +510,9 @@ def fetch(cfg: BuildConfig, mirrors: list[str] | None = None) -> list[tuple[str,
     downloaded when missing or damaged (`datasets.fetch_file`). Every file is tried; what
     failed ends in one line. Returns (file, path, "present" or "downloaded") per file."""
     planned = _plan(cfg)[3]
-    needed = datasets.files_of({name for p in planned for name in p.spec["data"]["sources"]})
+    from report.data import datasets
+
+    needed = files.files_of({name for p in planned for name in p.spec["data"]["sources"]})
     try:
         if not cfg.data_dir.is_dir():
             cfg.data_dir.mkdir(parents=True)
@@ -524,10 +570,10 @@ class Previewer:
         if self._planning is None:
             self._planning = _plan(cfg)
             planned = self._planning[3]
-        else:
-            planned = [dataclasses.replace(p, entry=self._planning[2].get(p.key)) for p in self._planning[3]]
+        else:  # the stores are read again: a run a build beside it stored appears now
+            planned = [dataclasses.replace(p) for p in self._planning[3]]
         profile, split, store, _ = self._planning
-        survey = status_mod.survey(planned, record.read(cfg.out_dir / "record.json"), store)
+        survey = status_mod.survey(planned, record.read(cfg.out_dir / "record.json"))
         left_out = [r for r in survey["experiments"] if r["state"] not in ("cached", "failed")]
         stored = [p for p in planned if p.entry is not None]
         if not stored:
@@ -536,23 +582,22 @@ class Previewer:
         if self._context is None or self._context[0] != made_from:
             self._context = (made_from, self._make_context(profile, split, store, stored, left_out))
         ctx = {**self._context[1], "build": {**self._context[1]["build"], "time": _record_time()}}
-        caches = _RenderCaches(cfg.cache)
+        caches = _RenderCaches(cfg.cache, cfg.frozen_dir)
         return Preview(render.render_html(ctx, equation_svg=functools.partial(caches.equations.svg, "draw")),
                        left_out, len(stored))
 
     def _make_context(self, profile, split, store: ResultStore, stored: list[runner.Planned], left_out: list[dict]) -> dict:
         from report.document import context as context_mod
-        from report.facts import results
 
         runs = [runner.Outcome(p.experiment, p.seed, p.key, p.components, p.entry["result"],
-                               "frozen" if store.where(p.key) == "frozen" else "cache", 0.0) for p in stored]
+                               "frozen" if p.present == "frozen" else "cache", 0.0) for p in stored]
         inputs = keys.key_of({"keys": [p.key for p in stored], "preview": True})
         missing = [{"id": r["id"], "seed": r["seed"]} for r in left_out]
         rec = {**_record(self.cfg, profile, split, runs, inputs), "missing": missing}
         build_info = _build_info(rec)
         judged = _judge(self.cfg, runs)
-        return context_mod.build_context(runs, results.tidy(runs), judged, profile, split, build_info,
-                                         _RenderCaches(self.cfg.cache).figures,
+        return context_mod.build_context(runs, judged, profile, split, build_info,
+                                         _RenderCaches(self.cfg.cache, self.cfg.frozen_dir).figures,
                                          _samples(self.cfg, {o.experiment.dataset for o in runs}))
 
 

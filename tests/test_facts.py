@@ -278,9 +278,8 @@ def quick_report(tmp_path_factory) -> str:
     build = {"id": "test", "time": "2026-12-01T00:00:00Z", "git": {"commit": "0" * 40, "dirty": False},
              "versions": keys.versions(), "hardware": {"cpu": "test CPU", "cpu_count": 2},
              "counts": {"run": 0, "cached": len(runs)}}
-    from report.facts import results
 
-    ctx = context.build_context(runs, results.tidy(runs), claims.judge(finished), profile, "substitute", build,
+    ctx = context.build_context(runs, claims.judge(finished), profile, "substitute", build,
                                 FigureCache(tmp_path_factory.mktemp("figures")))
     return render.render_html(ctx)
 

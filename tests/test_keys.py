@@ -39,11 +39,11 @@ def toy(tmp_path, monkeypatch):
 
     def write(text: str) -> dict[str, str]:
         path.write_text(textwrap.dedent(text))
-        source.forget()
+        keys.forget()
         return source.fingerprints(source.reachable("toy.trainer", "train"))
 
     yield write
-    source.forget()
+    keys.forget()
 
 
 def test_comment_docstring_and_formatting_edits_keep_fingerprints(toy):
@@ -140,7 +140,7 @@ def test_the_walk_follows_imports_and_moving_code_keeps_the_fingerprint(tmp_path
         (tmp_path / "toy" / f"{helpers_module}.py").write_text(HELPERS)
         trainer.write_text(f"from toy import {helpers_module}\n\n\ndef train(spec, data, progress):\n"
                            f"    return {helpers_module}.helper(spec)\n")
-        source.forget()
+        keys.forget()
         return source.fingerprints(source.reachable("toy.trainer", "train"))
 
     first = fingerprint("helpers")
@@ -148,6 +148,6 @@ def test_the_walk_follows_imports_and_moving_code_keeps_the_fingerprint(tmp_path
     moved = fingerprint("tools")  # the same helper, in another module: only the trainer's own text moved
     assert moved["helper"] == first["helper"] and moved["train"] != first["train"]
     (tmp_path / "toy" / "tools.py").write_text(HELPERS.replace("x + 1", "x + 2"))
-    source.forget()
+    keys.forget()
     assert source.fingerprints(source.reachable("toy.trainer", "train"))["helper"] != moved["helper"]
-    source.forget()
+    keys.forget()

@@ -171,3 +171,30 @@ def test_a_newly_installed_font_keys_every_piece_afresh(tmp_path, monkeypatch):
     shutil.copy(next(line.split()[0] for line in before.decode().splitlines() if "DejaVuSans.ttf" in line),
                 fonts / "Installed.ttf")
     assert pdf_assembly.PieceCache(tmp_path).salt != before
+
+
+def test_pieces_laid_out_in_worker_processes_give_the_bytes_of_one_process(tmp_path):
+    from report.document.workers import Workers
+
+    doc = document(beta_paragraphs=40)
+    serial = pdf_assembly.render_pdf(doc, pdf_assembly.PieceCache(tmp_path / "serial"), Workers(1))
+    with Workers(3) as workers:
+        parallel = pdf_assembly.render_pdf(doc, pdf_assembly.PieceCache(tmp_path / "parallel"), workers)
+    assert parallel == serial
+    assert len(list((tmp_path / "parallel").rglob("*.k.pdf"))) >= 6  # every piece was laid out, in the workers
+
+
+def test_a_cached_piece_that_is_not_whole_is_laid_out_again(tmp_path, caplog):
+    cache = pdf_assembly.PieceCache(tmp_path)
+    first = pdf_assembly.render_pdf(document(), cache)
+    import pikepdf
+
+    for path in tmp_path.rglob("*.k.pdf"):  # each piece now says it has an image its PDF lacks
+        head, _, data = path.read_bytes().partition(b"\n")
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            pdf.docinfo[f"/{pdf_assembly.IMAGES}"] = "5"
+            out = io.BytesIO()
+            pdf.save(out)
+        cache.keep(path.name.split(".")[0], out.getvalue())
+    assert pdf_assembly.render_pdf(document(), cache) == first
+    assert "images laid out of the 0 in its HTML" in caplog.text

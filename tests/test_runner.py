@@ -39,13 +39,13 @@ def _planned(key: str, seed: int, store: ResultStore, name=A1) -> runner.Planned
 
     spec = {"seed": seed, "data": {"dataset": "fashion-mnist"}, "trainer": "lowlevel", "hparams": {}}
     components = {"scheme": 0, "spec": spec, "variant": key}
-    return runner.Planned(name, seed, spec, components, key_of(components), store.get(key_of(components)))
+    return runner.Planned(name, seed, spec, components, key_of(components), store)
 
 
 def test_the_same_key_twice_trains_once_and_data_is_loaded_once(world, tmp_path):
     store, trained, loaded, _, cache = world
     first, second = _planned("x", 0, store), _planned("x", 1, store)
-    twin = runner.Planned(first.experiment, 0, first.spec, first.components, first.key, None)  # B4 and C-plain-lr1e-3
+    twin = runner.Planned(first.experiment, 0, first.spec, first.components, first.key, store)  # B4 and C-plain-lr1e-3
     out = runner.obtain([first, twin, second], store, tmp_path, cache)
     assert trained == [0, 1] and len(loaded) == 1
     assert [o.source for o in out] == ["run", "cache", "run"] and out[1].result is out[0].result

@@ -16,7 +16,7 @@ it holds anything else), and its layout is the one below; nothing else in it is 
 
     .dlreport        the marker
     .ledger.lock     held while a build takes its number and saves and publishes its entry
-    builds/<seq>_<build id>/   the ledger (`ENTRY`)
+    builds/<seq>_<build id>/   the ledger (`ENTRY`): record, outputs, series.json, stamp.json
     current          the link to the published entry
     report.html, report.pdf, results.csv, record.json   links through `current`
 
@@ -80,6 +80,12 @@ class Entry:
 
 
 PUBLISHED = ("report.html", "report.pdf", "results.csv", "record.json")  # the links through `current`
+STAMP = "stamp.json"  # in each entry: what it was rendered from, and its published files' sizes and times
+
+
+def _signature(path: Path) -> list[int]:
+    st = path.stat()
+    return [st.st_size, st.st_mtime_ns]
 
 
 def _link_to(name: str) -> str:
@@ -120,11 +126,14 @@ class Ledger:
                 found.append(Entry(int(match["seq"]), self.root / name))
         return sorted(found, key=lambda e: e.seq)
 
-    def add(self, build_id: str, files: Callable[[int], dict[str, bytes]], publish: bool) -> Entry:
+    def add(self, build_id: str, files: Callable[[int], dict[str, bytes]], publish: bool,
+            stamp: dict | None = None) -> Entry:
         """Save one build as the ledger's next entry, all at once, and (if `publish`) make it
         the current report. `files` gives its files for the number it gets. The number is
         taken, the entry saved and published under the ledger's lock, so builds sharing the
-        folder never take one number twice."""
+        folder never take one number twice. `stamp` (what the build was rendered from) is
+        saved beside them with the size and time of each published file: a later build
+        reads this one small file, not the record, to know it has nothing to do."""
         with lock.exclusive(self.lock):
             seq = max((e.seq for e in self.entries()), default=0) + 1
             final = self.root / f"{seq:04d}_{build_id}"
@@ -133,6 +142,9 @@ class Ledger:
             try:
                 for name, data in files(seq).items():
                     write_synced(tmp / name, data)
+                if stamp is not None:
+                    outputs = {n: _signature(tmp / n) for n in PUBLISHED if (tmp / n).is_file()}
+                    write_synced(tmp / STAMP, json.dumps({**stamp, "outputs": outputs}, sort_keys=True).encode())
                 tmp.rename(final)
             except BaseException:
                 shutil.rmtree(tmp, ignore_errors=True)
@@ -141,6 +153,21 @@ class Ledger:
             if publish:
                 self._publish(entry)
             return entry
+
+    def stamp(self) -> dict | None:
+        """The current build's stamp (see `add`), or None (none published, or one from before stamps)."""
+        try:
+            found = json.loads((self.out / "current" / STAMP).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return found if isinstance(found, dict) and isinstance(found.get("outputs"), dict) else None
+
+    def unchanged(self, stamp: dict) -> bool:
+        """Whether the published files are still those the stamp describes (same size, same time)."""
+        try:
+            return all(_signature(self.out / name) == list(mark) for name, mark in stamp["outputs"].items())
+        except OSError:
+            return False
 
     def check_publishable(self) -> None:
         """Fail now, in one line, where publishing would fail (or overwrite what is not the

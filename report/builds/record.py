@@ -19,7 +19,6 @@ so a later build can name what changed, down to a diff of a function.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
 import os
@@ -64,13 +63,6 @@ def git_state(root: Path) -> dict:
     except (OSError, subprocess.SubprocessError):
         return {"commit": "unknown", "dirty": False}
     return {"commit": commit, "dirty": dirty}
-
-
-def sha256_file(path: Path) -> str | None:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
 
 
 def _checksum(record: dict) -> str:

@@ -96,18 +96,23 @@ def makespan(durations: list[float], slots: int) -> float:
     return max(ends)
 
 
-def survey(planned: list, previous: dict | None, store, slots: int = 1) -> dict:
+def survey(planned: list, previous: dict | None, slots: int = 1) -> dict:
     """Every planned experiment's state (cached / failed / stale / never-run) with causes, and the
-    time to bring all up to date on `slots` runs at a time, estimated from recorded durations."""
+    time to bring all up to date on `slots` runs at a time, estimated from recorded durations.
+
+    What it knows of a stored run comes from the store's index (`Planned.stored`), so it reads
+    no stored result: its cost is one `stat` a run, and the previous record only when
+    something is stale and must be explained."""
     before = {(r["id"], r["seed"]): r for r in (previous or {}).get("runs", [])}
     old_sources = (previous or {}).get("sources", {})
     rows, durations, unknown = [], [], 0
     # durations to estimate from: other seeds of the same experiment that are stored (same profile by
-    # construction: the profile is in the key), else the last build's run, if it had the same profile
+    # construction: the profile is in the key), frozen ones included, else the last build's run,
+    # if it had the same profile
     stored: dict[str, list[float]] = {}
     for p in planned:
-        if p.entry is not None and "failed" not in p.entry["result"]:
-            stored.setdefault(p.experiment.id, []).append(p.entry["result"]["train_seconds"])
+        if p.stored is not None and p.stored.failed is None:
+            stored.setdefault(p.experiment.id, []).append(p.stored.train_seconds)
     same_profile = previous is not None and all(p.spec["profile"] == previous.get("profile") for p in planned)
 
     def duration(p) -> float | None:
@@ -118,10 +123,10 @@ def survey(planned: list, previous: dict | None, store, slots: int = 1) -> dict:
 
     for p in planned:
         row = {"id": p.experiment.id, "seed": p.seed, "key": p.key}
-        if p.entry is not None and "failed" in p.entry["result"]:
-            row.update(state="failed", where=store.where(p.key), reason=p.entry["result"]["failed"]["reason"])
-        elif p.entry is not None:
-            row.update(state="cached", where=store.where(p.key))
+        if p.stored is not None and p.stored.failed is not None:
+            row.update(state="failed", where=p.stored.tier, reason=p.stored.failed)
+        elif p.stored is not None:
+            row.update(state="cached", where=p.stored.tier)
         elif (p.experiment.id, p.seed) in before:
             old = before[(p.experiment.id, p.seed)]
             causes = explain(old["components"], p.components, old_sources) or [

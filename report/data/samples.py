@@ -21,18 +21,22 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from report.data import datasets, splits
+from report.data import files, specs
 from report.digests import digest
 from report.errors import ReportError
 from report.fsutil import atomic_write_text
 
+if TYPE_CHECKING:
+    import numpy as np
+
+    from report.data.datasets import DecodedCache
+
 log = logging.getLogger(__name__)
 
 FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
-CLASSES = {"fashion-mnist": FASHION_CLASSES, "notmnist": tuple(datasets.LETTERS)}
+CLASSES = {"fashion-mnist": FASHION_CLASSES, "notmnist": tuple(files.LETTERS)}
 SHAPE = (28, 28)
 FORMAT = 1
 
@@ -42,7 +46,7 @@ class Samples:
     """One image per class, in class order."""
 
     dataset: str
-    images: np.ndarray  # (classes, 28, 28), uint8
+    images: np.ndarray  # (classes, 28, 28), uint8 (NumPy is imported where images are made: planning needs none)
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -51,6 +55,8 @@ class Samples:
 
 def first_of_each_class(images: np.ndarray, labels: np.ndarray, n_classes: int) -> np.ndarray:
     """The first image of each class 0 … n_classes − 1, in class order."""
+    import numpy as np
+
     firsts = []
     for c in range(n_classes):
         found = np.flatnonzero(labels == c)
@@ -63,12 +69,12 @@ def first_of_each_class(images: np.ndarray, labels: np.ndarray, n_classes: int) 
 def spec_of(dataset: str) -> dict:
     """The data the samples are taken from: all of a dataset's training images, and for
     notMNIST those of the substitute split."""
-    return splits.data_spec(dataset, "substitute" if dataset == "notmnist" else None, None, None)
+    return specs.data_spec(dataset, "substitute" if dataset == "notmnist" else None, None, None)
 
 
-def sources_of(dataset: str) -> tuple[datasets.DataFile, ...]:
+def sources_of(dataset: str) -> tuple[files.DataFile, ...]:
     """The files `spec_of(dataset)` is read from."""
-    return tuple(datasets.FASHION_MNIST.values()) if dataset == "fashion-mnist" else (datasets.NOTMNIST_SMALL,)
+    return tuple(files.FASHION_MNIST.values()) if dataset == "fashion-mnist" else (files.NOTMNIST_SMALL,)
 
 
 def spec_digest(dataset: str) -> str:
@@ -95,6 +101,8 @@ class SampleStore:
         path = self.path(dataset)
         if not path.is_file():
             return None
+        import numpy as np
+
         try:
             entry = json.loads(path.read_text(encoding="utf-8"))
             pixels = base64.b64decode(entry["pixels"], validate=True)
@@ -109,6 +117,8 @@ class SampleStore:
         return Samples(dataset, images)
 
     def write(self, samples: Samples) -> None:
+        import numpy as np
+
         pixels = np.ascontiguousarray(samples.images, np.uint8).tobytes()
         entry = {
             "format": FORMAT, "dataset": samples.dataset, "spec": spec_of(samples.dataset),
@@ -122,17 +132,21 @@ class SampleStore:
             log.warning("samples of %s not stored in %s (%s)", samples.dataset, self.root, exc.strerror or exc)
 
 
-def from_data(dataset: str, data_dir: Path, cache: datasets.DecodedCache) -> Samples | None:
+def from_data(dataset: str, data_dir: Path, cache: DecodedCache) -> Samples | None:
     """The samples taken from the verified training arrays, or None when the data files are
     not at hand (looked for first: the loaders would download a missing file)."""
-    if any(datasets.find_file(f, data_dir) is None for f in sources_of(dataset)):
+    import numpy as np
+
+    from report.data import splits
+
+    if any(files.find_file(f, data_dir) is None for f in sources_of(dataset)):
         return None
     data = splits.load_run_data(spec_of(dataset), data_dir, cache)
     images = np.rint(data.x_train.reshape(-1, *SHAPE) * 255).astype(np.uint8)  # the inputs are grey levels / 255
     return Samples(dataset, first_of_each_class(images, data.y_train, len(CLASSES[dataset])))
 
 
-def samples_of(dataset: str, store: SampleStore, data_dir: Path, cache: datasets.DecodedCache) -> Samples | None:
+def samples_of(dataset: str, store: SampleStore, data_dir: Path, cache: DecodedCache) -> Samples | None:
     """A dataset's samples: from the store, else from the data (and then stored), else None.
     A data file that fails verification costs the figure, not the build: rendering from
     stored results needs no data."""

@@ -18,19 +18,23 @@ notMNIST has two splits:
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from report.data import datasets
+from report.data.specs import (  # noqa: F401 - read here as splits.X too
+    ORIGINAL_TRAIN_PER_LETTER,
+    SPLIT_ENV,
+    SPLITS,
+    SUBSTITUTE_TEST_FRACTION,
+    choose_split,
+    data_spec,
+    loader_name,
+)
 from report.errors import ReportError
 
-SPLITS = ("original", "substitute")
-SPLIT_ENV = "REPORT_NOTMNIST_SPLIT"
-ORIGINAL_TRAIN_PER_LETTER = 20_000
-SUBSTITUTE_TEST_FRACTION = 0.15
 DATA_SEED = 20170831  # fixed: the split must not move when an experiment's seed does
 
 
@@ -49,52 +53,6 @@ class RunData:
         for a in (self.x_train, self.y_train, self.x_val, self.y_val):
             h.update(np.ascontiguousarray(a).tobytes())
         return {"n_train": int(len(self.y_train)), "n_val": int(len(self.y_val)), "sha256": h.hexdigest()}
-
-
-def choose_split(cli_value: str | None, data_dir: Path) -> str:
-    """The notMNIST split, chosen explicitly; without notMNIST_large and without a choice, stop."""
-    value = cli_value or os.environ.get(SPLIT_ENV)
-    if value:
-        if value not in SPLITS:
-            raise ReportError(f"unknown notMNIST split {value!r}: choose one of {', '.join(SPLITS)}")
-        return value
-    if datasets.find_file(datasets.NOTMNIST_LARGE, data_dir):
-        return "original"
-    raise ReportError(
-        f"notMNIST_large.tar.gz is not in {data_dir / 'notmnist'}: put it there for the original split, "
-        f"or choose the substitute split of notMNIST_small with --notmnist-split substitute "
-        f"(or {SPLIT_ENV}=substitute)"
-    )
-
-
-def data_spec(dataset: str, split: str | None, n_train: int | None, n_val: int | None) -> dict:
-    """The description of a run's data that enters its cache key.
-
-    It names the sources by their declared content checksums, so it can be computed
-    without the data files (a fresh clone renders cached results with no data at all).
-    """
-    if dataset == "fashion-mnist":
-        sources = {f.name: f.content_sha256 for f in datasets.FASHION_MNIST.values()}
-        return {"dataset": dataset, "sources": sources, "n_train": n_train, "n_val": n_val}
-    if dataset == "notmnist":
-        sources = {datasets.NOTMNIST_SMALL.name: datasets.NOTMNIST_SMALL.content_sha256}
-        spec = {"dataset": dataset, "split": split, "n_train": n_train, "n_val": n_val}
-        if split == "original":
-            sources[datasets.NOTMNIST_LARGE.name] = "unpublished: verified by structure"
-            spec["train_per_letter"] = ORIGINAL_TRAIN_PER_LETTER
-        else:
-            spec["test_fraction"] = SUBSTITUTE_TEST_FRACTION
-        spec["sources"] = sources
-        return spec
-    raise ReportError(f"unknown dataset {dataset!r}")
-
-
-def loader_name(spec: dict) -> str:
-    """The function of this module that makes a data spec's arrays: its code, and only its
-    code, enters the keys of the runs that read that data (`keys.code_definitions`)."""
-    if spec["dataset"] == "fashion-mnist":
-        return "fashion_mnist_data"
-    return "notmnist_original_data" if spec["split"] == "original" else "notmnist_substitute_data"
 
 
 def load_run_data(spec: dict, data_dir: Path, cache: datasets.DecodedCache) -> RunData:

@@ -21,7 +21,6 @@ from report.document.figure_cache import Figure, FigureCache
 from report.facts import analysis, stats
 from report.facts.claims import Judged
 from report.facts.claims import counts as finding_counts
-from report.facts.results import histories as curves_by_seed
 from report.runs.runner import Outcome, by_experiment
 
 METRIC_LABELS = (
@@ -113,12 +112,11 @@ def _facts(histories: list[dict[str, list[float]]]) -> dict:
     return out
 
 
-def experiment(exp: Experiment, outcomes: list[Outcome], table, cache: FigureCache) -> dict:
-    """One experiment over its seeds: what ran, its curves (read from the results table),
-    its numbers with their spread."""
+def experiment(exp: Experiment, outcomes: list[Outcome], cache: FigureCache) -> dict:
+    """One experiment over its seeds: what ran, its curves (the histories its runs stored,
+    which `results.csv` holds too), its numbers with their spread."""
     results = [o.result for o in outcomes]
-    by_seed = curves_by_seed(table, exp.id)
-    histories = [by_seed[o.seed] for o in outcomes]
+    histories = [o.result["history"] for o in outcomes]
     spec = outcomes[0].components["spec"]
     reference = asdict(exp.reference)
     sources = sorted({o.source for o in outcomes})
@@ -238,7 +236,7 @@ def _left_out(missing: list[dict], present: set[str]) -> dict:
     return {"runs": missing, "absent": [i for i in ids if i not in present], "fewer_seeds": [i for i in ids if i in present]}
 
 
-def build_context(runs: list[Outcome], table, judged: list[Judged], profile: Profile, split: str | None, build: dict,
+def build_context(runs: list[Outcome], judged: list[Judged], profile: Profile, split: str | None, build: dict,
                   cache: FigureCache, samples: dict[str, Samples | None] | None = None) -> dict:
     """The whole report's context: experiments (over their seeds) by part and group, the
     judged claims, listings, sample images of the data, build metadata.
@@ -250,7 +248,7 @@ def build_context(runs: list[Outcome], table, judged: list[Judged], profile: Pro
                if "failed" not in o.result and (found := analysis.suspicions(o.result["history"]))]
     by_id = by_experiment(runs)
     defined = [e for e in EXPERIMENTS if e.id in by_id]
-    experiments = {e.id: experiment(e, by_id[e.id], table, cache) for e in defined}
+    experiments = {e.id: experiment(e, by_id[e.id], cache) for e in defined}
     parts: dict[str, list[dict]] = {}
     for e in defined:
         parts.setdefault(e.part, []).append(experiments[e.id])

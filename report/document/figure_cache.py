@@ -37,14 +37,38 @@ class FigureCache(KeptFiles):
         # whose drawings are all cached never needs it
         code = Path(importlib.util.find_spec(module).origin).read_bytes()
         self.salt = hashlib.sha256(code + version(library).encode()).hexdigest()
+        self.missing: list[tuple[str, str, tuple]] | None = None  # while recording (see `record`)
 
     def svg(self, kind: str, *args: object) -> str:
         key = digest([self.salt, kind, args])
+        if self.missing is not None:  # recording: a drawing not yet made is noted, and stands in blank
+            found = self.found(key)
+            if found is None:
+                self.missing.append((key, kind, args))
+                return PLACEHOLDER
+            return found.decode()
+        return self.kept(key, lambda: draw((self.module, kind, args))).decode()
 
-        def draw() -> bytes:
-            return getattr(importlib.import_module(self.module), kind)(*args).encode()
+    def record(self) -> None:
+        """From now on, note the drawings a render asks for that are not cached, instead of drawing them."""
+        self.missing = []
 
-        return self.kept(key, draw).decode()
+    def draw_missing(self, workers) -> int:
+        """Draw the noted drawings, spread over `workers`, keep them, and stop recording."""
+        noted = list({key: (key, kind, args) for key, kind, args in self.missing or []}.values())
+        self.missing = None
+        for (key, _, _), data in zip(noted, workers.map(draw, [(self.module, kind, args) for _, kind, args in noted])):
+            self.keep(key, data)
+        return len(noted)
+
+
+PLACEHOLDER = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"></svg>'  # a drawing yet to be made
+
+
+def draw(job: tuple[str, str, tuple]) -> bytes:
+    """One drawing: `module.kind(*args)` as SVG bytes (in a worker process, or here)."""
+    module, kind, args = job
+    return getattr(importlib.import_module(module), kind)(*args).encode()
 
 
 class Figure:
@@ -60,7 +84,10 @@ class Figure:
 
     def __str__(self) -> str:
         if self._uri is None:
-            self._uri = data_uri(self.cache.svg(self.kind, *self.args))
+            svg = self.cache.svg(self.kind, *self.args)
+            if svg is PLACEHOLDER:  # recording: drawn later, asked for again then
+                return data_uri(svg)
+            self._uri = data_uri(svg)
         return self._uri
 
     __html__ = __str__

@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import json
 import logging
 import os
 import re
@@ -46,8 +47,9 @@ from pathlib import Path
 from report import interrupts
 from report.document import pdf_structure, structure
 from report.document.render import TEMPLATES
+from report.document.workers import Workers
 from report.errors import ReportError
-from report.fsutil import KeptFiles
+from report.fsutil import KeptFiles, atomic_write_text
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,8 @@ LAST_PAGE_FILL = "DLReportLastPageFill"  # in each piece's document information:
 PAGES, IMAGES = "DLReportPages", "DLReportImages"  # … and how many pages and images the layout made
 HALF = 0.5
 PIECE_FORMAT = 3  # of the cached piece PDFs: 3 say their pages and images, so that a reused one is checked
+GUESSES = "guesses.json"  # in the pieces' folder: each piece's pages and fill last seen (`PieceCache.guess`)
+FROZEN_GUESSES = "layout-guesses.json"  # the same, kept in the frozen store by `freeze`, for a fresh clone's first render
 
 
 @dataclass
@@ -76,6 +80,7 @@ class Piece:
     level: int  # of its first heading: 1 the title, 2 a section, 3 a subsection that starts a page
     heading: str  # the text of its first heading, as `content()` gives it to the print CSS
     part: str = ""  # a subsection's: its section's heading, which the print CSS runs in the page header
+    runs_on: int = 0  # how many series continue on its pages (`run_on`)
 
     @classmethod
     def of(cls, body: str) -> Piece:
@@ -87,7 +92,7 @@ class Piece:
     def run_on(self, series: Piece) -> Piece:
         """This piece with the series after it continuing on its last page."""
         return Piece(self.body + structure.run_on(series.body), self.ids | series.ids, self.links | series.links,
-                     self.level, self.heading, self.part)
+                     self.level, self.heading, self.part, self.runs_on + 1 + series.runs_on)
 
 
 def split(document: str) -> tuple[str, list[Piece]]:
@@ -130,34 +135,72 @@ def piece_html(head: str, piece: Piece, first_page: int, pages: dict[str, int], 
 
 
 class PieceCache(KeptFiles):
-    """PDFs of laid-out pieces, under a key of their full HTML and the layout software."""
+    """PDFs of laid-out pieces, under a key of their full HTML and the layout software; and
+    the page count last seen for each piece's heading, kept to guess where the pieces after
+    a changed one start (`guesses.json`: a wrong guess costs a layout, never a wrong page)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, hints: Path | None = None) -> None:
         super().__init__(root, ".pdf", "laid-out piece")
+        self.hints = hints  # guesses to start from when this cache has none (a fresh clone's: `frozen/`)
         self.salt = (f"piece format {PIECE_FORMAT} weasyprint {version('weasyprint')} pydyf {version('pydyf')}\n"
                      f"{installed_fonts()}").encode()
+        self._guesses: dict[str, list] | None = None
+        self._guessed = False
+        self._met: set[str] = set()  # the names of the pieces this render met
+
+    def _key(self, html: str) -> str:
+        return hashlib.sha256(self.salt + html.encode()).hexdigest()
 
     def pdf(self, html: str) -> bytes:
-        return self.kept(hashlib.sha256(self.salt + html.encode()).hexdigest(), lambda: lay_out(html),
-                         lambda data: whole(data, html))
+        return self.kept(self._key(html), lambda: lay_out(html))
 
+    def cached(self, html: str) -> bytes | None:
+        return self.found(self._key(html))
 
-def whole(data: bytes, html: str) -> str | None:
-    """Why a cached piece is not the whole layout of `html`, or None when it is: it has the
-    pages its layout counted, and an image for every image of its HTML."""
-    import pikepdf
+    def store(self, html: str, data: bytes) -> None:
+        self.keep(self._key(html), data)
 
-    try:
-        with pikepdf.open(io.BytesIO(data)) as pdf:
-            pages, info = len(pdf.pages), pdf.docinfo
-            counted, images = int(str(info.get(f"/{PAGES}", -1))), int(str(info.get(f"/{IMAGES}", -1)))
-    except (pikepdf.PdfError, ValueError) as exc:
-        return f"not a readable PDF ({exc})"
-    if pages != counted:
-        return f"{pages} pages where its layout made {counted}"
-    if images != len(IMG.findall(html)):
-        return f"{images} images laid out of the {len(IMG.findall(html))} in its HTML"
-    return None
+    @property
+    def guesses(self) -> dict[str, list]:
+        if self._guesses is None:
+            self._guesses = {}
+            for path in (self.root / GUESSES, self.hints):
+                try:
+                    loaded = json.loads(path.read_text(encoding="utf-8"))
+                    self._guesses = {k: [int(v[0]), float(v[1])] for k, v in loaded.items()}
+                    break
+                except (OSError, ValueError, TypeError, IndexError, AttributeError):
+                    continue
+        return self._guesses
+
+    @staticmethod
+    def _names(piece: Piece) -> tuple[str, str]:
+        """A piece's own name (its body's digest) and the name it shares with the versions of
+        it an edit makes (its heading)."""
+        return (f"body {hashlib.sha256(piece.body.encode()).hexdigest()[:16]}",
+                f"heading {piece.level} {piece.runs_on} {piece.heading}")
+
+    def guess(self, piece: Piece) -> tuple[int, float] | None:
+        """The page count and last-page fill seen last for this piece (or for its heading)."""
+        self._met.update(self._names(piece))
+        return next((tuple(self.guesses[n]) for n in self._names(piece) if n in self.guesses), None)
+
+    def remember(self, piece: Piece, pages: int, fill: float) -> None:
+        self._met.update(self._names(piece))
+        for name in self._names(piece):
+            if self.guesses.get(name) != [pages, round(fill, 4)]:
+                self.guesses[name] = [pages, round(fill, 4)]
+                self._guessed = True
+
+    def save_guesses(self) -> None:
+        """Keep the guesses of the pieces this render met, merged or not (those of others are dropped)."""
+        if self._guessed or set(self.guesses) - self._met:
+            try:
+                atomic_write_text(self.root / GUESSES, json.dumps({k: v for k, v in self.guesses.items() if k in self._met},
+                                                                 sort_keys=True))
+                self._guessed = False
+            except OSError:
+                pass  # guesses only save time
 
 
 def installed_fonts() -> str:
@@ -262,9 +305,12 @@ class LaidOut:
     anchors: dict[str, tuple[int, object]]
     level: int  # the piece's: where its outline entries nest
     fill: float  # the share of its last page used
+    problem: str | None = None  # why it is not the whole layout of its HTML (None: it is)
 
     @classmethod
-    def read(cls, data: bytes, piece: Piece) -> LaidOut:
+    def read(cls, data: bytes, piece: Piece, html: str) -> LaidOut:
+        """Read a piece's PDF and check it is whole: the pages its layout counted, and an
+        image for every image of its HTML (a cached piece is checked before it is reused)."""
         import pikepdf
 
         pdf = pikepdf.open(io.BytesIO(data))
@@ -272,12 +318,37 @@ class LaidOut:
         names = pdf.Root.get("/Names", {}).get("/Dests")
         anchors = {name: (index[dest[0].objgen], dest)
                    for name, dest in (pikepdf.NameTree(names).items() if names is not None else ()) if name in piece.ids}
-        return cls(pdf, index, anchors, piece.level, float(str(pdf.docinfo.get(f"/{LAST_PAGE_FILL}", 1))))
+        info = pdf.docinfo
+        counted, images = int(str(info.get(f"/{PAGES}", -1))), int(str(info.get(f"/{IMAGES}", -1)))
+        problem = (f"{len(pdf.pages)} pages where its layout made {counted}" if len(pdf.pages) != counted else
+                   f"{images} images laid out of the {len(IMG.findall(html))} in its HTML"
+                   if images != len(IMG.findall(html)) else None)
+        return cls(pdf, index, anchors, piece.level, float(str(info.get(f"/{LAST_PAGE_FILL}", 1))), problem)
 
 
-def render_pdf(document: str, cache: PieceCache) -> bytes:
+def measure(html: str) -> tuple[int, float]:
+    """How many pages a piece's layout takes, and how full its last page is, without drawing
+    it (a fifth of a layout's cost): enough to place the pieces after it."""
+    for name in ("weasyprint", "weasyprint.progress", "fontTools"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    import weasyprint
+
+    document = weasyprint.HTML(string=html, base_url=str(TEMPLATES)).render()
+    return len(document.pages), last_page_fill(document.pages[-1])
+
+
+def render_pdf(document: str, cache: PieceCache, workers: Workers | None = None) -> bytes:
     """The report's PDF: its pieces laid out (or taken from the cache) and joined, a series
-    run on after a piece whose last page it would otherwise leave more than half empty."""
+    run on after a piece whose last page it would otherwise leave more than half empty.
+
+    Where each piece starts depends on the pages of those before it, and the contents list
+    every page: the pieces are placed in passes until nothing moves. A pass that meets a
+    piece it does not have laid out goes on, on a copy of the pieces, with a guess of that
+    piece's pages and last-page fill (those seen last for it or its heading, or measured
+    without drawing), and lays out all such pieces at once, in the `workers`; the next pass
+    places them for real. A wrong guess costs a layout, never a wrong page: the pass that
+    ends it places laid-out pieces only, as laying them out one at a time would."""
+    workers = workers or Workers(1)
     head, pieces = split(document)
     # the PDF's metadata (title, build id, date) comes from the first piece alone: the others
     # go without, so that a new build id does not make every section a new layout
@@ -285,23 +356,64 @@ def render_pdf(document: str, cache: PieceCache) -> bytes:
     everywhere = set().union(*(p.ids for p in pieces))
     parsed: dict[str, LaidOut] = {}  # a piece unchanged between passes is read once
     pages: dict[str, int] = {}
-    for _ in range(4):  # the contents' numbers settle on the second pass, a third if they moved a page break
-        laid_out, found, first_page, i = [], {}, 1, 0
-        while i < len(pieces):
-            html = piece_html(heads[min(i, 1)], pieces[i], first_page, pages, everywhere)
-            if html not in parsed:
-                parsed[html] = LaidOut.read(cache.pdf(html), pieces[i])
-            if parsed[html].fill < HALF and i + 1 < len(pieces) and pieces[i + 1].level > 2:
-                pieces[i: i + 2] = [pieces[i].run_on(pieces[i + 1])]
+    for _ in range(4 + 2 * len(pieces)):  # settles in two or three passes once every piece is laid out
+        laid_out, found, missing, first_page, i = [], {}, [], 1, 0
+        placed = pieces  # the pieces themselves until a guess is made, then a copy: guesses merge nothing for good
+        while i < len(placed):
+            html = piece_html(heads[min(i, 1)], placed[i], first_page, pages, everywhere)
+            laid = parsed.get(html) or _cached(cache, html, placed[i], parsed)
+            if laid is None:
+                if placed is pieces:
+                    placed = list(pieces)
+                missing.append((html, placed[i]))
+                count, fill = cache.guess(placed[i]) or (1, 1.0)
+            else:
+                count, fill = len(laid.pdf.pages), laid.fill
+                cache.remember(placed[i], count, fill)
+            if fill < HALF and i + 1 < len(placed) and placed[i + 1].level > 2:
+                placed[i: i + 2] = [placed[i].run_on(placed[i + 1])]
                 continue
-            laid_out.append(parsed[html])
-            found.update({name: first_page + index for name, (index, _) in parsed[html].anchors.items()})
-            first_page += len(parsed[html].pdf.pages)
+            if laid is not None and placed is pieces:
+                laid_out.append(laid)
+                found.update({name: first_page + index for name, (index, _) in laid.anchors.items()})
+            first_page += count
             i += 1
-        if found == pages:
+        if missing:
+            _lay_out(missing, cache, workers, parsed)
+        elif found == pages:
+            cache.save_guesses()
             return _join(laid_out)
-        pages = found
+        else:
+            pages = found
     raise ReportError("the PDF's contents page numbers do not settle: each pass moves a page break")
+
+
+def _cached(cache: PieceCache, html: str, piece: Piece, parsed: dict[str, LaidOut]) -> LaidOut | None:
+    """A piece laid out by an earlier build, when it is whole (a damaged one is laid out again)."""
+    data = cache.cached(html)
+    if data is None:
+        return None
+    laid = LaidOut.read(data, piece, html)
+    if laid.problem is not None:
+        log.warning("damaged cache entry for a PDF piece (%s): laid out again", laid.problem)
+        return None
+    parsed[html] = laid
+    return laid
+
+
+def _lay_out(missing: list[tuple[str, Piece]], cache: PieceCache, workers: Workers, parsed: dict[str, LaidOut]) -> None:
+    """Lay out the pieces a pass met without a layout, all at once. Pieces with nothing to
+    guess their pages from are first measured (cheaply, also at once) when there are
+    several: placed after a guess of one full page, most pieces after them would be laid out
+    twice."""
+    unknown = [(html, piece) for html, piece in missing if cache.guess(piece) is None]
+    if len(unknown) > 1:
+        for (_, piece), (count, fill) in zip(unknown, workers.map(measure, [html for html, _ in unknown])):
+            cache.remember(piece, count, fill)
+        return  # placed again with what was measured: the next pass lays out what it still misses
+    for (html, piece), data in zip(missing, workers.map(lay_out, [html for html, _ in missing])):
+        cache.store(html, data)
+        parsed[html] = LaidOut.read(data, piece, html)
 
 
 def _join(pieces: list[LaidOut]) -> bytes:

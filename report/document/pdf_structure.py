@@ -22,7 +22,8 @@ def join(out, pdfs: list, offsets: list[int]) -> None:
                                                     K=pikepdf.Array()))
     tree = out.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.StructTreeRoot, K=document))
     document.P = tree
-    nums, shift = pikepdf.Array(), 0
+    nums: list = []  # the parent tree's key, value pairs (a pikepdf array is made once, at the end)
+    shift = 0
     for pdf, offset in zip(pdfs, offsets):
         own = pdf.Root.get("/StructTreeRoot")
         if own is None:
@@ -30,16 +31,18 @@ def join(out, pdfs: list, offsets: list[int]) -> None:
         if "/Namespaces" in own and "/Namespaces" not in tree:
             tree.Namespaces = copied(out, own.Namespaces)
         top = own.K[0] if isinstance(own.K, pikepdf.Array) else own.K  # the piece's Document element
+        listed: set[tuple[int, int]] = set()  # the elements of the reading order, already under `document`
         for element in top.K if isinstance(top.K, pikepdf.Array) else [top.K]:
             element = out.copy_foreign(element)
             element.P = document
-            document.K.append(_without_empty_spans(element))
+            document.K.append(_without_empty_spans(element, listed))
         entries = list(pikepdf.NumberTree(own.ParentTree).items())
         for key, value in entries:
             value = copied(out, value)
             for element in value if isinstance(value, pikepdf.Array) else [value]:
-                _rooted(element, document)
-            nums.extend([key + shift, value])
+                if element.objgen not in listed:
+                    _rooted(element, document, listed)
+            nums += [key + shift, value]
         for page in out.pages[offset: offset + len(pdf.pages)]:
             if "/StructParents" in page.obj:
                 page.obj.StructParents = int(page.obj.StructParents) + shift
@@ -47,36 +50,44 @@ def join(out, pdfs: list, offsets: list[int]) -> None:
                 if "/StructParent" in annotation:
                     annotation.StructParent = int(annotation.StructParent) + shift
         shift += max((key for key, _ in entries), default=-1) + 1
-    tree.ParentTree = out.make_indirect(pikepdf.Dictionary(Nums=nums))
+    tree.ParentTree = out.make_indirect(pikepdf.Dictionary(Nums=pikepdf.Array(nums)))
     tree.ParentTreeNextKey = shift
     out.Root.StructTreeRoot = tree
 
 
-def _without_empty_spans(element):
+def _without_empty_spans(element, listed: set[tuple[int, int]]):
     """A structure element without the empty spans below it: the stand-ins a piece carries
     for the targets of its links (`pdf_assembly.piece_html`) are spans with no content,
-    which the whole document laid out at once does not have."""
+    which the whole document laid out at once does not have. Every element kept is added
+    to `listed`."""
     import pikepdf
 
+    listed.add(element.objgen)
     kids = element.get("/K")
     if isinstance(kids, pikepdf.Array):
-        kept = [_without_empty_spans(k) if isinstance(k, pikepdf.Dictionary) and "/S" in k else k for k in kids
+        kept = [_without_empty_spans(k, listed) if isinstance(k, pikepdf.Dictionary) and "/S" in k else k for k in kids
                 if not (isinstance(k, pikepdf.Dictionary) and k.get("/S") == pikepdf.Name.Span and not k.get("/K"))]
         if len(kept) != len(kids):
             element.K = pikepdf.Array(kept)
     return element
 
 
-def _rooted(element, document) -> None:
+def _rooted(element, document, seen: set[tuple[int, int]]) -> None:
     """Point the outermost ancestor of a marked element at the joined Document element.
     WeasyPrint gives the running header and the page number elements of their own whose
     parent is the Document element though it does not list them (so they are out of the
     reading order, as they should be); left pointing at a piece's Document element, they
-    would keep that piece's whole old tree in the joined file."""
+    would keep that piece's whole old tree in the joined file. A walk stops at an element of
+    the reading order or one an earlier walk went through (`seen`)."""
+    walked = []
     while "/P" in element and "/S" in element.P and element.P.S != "/Document":
+        if element.objgen in seen:
+            return
+        walked.append(element.objgen)
         element = element.P
     if "/P" in element and element.P.get("/S") == "/Document":
         element.P = document
+    seen.update(walked)
 
 
 def copied(out, value):

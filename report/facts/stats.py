@@ -31,10 +31,67 @@ otherwise. Sub-tests the data cannot answer are left out of that count (they are
 
 from __future__ import annotations
 
+import json
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from enum import Enum
+from pathlib import Path
+
+from report.digests import digest
+from report.fsutil import atomic_write_text
+
+_memo: dict[str, object] = {}  # the digest of a computation's inputs -> its result, as plain data
+_memo_path: Path | None = None
+_memo_used: set[str] = set()
+_memo_changed = False
+MEMO_FORMAT = 1  # of the kept results: bumped when a computation below changes
+MEMO_LIMIT = 20_000  # results kept between processes; beyond it, only those the last process used
+
+
+def use_memo(path: Path | None) -> None:
+    """Keep the results computed here in `path` between processes: a build whose runs did not
+    change (a prose edit) then imports no scipy at all. A result is found again only for the
+    same computation (`MEMO_FORMAT`) of the same numbers: it is named by their digest."""
+    global _memo_path, _memo, _memo_changed
+    _memo_path, _memo, _memo_changed = path, {}, False
+    _memo_used.clear()
+    if path is not None:
+        try:
+            kept = json.loads(path.read_text(encoding="utf-8"))
+            _memo = kept if isinstance(kept, dict) else {}
+        except (OSError, ValueError):
+            pass  # absent or damaged: computed again
+
+
+def save_memo() -> None:
+    """Write the results for the next process (a failed write costs only time)."""
+    global _memo_changed
+    if _memo_path is None or not _memo_changed:
+        return
+    kept = _memo if len(_memo) <= MEMO_LIMIT else {k: v for k, v in _memo.items() if k in _memo_used}
+    try:
+        atomic_write_text(_memo_path, json.dumps(kept, sort_keys=True))
+        _memo_changed = False
+    except OSError:
+        pass
+
+
+def _remembered(kind: str, inputs: object, compute, save, revive):
+    """`compute()`, or its result kept from an earlier call with the same inputs."""
+    global _memo_changed
+    key = digest([MEMO_FORMAT, kind, inputs])
+    _memo_used.add(key)
+    if key in _memo:
+        try:
+            return revive(_memo[key])
+        except (TypeError, KeyError, ValueError):
+            pass  # damaged: computed again
+    result = compute()
+    _memo[key] = save(result)
+    _memo_changed = True
+    return result
+
 
 CONFIDENCE = 0.95
 ALPHA = 1 - CONFIDENCE  # the family-wise error rate of a finding's sub-tests
@@ -107,10 +164,23 @@ def summary(values, support: Support = Support.REAL, top: float = math.inf, whol
     """Mean, standard deviation and 95 % interval of one quantity over seeds (the interval
     kept within the quantity's support; `top` is a step count's largest possible value;
     `whole`: shown as whole numbers, by default when the support is a step count's)."""
-    from scipy import stats
-
     xs = _values(values)
     whole = support.whole if whole is None else whole
+    return _remembered("summary", [xs, support.name, top, whole], lambda: _summary(xs, support, top, whole),
+                       _saved, _estimate)
+
+
+def _saved(e: Estimate) -> dict:
+    return asdict(e)
+
+
+def _estimate(kept: dict) -> Estimate:
+    return Estimate(**{**kept, "n": tuple(kept["n"]), "values": tuple(kept["values"])})
+
+
+def _summary(xs: list[float], support: Support, top: float, whole: bool) -> Estimate:
+    from scipy import stats
+
     mean = sum(xs) / len(xs)
     if len(xs) < 2:
         return Estimate(mean, (1,), values=tuple(xs), whole=whole)
@@ -126,9 +196,13 @@ def summary(values, support: Support = Support.REAL, top: float = math.inf, whol
 
 def difference(a, b, whole: bool = False) -> Estimate:
     """Mean of `a` minus mean of `b`, with Welch's 95 % interval."""
+    xa, xb = _values(a), _values(b)
+    return _remembered("difference", [xa, xb, whole], lambda: _difference(xa, xb, whole), _saved, _estimate)
+
+
+def _difference(xa: list[float], xb: list[float], whole: bool) -> Estimate:
     from scipy import stats
 
-    xa, xb = _values(a), _values(b)
     mean = sum(xa) / len(xa) - sum(xb) / len(xb)
     n = (len(xa), len(xb))
     if min(n) < 2:
@@ -144,14 +218,18 @@ def difference(a, b, whole: bool = False) -> Estimate:
 def prediction(estimate: Estimate, support: Support = Support.REAL) -> tuple[float, float] | None:
     """The 95 % prediction interval of one more run, from the seeds behind `estimate` (one
     quantity): where a single run — the original's — would fall if it were one of ours."""
-    from scipy import stats
-
     if estimate.sd is None or len(estimate.n) != 1:
         return None
-    n = estimate.n[0]
     if estimate.sd == 0:
         return estimate.mean, estimate.mean
-    lo, hi = stats.t.interval(CONFIDENCE, n - 1, loc=estimate.mean, scale=estimate.sd * math.sqrt(1 + 1 / n))
+    return _remembered("prediction", [estimate.mean, estimate.sd, estimate.n[0], support.name],
+                       lambda: _prediction(estimate.mean, estimate.sd, estimate.n[0], support), list, tuple)
+
+
+def _prediction(mean: float, sd: float, n: int, support: Support) -> tuple[float, float]:
+    from scipy import stats
+
+    lo, hi = stats.t.interval(CONFIDENCE, n - 1, loc=mean, scale=sd * math.sqrt(1 + 1 / n))
     return _clipped(float(lo), float(hi), support)
 
 
@@ -162,7 +240,17 @@ class Evidence:
     estimate: Estimate
     p_confirm: float  # small: the quantity lies in the claimed region
     p_refute: float  # small: it lies outside it
-    detectable: float | None  # the smallest distance from the region's bound our seeds would detect (POWER)
+    a: tuple[float, ...] = ()  # the seeds' values it was made from (minus `b`'s, when there are two sides)
+    b: tuple[float, ...] | None = None
+
+    @property
+    def detectable(self) -> float | None:
+        """The smallest distance from the region's bound our seeds would detect (POWER);
+        computed when asked (the report asks for undecided sub-tests only)."""
+        if min(self.estimate.n) < 2:
+            return None
+        a, b = list(self.a), None if self.b is None else list(self.b)
+        return _remembered("detectable", [a, b], lambda: _detectable(a, b), float, float)
 
 
 def _one_sided(a: list[float], b: list[float] | None, bound: float, side: str) -> float:
@@ -192,16 +280,20 @@ def evidence(a, b=None, above: float | None = None, below: float | None = None,
     whole = support.whole if whole is None else whole
     estimate = summary(xa, support, top, whole) if xb is None else difference(xa, xb, whole)
     if min(estimate.n) < 2:
-        return Evidence(estimate, 1.0, 1.0, None)
+        return Evidence(estimate, 1.0, 1.0, tuple(xa), None if xb is None else tuple(xb))
+    p_confirm, p_refute = _remembered("p-values", [xa, xb, above, below], lambda: _p_values(xa, xb, above, below),
+                                      list, tuple)
+    return Evidence(estimate, p_confirm, p_refute, tuple(xa), None if xb is None else tuple(xb))
+
+
+def _p_values(xa: list[float], xb: list[float] | None, above: float | None, below: float | None) -> tuple[float, float]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         into = [_one_sided(xa, xb, above, "greater")] if above is not None else []
         into += [_one_sided(xa, xb, below, "less")] if below is not None else []
         out = [_one_sided(xa, xb, above, "less")] if above is not None else []
         out += [_one_sided(xa, xb, below, "greater")] if below is not None else []
-    p_confirm = min(1.0, 2 * max(into))  # inside means inside every bound
-    p_refute = min(1.0, 2 * min(out))  # outside means beyond one of them
-    return Evidence(estimate, p_confirm, p_refute, _detectable(xa, xb))
+    return min(1.0, 2 * max(into)), min(1.0, 2 * min(out))  # inside every bound; outside one of them
 
 
 def _detectable(a: list[float], b: list[float] | None) -> float | None:

@@ -13,13 +13,13 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from report.cachedir import CacheDir
-from report.data import datasets, splits
-from report.runs import keys, training
-from report.runs.checkpoints import Checkpoint
-from report.runs.progress import Board
+from report.runs import keys
+
+if TYPE_CHECKING:  # the training side is imported when something trains: planning needs none of it
+    from report.data import splits
 
 log = logging.getLogger("report.runs.runner")
 
@@ -60,6 +60,11 @@ class Local:
         pass
 
     def train(self, runs: list, loaded: dict[str, splits.RunData]) -> Iterator[tuple]:
+        from report.data import datasets, splits
+        from report.runs import training
+        from report.runs.checkpoints import Checkpoint
+        from report.runs.progress import Board
+
         board, began = Board(), time.perf_counter()
         try:
             for k, p in enumerate(runs, 1):

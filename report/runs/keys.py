@@ -69,20 +69,34 @@ def engine() -> dict[str, str]:
 
 def code_definitions(spec: dict) -> tuple[source.Definition, ...]:
     """Everything the run's trainer and its data loader reach (see the module's docstring)."""
-    from report.data.splits import loader_name
+    from report.data.specs import loader_name
 
+    return _reached(spec["trainer"], loader_name(spec["data"]))
+
+
+@cache
+def _reached(trainer: str, loader: str) -> tuple[source.Definition, ...]:
+    """What a trainer and a data loader reach: the same for every run that pairs them, so
+    it is walked once per process however many runs a study has."""
     return tuple(sorted({
-        *source.reachable(f"{TRAINERS_PACKAGE}.{spec['trainer']}", "train", NOT_FOLLOWED),
-        *source.reachable(DATA_MODULE, loader_name(spec["data"]), NOT_FOLLOWED),
+        *source.reachable(f"{TRAINERS_PACKAGE}.{trainer}", "train", NOT_FOLLOWED),
+        *source.reachable(DATA_MODULE, loader, NOT_FOLLOWED),
     }))
 
 
 def code_sources(spec: dict) -> dict[str, str]:
     """The source text behind each code fingerprint of a spec's key, by the same names."""
+    from report.data.specs import loader_name
+
+    return dict(_sources(spec["trainer"], loader_name(spec["data"])))
+
+
+@cache
+def _sources(trainer: str, loader: str) -> tuple[tuple[str, str], ...]:
     out: dict[str, list[str]] = {}
-    for d in code_definitions(spec):
+    for d in _reached(trainer, loader):
         out.setdefault(d.name, []).append(source.source_of(d.module, d.name))
-    return {name: "\n\n".join(texts) for name, texts in out.items()}
+    return tuple((name, "\n\n".join(texts)) for name, texts in out.items())
 
 
 def components(spec: dict) -> dict:
@@ -90,10 +104,17 @@ def components(spec: dict) -> dict:
     return {
         "scheme": KEY_SCHEME,
         "spec": spec,
-        "code": source.fingerprints(code_definitions(spec)),
+        "code": dict(source.fingerprints(code_definitions(spec))),
         "versions": versions(),
         "engine": engine(),
     }
+
+
+def forget() -> None:
+    """Drop what has been read of the code (after an edit: `serve`, tests)."""
+    source.forget()
+    _reached.cache_clear()
+    _sources.cache_clear()
 
 
 def key_of(parts: dict) -> str:

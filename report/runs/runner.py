@@ -9,36 +9,56 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from experiments.definitions import Experiment
 from experiments.metrics import VAL_ACC
 from report.cachedir import CacheDir
-from report.data import datasets, splits
 from report.errors import ReportError
 from report.runs import keys, source
 from report.runs.executor import Executor, Local
-from report.runs.store import ResultStore
+from report.runs.store import ResultStore, Stored
+
+if TYPE_CHECKING:
+    from report.data import splits
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class Planned:
-    """One run of a build (an experiment under one seed): its spec, its key, and the stored
-    entry if there is one."""
+    """One run of a build (an experiment under one seed): its spec, its key, and where its
+    stored result is. The entry itself is read only when something needs it (rendering, or
+    training what is missing), so that planning a thousand runs reads none of them."""
 
     experiment: Experiment
     seed: int
     spec: dict
     components: dict
     key: str
-    entry: dict | None
-
+    store: ResultStore | None = field(default=None, repr=False, compare=False)
+    rerun: bool = False  # asked to train again: its stored result is not looked at
 
     @property
     def label(self) -> str:
         return f"{self.experiment.id} seed {self.seed}"
+
+    @cached_property
+    def entry(self) -> dict | None:
+        """The stored entry, read and verified (None when absent, damaged or to be rerun)."""
+        return None if self.rerun or self.store is None else self.store.get(self.key)
+
+    @cached_property
+    def present(self) -> str | None:
+        """The tier whose file holds its result, unread (None when none, or to be rerun)."""
+        return None if self.rerun or self.store is None else self.store.has(self.key)
+
+    @cached_property
+    def stored(self) -> Stored | None:
+        """A summary of its stored result, from the store's index (None when absent or to be rerun)."""
+        return None if self.rerun or self.store is None else self.store.stored(self.key)
 
 
 @dataclass
@@ -58,9 +78,7 @@ def plan(runs: list[tuple[Experiment, int, dict]], store: ResultStore, rerun: se
     planned = []
     for exp, seed, spec in runs:
         parts = keys.components(spec)
-        key = keys.key_of(parts)
-        entry = None if exp.id in rerun else store.get(key)
-        planned.append(Planned(exp, seed, spec, parts, key, entry))
+        planned.append(Planned(exp, seed, spec, parts, keys.key_of(parts), store, exp.id in rerun))
     return planned
 
 
@@ -86,6 +104,8 @@ def _check_failure(label: str, result: dict, keep_going: bool) -> None:
 def load_data(planned: list[Planned], data_dir: Path, cache: CacheDir) -> dict[str, splits.RunData]:
     """The arrays of every run that must train, by the digest of its data spec: verified and
     decoded once, before anything trains (a damaged file stops the build here, not mid-way)."""
+    from report.data import datasets, splits
+
     decoded = datasets.DecodedCache(cache.decoded)
     specs = {keys.digest(p.spec["data"]): p.spec["data"] for p in planned if p.entry is None}
     return {digest: splits.load_run_data(spec, data_dir, decoded) for digest, spec in specs.items()}
@@ -117,7 +137,7 @@ def obtain(planned: list[Planned], store: ResultStore, data_dir: Path, cache: Ca
     for i, p in enumerate(planned):
         outcomes.append(None)
         if p.entry is not None:
-            tier = "frozen" if store.where(p.key) == "frozen" else "cache"
+            tier = "frozen" if p.present == "frozen" else "cache"
             log.info("%s cached (%s) %s", p.label, tier, p.key[:12])
             _check_failure(p.label, p.entry["result"], keep_going)
             outcomes[i] = Outcome(p.experiment, p.seed, p.key, p.components, p.entry["result"], tier, 0.0)

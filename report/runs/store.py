@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 from report.fsutil import atomic_write_text, temp_name, unreadable
@@ -34,10 +35,27 @@ def result_checksum(result: dict) -> str:
     return digest(result)
 
 
+@dataclass(frozen=True)
+class Stored:
+    """What `status` needs of a stored run without reading it whole: which tier holds it,
+    whether it failed (and why), and how long it trained."""
+
+    tier: str  # "local" or "frozen"
+    failed: str | None
+    train_seconds: float
+
+
 class ResultStore:
-    def __init__(self, local: Path, frozen: Path) -> None:
+    """The two tiers; with an `index` file, a small summary of every entry read so far
+    (`stored`), each checked against its file's size and modification time, so that asking
+    after a thousand runs costs a thousand `stat`s, not a thousand reads."""
+
+    def __init__(self, local: Path, frozen: Path, index: Path | None = None) -> None:
         self.local = local
         self.frozen = frozen
+        self.index_path = index
+        self._index: dict[str, list] | None = None
+        self._index_changed = False
 
     @staticmethod
     def _path(root: Path, key: str) -> Path:
@@ -66,14 +84,79 @@ class ResultStore:
     def get(self, key: str) -> dict | None:
         """The stored entry for `key` (local first, then frozen), or None."""
         for root in (self.local, self.frozen):
-            if (entry := self._read(self._path(root, key), key)) is not None:
+            path = self._path(root, key)
+            if (entry := self._read(path, key)) is not None:
+                self._remember(path, entry)
                 return entry
         return None
 
     def put(self, key: str, components: dict, result: dict) -> dict:
         entry = {"key": key, "components": components, "result": result, "result_sha256": result_checksum(result)}
-        atomic_write_text(self._path(self.local, key), json.dumps(entry, indent=1, sort_keys=True) + "\n")
+        path = self._path(self.local, key)
+        atomic_write_text(path, json.dumps(entry, indent=1, sort_keys=True) + "\n")
+        self._remember(path, entry)
         return entry
+
+    def _remember(self, path: Path, entry: dict) -> list | None:
+        """Index an entry just read or written whole (see `stored`)."""
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        result = entry["result"]
+        known = [stat.st_size, stat.st_mtime_ns, result["failed"]["reason"] if "failed" in result else None,
+                 result.get("train_seconds", 0.0)]
+        index = self._loaded_index()
+        if index.get(str(path)) != known:
+            index[str(path)] = known
+            self._index_changed = True
+        return known
+
+    def has(self, key: str) -> str | None:
+        """The tier whose file for `key` exists, unread (a no-op build asks only this)."""
+        return next((name for name, root in (("local", self.local), ("frozen", self.frozen))
+                     if self._path(root, key).is_file()), None)
+
+    def stored(self, key: str) -> Stored | None:
+        """The summary of the entry of `key` (local first, then frozen), or None when neither
+        tier holds it intact: from the index while the file is the one indexed, else read."""
+        index = self._loaded_index()
+        for name, root in (("local", self.local), ("frozen", self.frozen)):
+            path = self._path(root, key)
+            try:
+                stat = path.stat()
+            except OSError:
+                continue
+            known = index.get(str(path))
+            if known is None or known[:2] != [stat.st_size, stat.st_mtime_ns]:
+                entry = self._read(path, key)
+                if entry is None:
+                    continue
+                known = self._remember(path, entry)
+            if known is not None:
+                return Stored(name, known[2], known[3])
+        return None
+
+    def _loaded_index(self) -> dict[str, list]:
+        if self._index is None:
+            self._index = {}
+            if self.index_path is not None:
+                try:
+                    loaded = json.loads(self.index_path.read_text(encoding="utf-8"))
+                    self._index = loaded if isinstance(loaded, dict) else {}
+                except (OSError, ValueError):
+                    pass  # absent or damaged: it is made again as entries are read
+        return self._index
+
+    def save_index(self) -> None:
+        """Keep what was learnt of the entries for the next process (a failed write costs only time)."""
+        if self.index_path is None or not self._index_changed:
+            return
+        try:
+            atomic_write_text(self.index_path, json.dumps(self._index, sort_keys=True))
+            self._index_changed = False
+        except OSError as exc:
+            log.warning("store index not saved in %s (%s)", self.index_path, exc.strerror or exc)
 
     def where(self, key: str) -> str | None:
         """'local', 'frozen' or None: which tier holds `key`."""
