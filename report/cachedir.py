@@ -10,6 +10,7 @@ no other module spells a folder name: it asks this object (jupyter-cache's model
     figures/      drawn figures (SVG), named by what they were drawn from, in <2 hex>/
     equations/    drawn equations (SVG), in <2 hex>/
     pdf/          laid-out PDF pieces, in <2 hex>/
+    tables/       results.csv as made from a set of runs, in <2 hex>/
     fingerprints/ what the keys need of each source file, named by its content digest (`source.Summary`)
     store-index.json  a summary of every stored run read so far (`store.ResultStore.stored`)
     stats.json    the statistics computed so far, by the digest of their inputs (`report.facts.stats`)
@@ -30,10 +31,10 @@ from pathlib import Path
 from report import folders
 
 SHARD = re.compile(r"^[0-9a-f]{2}$")  # the subfolders keyed files are spread over: a key's first two digits
-KEPT_FILE = re.compile(r"^[0-9a-f]{64}\.k\.(svg|pdf)$")  # a drawing or a laid-out piece (`fsutil.KeptFiles`)
+KEPT_FILE = re.compile(r"^[0-9a-f]{64}\.k\.(svg|pdf|csv)$")  # a drawing, a laid-out piece, a table (`fsutil.KeptFiles`)
 CHECKPOINT = re.compile(r"^[0-9a-f]{64}\.npz$")
-LAYOUT = frozenset({"results", "checkpoints", "decoded", "figures", "equations", "pdf", "fingerprints", "store-index.json",
-                    "stats.json", "build.lock"})
+LAYOUT = frozenset({"results", "checkpoints", "decoded", "figures", "equations", "pdf", "tables", "fingerprints",
+                    "store-index.json", "stats.json", "build.lock"})
 
 
 def _folder(name: str) -> property:
@@ -58,6 +59,7 @@ class CacheDir:
     figures = _folder("figures")
     equations = _folder("equations")
     pdf = _folder("pdf")
+    tables = _folder("tables")
     fingerprints = _folder("fingerprints")
     store_index = _folder("store-index.json")
     stats = _folder("stats.json")
@@ -74,8 +76,8 @@ class CacheDir:
         return sorted(p for p in self._files(self.checkpoints) if CHECKPOINT.match(p.name))
 
     def render_caches(self) -> list[Path]:
-        """What `prune` may thin out: drawings and layouts any later render can make again."""
-        return [self.figures, self.equations, self.pdf]
+        """What `prune` may thin out: drawings, layouts and tables any later render can make again."""
+        return [self.figures, self.equations, self.pdf, self.tables]
 
     def render_entries(self) -> Iterator[Path]:
         """Every drawing and laid-out piece in the layout (what `prune` may delete), nothing else."""

@@ -231,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return _run(args, cfg)
     except ReportError as exc:
-        print(f"error: {shorten(str(exc), 600)}", file=sys.stderr)
+        print(f"error: {shorten(str(exc), 2000)}", file=sys.stderr)  # values are cut short where they are named
         return exc.exit_code
     except BrokenPipeError:  # `diff … | head`: the reader has what it wanted, as with `git log | head`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -120,9 +120,9 @@ class KeptFiles:
         """The file of `key` when it is there and intact (and, given `whole`, which says why an
         intact file is nonetheless not a complete product, complete); else None."""
         path = self._path(key)
-        self.used.add(path)
         if (data := self._intact(path)) is not None:
             if whole is None or (problem := whole(data)) is None:
+                self.used.add(path)
                 return data
             log.warning("damaged cache entry %s (%s): recomputed", path, problem)
         return None

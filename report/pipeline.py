@@ -33,7 +33,7 @@ from report.data import files, specs
 from report.data.samples import SampleStore, samples_of
 from report.errors import ReportError, shorten, shown
 from report.facts import analysis, stats
-from report.fsutil import atomic_write_text, ensure_writable, remove_leftovers
+from report.fsutil import KeptFiles, atomic_write_text, ensure_writable, remove_leftovers
 from report.runs import keys, machine, runner, source
 from report.runs.executor import Placement, choose
 from report.runs.store import ResultStore
@@ -122,7 +122,7 @@ def _plan(cfg: BuildConfig) -> tuple:
         except ReportError as exc:
             raise ReportError(f"experiment {exp.id}: {exc}") from None
         if found:
-            raise ReportError(f"experiment {exp.id}: {'; '.join(found)}")
+            raise ReportError(f"experiment {exp.id}: {'; '.join(shorten(f, 200) for f in found)}")
     unknown = cfg.rerun - {"all"} - {e.id for e in experiments}
     if unknown:
         raise ReportError(f"--rerun names {', '.join(sorted(unknown))}, not among this build's experiments")
@@ -289,13 +289,15 @@ def _render(cfg: BuildConfig, profile, split, runs: list[runner.Outcome], render
         caches = _RenderCaches(cfg.cache, cfg.frozen_dir)
         html = _html(cfg, rec, runs, judged, profile, split, since, caches, _samples(cfg, set(samples)), workers)
         pdf = _pdf(html, caches, workers)
-    written = {"report.html": html.encode("utf-8"), "report.pdf": pdf, "results.csv": results.to_csv(runs)}
+    table = caches.tables.kept(keys.digest([[o.experiment.id, o.experiment.part, o.seed, o.key] for o in runs]),
+                               lambda: results.to_csv(runs))  # made from the runs alone: a prose edit reads it back
+    written = {"report.html": html.encode("utf-8"), "report.pdf": pdf, "results.csv": table}
     rec.update(
         changes_since=since and since.name,
         outputs={name: hashlib.sha256(data).hexdigest() for name, data in written.items()},
         figures={e: keys.digest([o.result["history"] for o in runs if o.experiment.id == e and "failed" not in o.result])
                  for e in dict.fromkeys(o.experiment.id for o in runs)},  # what each experiment's curves were drawn from
-        render_cache=prune.used_entries(cfg.cache_dir, caches.figures, caches.equations, caches.pieces),
+        render_cache=prune.used_entries(cfg.cache_dir, caches.figures, caches.equations, caches.pieces, caches.tables),
         duration_s=round(time.perf_counter() - started, 2),
     )
     _save(cfg.out_dir, rec, written, runs, publish=not cfg.only or cfg.publish)
@@ -370,6 +372,7 @@ class _RenderCaches:
         self.figures = FigureCache(cache.figures)
         self.equations = FigureCache(cache.equations, "report.document.equations", "ziamath")
         self.pieces = PieceCache(cache.pdf, frozen_dir / FROZEN_GUESSES)
+        self.tables = KeptFiles(cache.tables, ".csv", "results table")
 
 
 def _html(cfg: BuildConfig, rec: dict, runs: list[runner.Outcome], judged: list, profile, split,

@@ -333,9 +333,10 @@ def test_one_hparam_change_status_diff_ledger_and_changes_section(project):
 
 
 def _render_cache(project: Project) -> set[str]:
-    cache = project.root / ".cache"
-    return {str(p.relative_to(cache)) for name in ("figures", "equations", "pdf") for p in (cache / name).rglob("*")
-            if p.is_file()}
+    from report.cachedir import CacheDir
+
+    cache = CacheDir(project.root / ".cache")
+    return {str(p.relative_to(cache.root)) for p in cache.render_entries()}
 
 
 @pytest.mark.parametrize("bad, message", [

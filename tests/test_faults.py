@@ -42,6 +42,7 @@ EPOCH = "1790000000"
 
 HARNESS = r"""
 import importlib, os, signal, sys
+BUILD = os.getpid()  # a kill in a worker process the build forked still kills the build
 if os.environ.get("KILL_AT"):
     where, name, which, when = os.environ["KILL_AT"].split(":")
     owner = importlib.import_module(where)
@@ -56,10 +57,10 @@ if os.environ.get("KILL_AT"):
             calls[0] += 1
         hit = calls[0] == int(nth) and pattern in paths
         if hit and when == "before":
-            os.kill(os.getpid(), signal.SIGKILL)
+            os.kill(BUILD, signal.SIGKILL)
         out = original(*args, **kwargs)
         if hit and when == "after":
-            os.kill(os.getpid(), signal.SIGKILL)
+            os.kill(BUILD, signal.SIGKILL)
         return out
     setattr(owner, attr, wrapper)
 from report.cli import main

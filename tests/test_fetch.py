@@ -19,7 +19,7 @@ import pytest
 from conftest import idx_bytes, png_bytes, write_letter_tar
 
 from report import cli
-from report.data import datasets, fetch
+from report.data import datasets, fetch, files
 from report.errors import ReportError
 
 
@@ -195,7 +195,8 @@ def _declare_fashion(monkeypatch, server) -> dict[str, bytes]:
         f, gz = _idx_gz(10 + i, real.name)
         declared[key], served[f.name] = f, gz
         monkeypatch.setitem(datasets.PUBLISHED, f.label, f"{server.base}/pub/{f.name}")
-    monkeypatch.setattr(datasets, "FASHION_MNIST", declared)
+    monkeypatch.setattr(datasets, "FASHION_MNIST", declared)  # where the loaders read it …
+    monkeypatch.setattr(files, "FASHION_MNIST", declared)  # … and where the plan names a run's data
     return served
 
 

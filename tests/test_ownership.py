@@ -35,13 +35,14 @@ OTHER_COMMANDS = ("status", "diff", "builds", "prune", "freeze", "fetch", "serve
 # try that catches BaseException), or which measures its own peak memory.
 HARNESS = r"""
 import os, re, signal, sys
+BUILD = os.getpid()  # signalled from a worker process the build forked too, as a terminal's Ctrl-C would be
 if os.environ.get("INTERRUPT_IN_SVG"):
     import weasyprint.svg as svg
     original, calls = svg.SVG.draw, [0]
     def draw(self, *args, **kwargs):
         calls[0] += 1
         if calls[0] == int(os.environ["INTERRUPT_IN_SVG"]):
-            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(BUILD, signal.SIGINT)
         return original(self, *args, **kwargs)
     svg.SVG.draw = draw
 if os.environ.get("SLOW_LEDGER"):  # each file of a ledger entry takes this long to write: saves overlap

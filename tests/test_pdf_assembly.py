@@ -4,7 +4,9 @@ and a rebuild lays out only what an edit touched."""
 from __future__ import annotations
 
 import io
+import os
 import shutil
+import signal
 
 import pytest
 
@@ -198,3 +200,54 @@ def test_a_cached_piece_that_is_not_whole_is_laid_out_again(tmp_path, caplog):
         cache.keep(path.name.split(".")[0], out.getvalue())
     assert pdf_assembly.render_pdf(document(), cache) == first
     assert "images laid out of the 0 in its HTML" in caplog.text
+
+
+BUILD = os.getpid()
+
+
+def dies_in_a_worker(html: str) -> bytes:
+    """`lay_out`, but a worker process running it is killed, as the out-of-memory killer would."""
+    if os.getpid() != BUILD:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return LAY_OUT(html)
+
+
+LAY_OUT = pdf_assembly.lay_out
+
+
+def test_a_worker_that_dies_costs_time_not_the_build(tmp_path, monkeypatch):
+    from report.document.workers import Workers
+
+    monkeypatch.setattr(pdf_assembly, "lay_out", dies_in_a_worker)
+    doc = document(beta_paragraphs=40)
+    with Workers(2) as workers:
+        survived = pdf_assembly.render_pdf(doc, pdf_assembly.PieceCache(tmp_path / "a"), workers)
+        assert not workers.parallel  # the rest was made here
+    assert survived == pdf_assembly.render_pdf(doc, pdf_assembly.PieceCache(tmp_path / "b"), Workers(1))
+
+
+def test_workers_die_with_the_build_that_forked_them():
+    import ast
+    import subprocess
+    import sys
+    import time
+
+    build = subprocess.Popen([sys.executable, "-c", "import os, time\nfrom report.document.workers import Workers\n"
+                              "w = Workers(3).__enter__()\ntime.sleep(1)\n"
+                              "print([p.pid for p in w._pool._processes.values()], flush=True)\ntime.sleep(60)"],
+                             stdout=subprocess.PIPE, text=True)
+    workers = ast.literal_eval(build.stdout.readline())
+    build.kill()  # outright: no `finally`, no shutdown
+    build.wait()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(_running(pid) for pid in workers):
+        time.sleep(0.05)
+    assert len(workers) == 2 and not any(_running(pid) for pid in workers)
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return status.read().split("State:")[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

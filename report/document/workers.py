@@ -1,13 +1,16 @@
-"""Processes beside the build for the render's slow, independent steps (laying out PDF pieces).
+"""Processes beside the build for the render's slow, independent steps (drawing figures,
+laying out PDF pieces).
 
-A build lays out the pieces of its PDF one by one, each a few seconds of WeasyPrint: on a
-machine with several cores they can be laid out at once. The workers are forked when a
-render starts, so that their import of WeasyPrint overlaps the HTML's rendering, and they
-inherit the build's fixed hash seed (`build.py` sets it), on which WeasyPrint's font
-subsetting depends: a piece laid out in a worker is the same bytes as one laid out here.
+A build draws its figures and lays out the pieces of its PDF one after another, each a
+second or a few: on a machine with several cores they can be made at once. The workers are
+forked when a render starts, so that their import of WeasyPrint overlaps the judging of the
+findings, and they inherit the build's fixed hash seed (`build.py` sets it), on which
+WeasyPrint's font subsetting depends: a piece laid out in a worker is the same bytes as one
+laid out here.
 
 Interrupts stay the build's: workers ignore SIGINT (the terminal sends it to all of them),
-and the build, on any interrupt or error, terminates them before it ends.
+and the build, on any interrupt or error, kills them before it ends. A worker that dies
+(killed, out of memory) costs only time: what it was making is made here instead.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import multiprocessing
 import os
 import signal
 from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 
 log = logging.getLogger(__name__)
 
@@ -28,55 +33,53 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-class Failed(Exception):
-    """What a worker raised, carried back by message (some exceptions do not pickle)."""
-
-
-def _start_worker() -> None:
+def _start_worker(build: int) -> None:
+    _die_with(build)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for name in ("weasyprint", "weasyprint.progress", "fontTools"):  # as `pdf_assembly.lay_out` quiets them
         logging.getLogger(name).setLevel(logging.ERROR)
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot  # noqa: F401 - imported now, while the build judges and renders its HTML
-    import pikepdf  # noqa: F401
+    import pikepdf  # noqa: F401 - imported now, while the build judges and renders its HTML
     import weasyprint  # noqa: F401
 
 
-def _call(job: tuple[Callable, object]):
-    fn, argument = job
+def _die_with(build: int) -> None:
+    """Have the kernel kill this worker when the build that forked it dies (Linux's
+    PR_SET_PDEATHSIG): a build killed outright would otherwise leave its workers behind,
+    holding its pipes (and a terminal's or a test's output) open for good."""
     try:
-        return fn(argument)
-    except Exception as exc:  # noqa: BLE001 - carried back whole to the build, which decides
-        from report.errors import ReportError
+        import ctypes
 
-        if isinstance(exc, ReportError):
-            return ReportError(str(exc))
-        return Failed(f"{type(exc).__name__}: {exc}")
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: such a worker ends when its task queue breaks
+        pass
+    if os.getppid() != build:  # the build died before the request took effect
+        os._exit(1)
 
 
 class Workers:
-    """A pool of forked worker processes, one fewer than the cores: the build's own process
-    takes a share of every batch (none on one core, or where fork is missing: then every job
-    runs here, one after another)."""
+    """Forked worker processes, one fewer than the cores: the build's own process takes a
+    share of every batch (none on one core, or where fork is missing: then every job runs
+    here, one after another)."""
 
     def __init__(self, cores: int | None = None) -> None:
         self.cores = cores if cores is not None else available_cores()
-        self._pool = None
+        self._pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> Workers:
         if self.cores > 1 and "fork" in multiprocessing.get_all_start_methods():
-            self._pool = multiprocessing.get_context("fork").Pool(self.cores - 1, initializer=_start_worker)
+            self._pool = ProcessPoolExecutor(self.cores - 1, multiprocessing.get_context("fork"), _start_worker,
+                                             (os.getpid(),))
+            for _ in range(self.cores - 1):  # the workers start now, not at the first job
+                self._pool.submit(int)
         return self
 
     def __exit__(self, *exc_info) -> None:
         if self._pool is not None:
-            if exc_info[0] is None:
-                self._pool.close()
-            else:
-                self._pool.terminate()
-            self._pool.join()
+            processes = list(getattr(self._pool, "_processes", {}).values())  # the executor has no public kill
+            self._pool.shutdown(wait=exc_info[0] is None, cancel_futures=True)
+            if exc_info[0] is not None:
+                for process in processes:
+                    process.kill()
             self._pool = None
 
     @property
@@ -85,26 +88,39 @@ class Workers:
 
     def map(self, fn: Callable, arguments: Sequence) -> list:
         """`fn` of each argument, in order: spread over the workers and this process when there
-        are several, else here. A worker's error is raised here."""
+        are several, else here. A worker's error is raised here; a worker that died leaves its
+        job, and every later one, to this process."""
         if self._pool is None or len(arguments) < 2:
             return [fn(a) for a in arguments]
         results: list = [None] * len(arguments)
         # the longest jobs to the workers first; this process, which may still have to import
-        # what the workers imported while it rendered the HTML, takes the shortest
+        # what the workers imported while it judged the findings, takes the shortest
         todo = sorted(range(len(arguments)), key=lambda i: -len(arguments[i]) if hasattr(arguments[i], "__len__") else 0)
-        running: dict = {}
+        running: dict[Future, int] = {}
         while todo or running:
-            while todo and len(running) < self.cores - 1:
+            while self._pool is not None and todo and len(running) < self.cores - 1:
                 i = todo.pop(0)
-                running[i] = self._pool.apply_async(_call, ((fn, arguments[i]),))
+                try:
+                    running[self._pool.submit(fn, arguments[i])] = i
+                except BrokenProcessPool:
+                    todo.insert(0, i)
+                    self._lost()
             if todo:  # this process's share: the shortest job not yet handed out
                 i = todo.pop()
-                results[i] = _call((fn, arguments[i]))
-            else:
-                next(iter(running.values())).wait(0.05)
-            for i in [i for i, job in running.items() if job.ready()]:
-                results[i] = running.pop(i).get()
-        for result in results:
-            if isinstance(result, Exception):
-                raise result
+                results[i] = fn(arguments[i])
+            done = [f for f in running if f.done()] if todo else wait(running, return_when=FIRST_COMPLETED)[0]
+            for future in done:
+                i = running.pop(future)
+                try:
+                    results[i] = future.result()
+                except BrokenProcessPool:
+                    todo.append(i)
+                    self._lost()
         return results
+
+    def _lost(self) -> None:
+        """A worker died: the rest is made here, one job after another."""
+        if self._pool is not None:
+            log.warning("a worker process died: the rest of the render is made in this process")
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
