@@ -162,15 +162,16 @@ def main() -> int:
     parser.add_argument("--dvc", help="a dvc executable, to time DVC on a pipeline of the same shape")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
+    dvc = str(Path(args.dvc).resolve()) if args.dvc else None
     figures: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
         study = Project(Path(tmp) / "study", Path(args.data_dir))
         figures["study"] = {"runs": len(_runs(study)), **study.measure(args.repeat, SECTIONS)}
         grown, total = grow(Path(tmp) / "grown", Path(args.data_dir), args.runs)
         figures["grown"] = {"runs": total, **grown.measure(args.repeat, SECTIONS[:1])}
-        if args.dvc:
+        if dvc:
             for name in ("study", "grown"):
-                figures[name]["dvc"] = dvc_shape(args.dvc, Path(tmp) / f"dvc-{name}", figures[name]["runs"], args.repeat)
+                figures[name]["dvc"] = dvc_shape(dvc, Path(tmp) / f"dvc-{name}", figures[name]["runs"], args.repeat)
     for f in figures.values():
         print(f"{f['runs']} runs")
         noop = f["noop"]

@@ -71,6 +71,8 @@ sys.exit(main(sys.argv[1:]))
 # text (after a delay in seconds); "self" kills from inside at module:function:WHICH:before|after,
 # where WHICH is "n" (the n-th call) or "text#n" (the n-th call whose arguments contain text), so
 # that a kill point names what is being written rather than how many writes came before it.
+# Calls are counted in each process: figures and PDF pieces are made in forked workers too,
+# so a kill inside that work names the first call (whichever process makes it first).
 # kind: "fresh" removes the decoded data first so the build decodes again; "train" retrains
 # A1 and B1 (checkpoints of earlier kills removed first); "resume" retrains keeping them;
 # "render" renders cached results again (only SOURCE_DATE_EPOCH changes); "render-cold" also
@@ -94,12 +96,12 @@ MOMENTS = [
     ("B1 training, after epoch 2", "line", "B1 seed 0 2/3", 0.0, "train"),
     ("B1 trained, before its cache entry is written", "self", "report.runs.store:ResultStore.put:2:before", 0, "train"),
     ("rendering starts", "line", "rendering report", 0.0, "render"),
-    ("drawing figures", "self", "report.document.figures:curves:2:before", 0, "render-cold"),
+    ("drawing figures", "self", "report.document.figures:curves:1:before", 0, "render-cold"),
     ("drawing figures, by the clock", "line", "rendering report", 0.5, "render-cold"),
     ("figures drawn and cached, HTML not rendered", "self", "report.document.render:render_html:1:before", 0, "render"),
     ("HTML rendered, not written", "self", "report.document.render:render_html:1:after", 0, "render"),
     ("laying out the PDF", "self", "report.document.pdf_assembly:render_pdf:1:before", 0, "render"),
-    ("PDF: one piece laid out, not cached", "self", "report.document.pdf_assembly:lay_out:2:after", 0, "render"),
+    ("PDF: one piece laid out, not cached", "self", "report.document.pdf_assembly:lay_out:1:after", 0, "render"),
     ("PDF: a laid-out piece written, not renamed", "self", "os:replace:/pdf/#1:before", 0, "render"),
     ("PDF made, nothing written", "self", "report.document.pdf_assembly:render_pdf:1:after", 0, "render"),
     ("ledger entry written, not renamed", "self", "pathlib:Path.rename:1:before", 0, "render"),

@@ -32,12 +32,12 @@ import logging
 import os
 import re
 import shutil
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from report import console
 from report.errors import ReportError
 from report.fsutil import FILE_MODE, alive
 
@@ -173,17 +173,16 @@ class _Progress:
     def __init__(self, name: str) -> None:
         self.name, self.total, self.done, self.quarter = name, 0, 0, 0
         self.bar = None
-        self.live = log.isEnabledFor(logging.INFO) and sys.stderr.isatty()
+        self.live = console.live()
 
     def update(self, n: int) -> None:
         self.done = min(self.done + n, self.total) if self.total else self.done + n
         if self.live:
             if self.bar is None:
-                from rich.console import Console
                 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
                 self.bar = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-                                    console=Console(stderr=True), transient=True)
+                                    console=console.console(), transient=True)
                 self.task = self.bar.add_task(self.name, total=self.total or None)
                 self.bar.start()
             self.bar.update(self.task, completed=self.done)

@@ -41,7 +41,9 @@ def estimate(e: stats.Estimate, seeds: bool = True) -> str:
     """An estimate with its interval; a step count of one experiment with its seeds' range too
     (unless `seeds` is false)."""
     d = _digits(max(abs(e.mean), abs(e.lo or 0), abs(e.hi or 0)))
-    text = f"{number(e.mean, e.whole, d)} {interval(e, d)}"
+    # a step count of one experiment's seeds is shown whole; a difference of two experiments'
+    # means of step counts is not a step count, and keeps its tenth
+    text = f"{number(e.mean, e.whole and len(e.n) == 1, 1 if e.whole else d)} {interval(e, d)}"
     if seeds and e.whole and e.range and len(e.n) == 1:
         low, high = e.range
         text += f"; seeds {number(low, True)}" + (f"\u2013{number(high, True)}" if high != low else "")

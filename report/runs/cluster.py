@@ -36,7 +36,7 @@ from report.errors import ReportError, shorten
 from report.fsutil import SYSTEM_TEMP, private_temp_folder
 from report.runs import keys, source, training
 from report.runs.checkpoints import Checkpoint
-from report.runs.executor import Placement, elapsed_label
+from report.runs.executor import Placement, elapsed_label, length
 from report.runs.progress import Board
 
 log = logging.getLogger("report.runs.runner")
@@ -269,6 +269,7 @@ class Ray:
         pending = {task.remote(p.spec, p.key, p.label, [self.refs[keys.digest(p.spec["data"])]], sink, self.cpus):
                    (p, time.perf_counter()) for p in runs}
         board, bars, began, started = Board(), {}, time.perf_counter(), 0
+        by_label = {p.label: p for p in runs}
         looked = time.perf_counter()
         try:
             while pending:
@@ -290,7 +291,7 @@ class Ray:
                             started += 1
                             log.info("%s %s running on %s (pid %d)", elapsed_label(started, len(runs), began), label, node,
                                      where["pid"])
-                        bars[label] = board.run(f"{label} on {node}")
+                        bars[label] = board.run(f"{label} on {node}", length(by_label[label].spec))
                     elif event[1] in bars:
                         bars[event[1]](*event[2:])
                 for ref in done:

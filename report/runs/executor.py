@@ -46,6 +46,11 @@ class Executor(Protocol):
     def close(self) -> None: ...
 
 
+def length(spec: dict) -> int | None:
+    """How many steps (iterations or epochs) a run spec trains for: its progress bar's total."""
+    return spec["hparams"].get("iterations") or spec["hparams"].get("epochs")
+
+
 def elapsed_label(k: int, n: int, began: float) -> str:
     return f"[{k}/{n}, {time.perf_counter() - began:.0f} s]"
 
@@ -75,7 +80,7 @@ class Local:
                     decoded = datasets.DecodedCache(self.cache.decoded)
                     loaded[data_key] = splits.load_run_data(p.spec["data"], self.data_dir, decoded)
                 checkpoint = Checkpoint(self.cache.checkpoint(p.key))
-                progress = board.run(p.label)
+                progress = board.run(p.label, length(p.spec))
                 try:
                     result = training.run_spec(p.spec, loaded[data_key], progress, checkpoint, self.threads)
                 finally:

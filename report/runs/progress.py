@@ -10,8 +10,9 @@ time, and a cluster trains several runs at once, each a bar of its own on it.
 from __future__ import annotations
 
 import logging
-import sys
 import time
+
+from report import console
 
 log = logging.getLogger("report.runs.runner")
 
@@ -21,17 +22,17 @@ class Board:
 
     def __init__(self) -> None:
         self.bar = None
-        if log.isEnabledFor(logging.INFO) and sys.stderr.isatty():
-            from rich.console import Console
+        if console.live():
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+            # the log's console: rich prints each log line above the bars, never onto them
             self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                 TextColumn("{task.fields[rate]}"), TextColumn("{task.fields[left]}"), TimeElapsedColumn(),
-                                console=Console(stderr=True), transient=True)
+                                console=console.console(), transient=True)
             self.bar.start()
 
-    def run(self, label: str) -> RunProgress:
-        return RunProgress(label, self)
+    def run(self, label: str, total: int | None = None) -> RunProgress:
+        return RunProgress(label, self, total)
 
     def close(self) -> None:
         if self.bar is not None:
@@ -41,14 +42,14 @@ class Board:
 class RunProgress:
     """The progress callback of one run (`progress(step, total, metrics)`); `close()` at its end."""
 
-    def __init__(self, label: str, board: Board | None = None) -> None:
+    def __init__(self, label: str, board: Board | None = None, total: int | None = None) -> None:
         self.label = label
         self.first: tuple[int, float] | None = None  # (step, time) of the first report: the warm-up ends there
         self.own = board is None  # a run shown alone owns its display
         self.board = board or Board()
         self.bar = self.board.bar
         if self.bar is not None:
-            self.task = self.bar.add_task(label, total=None, rate="", left="")
+            self.task = self.bar.add_task(label, total=total, rate="", left="")
 
     def _pace(self, step: int, total: int) -> tuple[str, str]:
         now = time.perf_counter()

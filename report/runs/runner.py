@@ -138,11 +138,15 @@ def obtain(planned: list[Planned], store: ResultStore, data_dir: Path, cache: Ca
         outcomes.append(None)
         if p.entry is not None:
             tier = "frozen" if p.present == "frozen" else "cache"
-            log.info("%s cached (%s) %s", p.label, tier, p.key[:12])
+            log.debug("%s cached (%s) %s", p.label, tier, p.key[:12])
             _check_failure(p.label, p.entry["result"], keep_going)
             outcomes[i] = Outcome(p.experiment, p.seed, p.key, p.components, p.entry["result"], tier, 0.0)
         else:
             first.setdefault(p.key, i)
+    stored = [o for o in outcomes if o is not None]
+    tiers = ", ".join(f"{n} {tier}" for tier in ("frozen", "cache") if (n := sum(o.source == tier for o in stored)))
+    log.info("%d of %d runs stored%s%s (-v lists them)", len(stored), len(planned), f" ({tiers})" if tiers else "",
+             f", {len(first)} to train" if first else "")
     for p, result, where, seconds in executor.train([planned[i] for i in first.values()], loaded) if first else ():
         try:
             store.put(p.key, p.components, result)
@@ -154,7 +158,7 @@ def obtain(planned: list[Planned], store: ResultStore, data_dir: Path, cache: Ca
         outcomes[first[p.key]] = Outcome(p.experiment, p.seed, p.key, p.components, result, "run", seconds, where)
     for i, p in enumerate(planned):
         if outcomes[i] is None:
-            log.info("%s same run as one above %s", p.label, p.key[:12])
+            log.debug("%s same run as one above %s", p.label, p.key[:12])
             twin = outcomes[first[p.key]]
             outcomes[i] = Outcome(p.experiment, p.seed, p.key, p.components, twin.result, "cache", 0.0)
     return outcomes

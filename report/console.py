@@ -1,0 +1,52 @@
+"""The build's one console: our log lines and the live progress bars share it.
+
+On a terminal, log lines go through rich's logging handler on the same `Console` as the
+progress bars, so that each line is printed above the live bars instead of being glued to
+their last frame; elsewhere (a log file, CI) they are plain lines. Only this tool's own
+loggers speak at INFO: the libraries it uses are heard from at WARNING and above, so a
+build's console says what the build did, not what pikepdf initialised.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+OWN = __name__.rpartition(".")[0]  # the package's logger: every module logs under it
+QUIET, NORMAL, VERBOSE = logging.WARNING, logging.INFO, logging.DEBUG
+_console = None
+
+
+def console():
+    """The rich console of this process (on stderr), made on first use."""
+    global _console
+    if _console is None:
+        from rich.console import Console
+
+        _console = Console(stderr=True)
+    return _console
+
+
+def live() -> bool:
+    """Whether progress is drawn as live bars: on a terminal, when INFO lines are shown."""
+    return sys.stderr.isatty() and logging.getLogger(OWN).isEnabledFor(logging.INFO)
+
+
+def setup(level: int = NORMAL) -> None:
+    """Route this tool's log lines at `level`, other libraries' at WARNING, to stderr."""
+    own = logging.getLogger(OWN)
+    for handler in list(own.handlers):
+        own.removeHandler(handler)
+    if sys.stderr.isatty():
+        from rich.highlighter import NullHighlighter
+        from rich.logging import RichHandler
+
+        handler: logging.Handler = RichHandler(console=console(), show_time=False, show_level=False, show_path=False,
+                                               markup=False, highlighter=NullHighlighter(), keywords=[])
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    own.addHandler(handler)
+    own.setLevel(level)
+    own.propagate = False
+    logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s", stream=sys.stderr)
