@@ -24,3 +24,16 @@ def _project() -> Path:
 
 
 ROOT = _project()  # experiments/, templates/, frozen/; build/ and .cache/ are made here
+
+
+API = ("results", "findings", "record", "log")  # report.results() etc.: see `report.api`
+
+
+def __getattr__(name: str):
+    """The notebook API (`report.api`), imported on first use: the command line never pays
+    for pandas."""
+    if name in API:
+        from report import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'report' has no attribute {name!r}")

@@ -9,8 +9,10 @@ build's console says what the build did, not what pikepdf initialised.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
+from collections.abc import Callable, Iterator
 
 OWN = __name__.rpartition(".")[0]  # the package's logger: every module logs under it
 QUIET, NORMAL, VERBOSE = logging.WARNING, logging.INFO, logging.DEBUG
@@ -33,7 +35,7 @@ def live() -> bool:
 
 
 def setup(level: int = NORMAL) -> None:
-    """Route this tool's log lines at `level`, other libraries' at WARNING, to stderr."""
+    """Route this tool's log lines at `level` to stderr (other libraries speak at WARNING)."""
     own = logging.getLogger(OWN)
     for handler in list(own.handlers):
         own.removeHandler(handler)
@@ -48,5 +50,21 @@ def setup(level: int = NORMAL) -> None:
     handler.setFormatter(logging.Formatter("%(message)s"))
     own.addHandler(handler)
     own.setLevel(level)
-    own.propagate = False
-    logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s", stream=sys.stderr)
+    # no handler on the root logger: the other libraries' loggers stay at Python's default,
+    # WARNING, and their warnings reach stderr through logging's last-resort handler. Ours
+    # still propagate to the root, where a host (pytest's caplog, a notebook) may listen.
+
+
+@contextlib.contextmanager
+def counted(label: str, total: int) -> Iterator[Callable[[], None]]:
+    """A bar over `total` pieces of work, advanced by one with each call of what it yields
+    (when progress is drawn live; elsewhere the caller's log line says what is being done)."""
+    if not live():
+        yield lambda: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console(),
+                  transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda: bar.advance(task)

@@ -11,6 +11,7 @@ such a build imports neither TensorFlow nor matplotlib nor WeasyPrint.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import fnmatch
 import functools
 import hashlib
@@ -25,7 +26,7 @@ from experiments.claims import ORIGINAL_SPLIT
 from experiments.definitions import EXPERIMENTS, Experiment, problems, resolve
 from experiments.metrics import METRICS
 from experiments.profiles import PROFILES
-from report import ROOT, folders, interrupts, lock
+from report import ROOT, console, folders, interrupts, lock
 from report.builds import changes, ledger, prune, record
 from report.builds import status as status_mod
 from report.cachedir import CacheDir
@@ -93,11 +94,21 @@ def _overridden(experiments: list[Experiment], overrides: tuple[tuple[str, str, 
 
 
 def select(only: tuple[str, ...]) -> list[Experiment]:
+    """The experiments named (all when none is); an unknown id is refused with the closest ids."""
     known = {e.id: e for e in EXPERIMENTS}
     unknown = [i for i in only if i not in known]
     if unknown:
-        raise ReportError(f"unknown experiment {', '.join(shown(u, 40) for u in unknown[:3])}: known are {', '.join(known)}")
+        raise ReportError(f"unknown experiment {shown(unknown[0], 40)}{_closest(unknown[0], list(known))}")
     return [known[i] for i in only] if only else list(EXPERIMENTS)
+
+
+def _closest(word: str, known: list[str]) -> str:
+    """" — did you mean A1?" for a near miss (case aside), else the list of known ids."""
+    by_case = {k.casefold(): k for k in known}
+    close = difflib.get_close_matches(word.casefold(), list(by_case), n=3, cutoff=0.6)
+    if close:
+        return f" — did you mean {' or '.join(by_case[c] for c in close)}?"
+    return f": known are {', '.join(known)}"
 
 
 def sources_digest() -> str:
@@ -110,8 +121,9 @@ def sources_digest() -> str:
     return h.hexdigest()
 
 
-def _plan(cfg: BuildConfig) -> tuple:
-    """Profile, split, store and planned runs of a configuration (reads no data, imports no TensorFlow)."""
+def _chosen(cfg: BuildConfig) -> tuple:
+    """The profile, experiments (with --set applied) and split a configuration names: each
+    checked, so that a mistake is said before any folder is made or anything read."""
     if cfg.profile not in PROFILES:
         raise ReportError(f"unknown profile {cfg.profile!r}: choose one of {', '.join(PROFILES)}")
     profile = PROFILES[cfg.profile]
@@ -128,7 +140,12 @@ def _plan(cfg: BuildConfig) -> tuple:
         raise ReportError(f"--rerun names {', '.join(sorted(unknown))}, not among this build's experiments")
     rerun = {e.id for e in experiments} if "all" in cfg.rerun else set(cfg.rerun)
     split = specs.choose_split(cfg.notmnist_split, cfg.data_dir) if any(e.dataset == "notmnist" for e in experiments) else None
+    return profile, experiments, rerun, split
 
+
+def _plan(cfg: BuildConfig) -> tuple:
+    """Profile, split, store and planned runs of a configuration (reads no data, imports no TensorFlow)."""
+    profile, experiments, rerun, split = _chosen(cfg)
     ours = folders.kind_of(cfg.cache_dir) == "cache"  # the cache keeps what saves time only once it is the tool's
     source.use_cache(cfg.cache.fingerprints if ours else None)
     stats.use_memo(cfg.cache.stats if ours else None)
@@ -146,16 +163,44 @@ def _plan(cfg: BuildConfig) -> tuple:
 def status(cfg: BuildConfig) -> dict:
     """What a build with this configuration would take from the cache, and what it would train
     and why (the last record is read only when something is to be explained)."""
-    _, _, store, planned = _plan(cfg)
+    profile, _, store, planned = _plan(cfg)
     slots = 1
     to_train = [p for p in planned if p.stored is None]
     if cfg.placement.executor == "ray" and to_train:
         from report.runs import cluster
 
         slots = cluster.slots(cfg.placement)
-    previous = record.read(cfg.out_dir / "record.json") if to_train else None
+    previous = _last_runs_of(cfg.out_dir, profile.name) if to_train else None
     store.save_index()
     return status_mod.survey(planned, previous, slots)
+
+
+def _last_runs_of(out_dir: Path, profile: str, looked_at: int = 20) -> dict:
+    """Each run's newest record among the last builds of `profile` (what a stale run is
+    explained against: the same experiment and seed as last built at this size, not whatever
+    the current build happens to be), with the sources their fingerprints covered."""
+    runs: dict[tuple[str, int], dict] = {}
+    sources: dict[str, str] = {}
+    for entry in reversed(ledger.Ledger(out_dir).entries()[-looked_at:]):
+        rec = entry.readable()
+        if rec is None or rec.get("profile") != profile:
+            continue
+        for r in rec.get("runs", []):
+            runs.setdefault((r["id"], r["seed"]), r)
+        for name, text in rec.get("sources", {}).items():
+            sources.setdefault(name, text)
+    return {"profile": profile, "runs": list(runs.values()), "sources": sources}
+
+
+def preflight_preview(cfg: BuildConfig) -> None:
+    """What `serve` checks before it binds its port: the configuration plans (profile, ids,
+    split, definitions), the templates compile, the cache is the tool's."""
+    from report.document import render
+
+    _plan(cfg)
+    render.check_templates()
+    check_folders(cfg)
+    cfg.cache.claim()  # the preview keeps its drawings there
 
 
 def check_folders(cfg: BuildConfig) -> None:
@@ -180,6 +225,7 @@ def claim(cfg: BuildConfig) -> None:
 
 def build(cfg: BuildConfig) -> str:
     """Run the whole build, holding the cache's lock; returns its id (the current build's, for a no-op)."""
+    _chosen(cfg)  # a mistake in the options leaves no folder behind
     claim(cfg)
     ensure_writable(cfg.cache_dir, "cache directory")
     ensure_writable(cfg.out_dir, "output directory")
@@ -285,13 +331,15 @@ def _render(cfg: BuildConfig, profile, split, runs: list[runner.Outcome], render
         judged = _judge(cfg, runs)
         rec["claims"] = [j.as_record() for j in judged]
         _warn_suspect(cfg, rec["runs"])
-        log.info("rendering report")
+        log.info("rendering the HTML")
         caches = _RenderCaches(cfg.cache, cfg.frozen_dir)
         html = _html(cfg, rec, runs, judged, profile, split, since, caches, _samples(cfg, set(samples)), workers)
+        log.info("making the PDF")
         pdf = _pdf(html, caches, workers)
-    table = caches.tables.kept(keys.digest([[o.experiment.id, o.experiment.part, o.seed, o.key] for o in runs]),
+    table = caches.tables.kept(keys.digest([results.FORMAT, [[o.experiment.id, o.experiment.part, o.seed, o.key] for o in runs]]),
                                lambda: results.to_csv(runs))  # made from the runs alone: a prose edit reads it back
-    written = {"report.html": html.encode("utf-8"), "report.pdf": pdf, "results.csv": table}
+    written = {"report.html": html.encode("utf-8"), "report.pdf": pdf,
+               "results.csv": results.stamped(table, rec["id"], profile.name, rec["overrides"])}
     rec.update(
         changes_since=since and since.name,
         outputs={name: hashlib.sha256(data).hexdigest() for name, data in written.items()},
@@ -300,12 +348,15 @@ def _render(cfg: BuildConfig, profile, split, runs: list[runner.Outcome], render
         render_cache=prune.used_entries(cfg.cache_dir, caches.figures, caches.equations, caches.pieces, caches.tables),
         duration_s=round(time.perf_counter() - started, 2),
     )
-    _save(cfg.out_dir, rec, written, runs, publish=not cfg.only or cfg.publish)
+    entry = _save(cfg.out_dir, rec, written, runs, publish=not cfg.only or cfg.publish)
     stats.save_memo()
-    log.info(
-        "built %s: %d trained, %d cached, %.1f s → %s",
-        rec["id"], rec["counts"]["run"], rec["counts"]["cached"], rec["duration_s"], cfg.out_dir / "report.pdf",
-    )
+    published = not cfg.only or cfg.publish
+    where = cfg.out_dir if published else entry.path
+    log.info("built #%d %s: %d trained, %d cached, %.1f s → %s and %s (%s)", entry.seq, rec["id"], rec["counts"]["run"],
+             rec["counts"]["cached"], rec["duration_s"], where / "report.html", where / "report.pdf",
+             f"ledger entry {entry.path}" if published else
+             "a partial build, kept in the ledger and not published: the current report is unchanged; --publish makes "
+             "a partial build current")
     return rec["id"]
 
 
@@ -328,6 +379,7 @@ def _record(cfg: BuildConfig, profile, split, runs: list[runner.Outcome], render
         "runs": (per_run := _runs_record(runs)),
         "experiments": _experiments_record(per_run),
         "only": list(cfg.only),
+        "seeds": cfg.seeds,  # None: the profile's
         "overrides": [f"{p}.{n}={json.dumps(v)}" for p, n, v in cfg.overrides],
         "placement": dataclasses.asdict(cfg.placement),
     }
@@ -399,8 +451,11 @@ def _html(cfg: BuildConfig, rec: dict, runs: list[runner.Outcome], judged: list,
         for cache in drawings:
             cache.missing = None
         return html
-    drawn = sum(cache.draw_missing(workers) for cache in drawings)
-    log.info("drew %d figures and equations at once; rendering again", drawn)
+    todo = sum(len({key for key, _, _ in cache.missing}) for cache in drawings)
+    log.info("drawing %d %s", todo, "figures and equations" if todo > 1 else "figure or equation")
+    with console.counted("drawing figures and equations", todo) as done:
+        for cache in drawings:
+            cache.draw_missing(workers, done)
     return render.render_html(ctx, equation_svg=functools.partial(caches.equations.svg, "draw"))
 
 
@@ -431,7 +486,7 @@ def _pdf(html: str, caches: _RenderCaches, workers) -> bytes:
     return pdf_assembly.render_pdf(html, caches.pieces, workers)
 
 
-def _save(out_dir: Path, rec: dict, written: dict[str, bytes], runs: list[runner.Outcome], publish: bool) -> None:
+def _save(out_dir: Path, rec: dict, written: dict[str, bytes], runs: list[runner.Outcome], publish: bool) -> ledger.Entry:
     """Keep the build in the ledger, then (unless it is a partial build not asked to) publish
     it as the current report in one atomic step (see `ledger`), so outputs and record always
     belong to the same build."""
@@ -448,15 +503,15 @@ def _save(out_dir: Path, rec: dict, written: dict[str, bytes], runs: list[runner
         entry = ledger.Ledger(out_dir).add(rec["id"], files, publish, {"id": rec["id"], "render_inputs": rec["render_inputs"]})
     except OSError as exc:
         raise ReportError(f"cannot write the report to {out_dir}: {exc.strerror or exc}") from None
-    if not publish:
-        log.warning("partial build kept as %s, not published: the current report is unchanged (--publish makes "
-                    "this one current)", entry.path)
+    return entry
 
 
-def diff(cfg: BuildConfig, old_ref: str, new_ref: str, tol: changes.Tolerances) -> dict:
-    """Two builds of the ledger compared (default: the last two)."""
+def diff(cfg: BuildConfig, old_ref: str | None, new_ref: str, tol: changes.Tolerances) -> dict:
+    """Two builds of the ledger compared; without an old one, `new` against the last build
+    comparable with it (see `Ledger.comparable`)."""
     book = ledger.Ledger(cfg.out_dir)
-    old, new = book.find(old_ref), book.find(new_ref)
+    new = book.find(new_ref)
+    old = book.find(old_ref) if old_ref is not None else book.comparable(new)
     return changes.compare(old.record(), new.record(), tol, (f"#{old.seq} {old.build_id}", f"#{new.seq} {new.build_id}"),
                            [e.id for e in EXPERIMENTS])
 
@@ -576,7 +631,8 @@ class Previewer:
         else:  # the stores are read again: a run a build beside it stored appears now
             planned = [dataclasses.replace(p) for p in self._planning[3]]
         profile, split, store, _ = self._planning
-        survey = status_mod.survey(planned, record.read(cfg.out_dir / "record.json"))
+        missing = any(p.entry is None for p in planned)
+        survey = status_mod.survey(planned, _last_runs_of(cfg.out_dir, profile.name) if missing else None)
         left_out = [r for r in survey["experiments"] if r["state"] not in ("cached", "failed")]
         stored = [p for p in planned if p.entry is not None]
         if not stored:

@@ -21,12 +21,20 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from report import ROOT
+from report.data import files
 from report.fsutil import atomic_write_text
 
 REMEMBERED = ".settings.json"  # in the output folder
 SETTINGS = {  # name: (command-line option, environment variable)
     "data-dir": ("--data-dir", "REPORT_DATA_DIR"),
     "notmnist-split": ("--notmnist-split", "REPORT_NOTMNIST_SPLIT"),
+}
+
+
+DEFAULTS = {  # name: its value when nothing sets it
+    "data-dir": lambda: str(files.default_data_dir()),
+    "notmnist-split": lambda: None,  # no default: a build that needs one says so
 }
 
 
@@ -37,7 +45,7 @@ class Setting:
     source: str  # where it came from, in words
 
 
-def resolve(given: dict[str, str | None], project: Path, out_dir: Path) -> dict[str, Setting]:
+def resolve(given: dict[str, str | None], out_dir: Path, project: Path = ROOT) -> dict[str, Setting]:
     """Each setting's value and source (`given`: the command line's values, None when absent)."""
     project_file = _project_settings(project)
     remembered = _remembered(out_dir)
@@ -52,14 +60,16 @@ def resolve(given: dict[str, str | None], project: Path, out_dir: Path) -> dict[
         elif remembered.get(name):
             found[name] = Setting(name, remembered[name], f"the last build in {out_dir}")
         else:
-            found[name] = Setting(name, None, "default")
+            found[name] = Setting(name, DEFAULTS[name](), "default")
     return found
 
 
 def remember(out_dir: Path, settings: dict[str, str | None]) -> None:
-    """Keep the settings a build succeeded with, for the next command on this output folder."""
-    kept = {k: v for k, v in settings.items() if v is not None}
-    if kept != _remembered(out_dir):
+    """Keep the settings a build succeeded with, for the next command on this output folder
+    (a setting the build did not need, None, leaves the one remembered before)."""
+    before = _remembered(out_dir)
+    kept = {**before, **{k: v for k, v in settings.items() if v is not None}}
+    if kept != before:
         try:
             atomic_write_text(out_dir / REMEMBERED, json.dumps(kept, indent=1, sort_keys=True) + "\n")
         except OSError:
@@ -79,3 +89,10 @@ def _remembered(out_dir: Path) -> dict:
         return found if isinstance(found, dict) else {}
     except (OSError, ValueError):
         return {}
+
+
+def format_text(found: dict[str, Setting]) -> str:
+    """One line a setting: its name, its value and where the value came from."""
+    values = {name: s.value if s.value is not None else "(none)" for name, s in found.items()}
+    width, value_width = max(map(len, found)) + 2, max(map(len, values.values())) + 2
+    return "\n".join(f"{name:<{width}}{values[name]:<{value_width}}{s.source}" for name, s in found.items())

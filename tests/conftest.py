@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import logging
 import os
 import shutil
 import tarfile
@@ -82,6 +83,18 @@ def write_letter_tar(path: Path, top: str, files: dict[str, bytes]) -> Path:
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
     return path
+
+
+@pytest.fixture(autouse=True)
+def _own_logger_restored():
+    """A test that runs the command in this process (`cli.main`) sets the tool's logger up
+    (level, handler): the next test starts from the logger as it was."""
+    own = logging.getLogger("report")
+    kept = own.level, list(own.handlers), own.propagate
+    yield
+    own.setLevel(kept[0])
+    own.handlers[:] = kept[1]
+    own.propagate = kept[2]
 
 
 @pytest.fixture

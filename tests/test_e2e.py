@@ -144,12 +144,47 @@ def test_every_finding_is_judged_and_shown_with_its_verdict(project):
     assert "one seed: spread unknown" in text
     import pandas as pd
 
-    table = pd.read_csv(project.out / "results.csv")
-    assert list(table.columns) == ["experiment", "part", "seed", "step", "metric", "value"]
+    table = pd.read_csv(project.out / "results.csv", keep_default_na=False)
+    assert list(table.columns) == ["experiment", "part", "seed", "step", "step_unit", "metric", "value", "build", "profile",
+                                   "overrides"]
     assert set(table["experiment"]) == set(rec["experiments"])
+    assert set(table["build"]) == {rec["id"]} and set(table["profile"]) == {"quick"} and set(table["overrides"]) == {""}
+    assert dict(table.groupby("part")["step_unit"].unique().map(list)) == {"A": ["iteration"], "B": ["epoch"], "C": ["epoch"]}
     a1 = table[(table["experiment"] == "A1") & (table["metric"] == "val_acc")].sort_values("step")
     assert a1["step"].tolist() == list(range(1, 61)) and a1["value"].iloc[-1] == rec["experiments"]["A1"]["final"]["val_acc"]
 
+
+def test_the_python_api_reads_builds_as_tables(project):
+    """`report.results()` and friends in a fresh process, as a notebook calls them: the tidy
+    schema, two builds stacked, the verdicts table against the record."""
+    partial = project.build(*QUICK, "--only", "B1", "--set", "B1.epochs=2")
+    assert partial.returncode == 0, partial.stderr
+    code = f"""
+import json
+import report
+out = {str(project.out)!r}
+one = report.results(out=out, build="previous")
+both = report.results(["previous", "latest"], out=out)
+found = report.findings(out=out, build="previous")
+print(json.dumps({{
+    "columns": list(one.columns), "dtypes": {{c: str(t) for c, t in one.dtypes.items()}}, "rows": len(one),
+    "builds": both.groupby("build", observed=True).size().to_dict(), "overrides": sorted(set(both["overrides"])),
+    "findings": found[["id", "verdict", "tests"]].to_dict("records"), "log": len(report.log(out=out)),
+}}))
+"""
+    result = subprocess.run([sys.executable, "-c", code], cwd=project.root, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    got = json.loads(result.stdout)
+    assert got["columns"] == ["experiment", "part", "seed", "step", "step_unit", "metric", "value", "build", "profile",
+                              "overrides"]
+    assert got["dtypes"]["value"] == "float64" and got["dtypes"]["seed"] == "int64" and got["dtypes"]["metric"] == "category"
+    *_, previous, latest = sorted((project.out / "builds").iterdir())
+    old, new = (json.loads((e / "record.json").read_text()) for e in (previous, latest))
+    assert got["rows"] == (previous / "results.csv").read_text().count("\n") - 1  # every row, the header aside
+    # stacked, each build's rows under its own id: B1 alone, 2 epochs × 4 metrics
+    assert got["builds"] == {old["id"]: got["rows"], new["id"]: 8} and got["overrides"] == ["", "B1.epochs=2"]
+    assert got["findings"] == [{"id": c["id"], "verdict": c["verdict"], "tests": len(c["tests"])} for c in old["claims"]]
+    assert got["log"] == len(list((project.out / "builds").iterdir()))
 
 def test_several_seeds_give_intervals_bands_and_verdicts(project, tmp_path):
     out = tmp_path / "seeds"
@@ -373,14 +408,14 @@ def test_diverging_run_stops_in_one_line_or_is_shown_as_failed_with_keep_going(p
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--profile", "nope"], "unknown profile 'nope'"),
+    (["--profile", "nope"], "invalid choice: 'nope'"),
     (["--only", "Z9"], "unknown experiment 'Z9'"),
-    (["--profile", "quick"], "--notmnist-split substitute"),
+    (["--profile", "quick", "--out", "elsewhere"], "--notmnist-split substitute"),  # no build there to remember it
 ])
 def test_bad_input_is_one_line_and_exit_2(project, args, message, monkeypatch):
     monkeypatch.delenv("REPORT_NOTMNIST_SPLIT", raising=False)
     before = (project.out / "report.pdf").read_bytes()
-    result = project.build(*args, "--out", str(project.out))
+    result = project.build(*args, "--out", str(project.out)) if "--out" not in args else project.build(*args)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
     assert (project.out / "report.pdf").read_bytes() == before
@@ -457,11 +492,11 @@ def test_a_partial_build_is_kept_but_does_not_replace_the_study_and_overrides_ar
 
 def test_each_command_has_its_own_options(project):
     assert project.build("builds", "--keep", "3").returncode == 2
-    wrong = project.build("builds", "--fail-on-change")
-    assert wrong.returncode == 2 and wrong.stderr.count("\n") == 1 and "unrecognized arguments" in wrong.stderr
+    wrong = project.build("log", "--fail-on-change")
+    assert wrong.returncode == 2 and wrong.stderr.count("\n") == 1 and "has no option '--fail-on-change'" in wrong.stderr
     helped = project.build("diff", "--help")
     assert helped.returncode == 0 and "--fail-on-change" in helped.stdout and "--keep-going" not in helped.stdout
-    assert "130" in helped.stdout  # the exit codes are documented in every command's help
+    assert "130" not in helped.stdout and "130" in project.build("--help").stdout  # the exit codes: once, at the top
 
 
 def test_cached_only_renders_what_the_stores_hold_and_names_the_missing_runs(project, tmp_path):
@@ -479,3 +514,67 @@ def test_cached_only_renders_what_the_stores_hold_and_names_the_missing_runs(pro
     assert "Not every run is trained yet. 5 runs of the quick profile are not in the cache" in banner
     assert "B3 has no stored run and is missing from this report." in banner
     assert "B2 has fewer seeds than the profile asks, so its spread is less certain." in banner
+
+
+def test_settings_are_remembered_and_status_compares_like_with_like(project, monkeypatch):
+    """The first build named its split: later commands on its folder need not (and `config`
+    says so); a run of another profile is explained against builds of that profile alone."""
+    monkeypatch.delenv("REPORT_NOTMNIST_SPLIT", raising=False)
+    shown = project.build("config")
+    assert shown.returncode == 0, shown.stderr
+    split = next(line for line in shown.stdout.splitlines() if line.startswith("notmnist-split"))
+    assert split.split()[1] == "substitute" and f"the last build in {project.out}" in split
+    status = project.build("status", "--profile", "full", "--only", "A1,B1", "--seeds", "1", "--set", "A1.learning_rate=0.5")
+    assert status.returncode == 0, status.stderr  # no --notmnist-split: remembered
+    assert "A1 seed 0  never run" in status.stdout, status.stdout  # the ledger holds quick builds only
+    assert "profile quick" not in status.stdout and "None" not in status.stdout
+
+
+def _screen(raw: str) -> list[str]:
+    """The lines a terminal shows after `raw`: carriage returns, line erases and cursor-ups
+    applied (with colours and cursor hiding, all rich's live display writes)."""
+    lines, row, col = [""], 0, 0
+    for token in re.findall(r"\x1b\[[0-9;?]*[A-Za-z]|\r|\n|[^\x1b\r\n]+", raw):
+        if token == "\n":
+            row, col = row + 1, 0
+            lines += [""] * (row + 1 - len(lines))
+        elif token == "\r":
+            col = 0
+        elif token == "\x1b[2K":
+            lines[row] = ""
+        elif token.startswith("\x1b[") and token.endswith("A"):
+            row -= int(token[2:-1] or 1)
+        elif not token.startswith("\x1b"):
+            lines[row] = lines[row][:col].ljust(col) + token + lines[row][col + len(token):]
+            col += len(token)
+    return lines
+
+
+def test_on_a_terminal_log_lines_are_printed_above_the_bars_never_onto_them(project, tmp_path):
+    """A build on a real pseudo-terminal (live bars while training and laying out the PDF):
+    every log line stands on a line of its own, and no bar is left on the screen."""
+    import pty  # noqa: F401 - Linux only, as the suite is
+    master, slave = os.openpty()
+    env = {**os.environ, "REPORT_DATA_DIR": str(DATA), "SOURCE_DATE_EPOCH": "1790000100", "COLUMNS": "400", "TERM": "xterm"}
+    proc = subprocess.Popen([sys.executable, "build.py", *QUICK, "--only", "A1", "--rerun", "--publish", "--out",
+                             str(tmp_path / "out")],
+                            cwd=project.root, stdin=slave, stdout=slave, stderr=slave, env=env)
+    os.close(slave)
+    raw = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # the build closed the terminal
+            break
+        if not chunk:
+            break
+        raw += chunk
+    assert proc.wait(timeout=600) == 0, raw.decode(errors="replace")[-2000:]
+    text = raw.decode()
+    assert "━" in text  # bars were drawn live
+    screen = [line.rstrip() for line in _screen(text) if line.strip()]
+    assert not [line for line in screen if "━" in line], screen
+    done = [line for line in screen if "done in" in line]
+    assert len(done) == 1 and done[0].startswith("A1 seed 0 done in"), screen
+    assert screen[-1].startswith("built #1 ") and "report.html" in screen[-1] and "report.pdf" in screen[-1], screen
+    assert not [line for line in screen if "pikepdf" in line or "logger bridge" in line], screen  # our logger only

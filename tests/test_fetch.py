@@ -201,8 +201,7 @@ def _declare_fashion(monkeypatch, server) -> dict[str, bytes]:
 
 
 def _fetch_cli(tmp_path, *args: str) -> int:
-    return cli.main(["fetch", "--profile", "quick", "--only", "A1", "--data-dir", str(tmp_path / "data"),
-                     "--cache-dir", str(tmp_path / "cache"), "--out", str(tmp_path / "out"), *args])
+    return cli.main(["fetch", "--profile", "quick", "--only", "A1", "--data-dir", str(tmp_path / "data"), *args])
 
 
 def test_fetch_command_downloads_every_file_the_build_reads(tmp_path, server, monkeypatch, capsys, caplog):

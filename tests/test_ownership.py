@@ -229,7 +229,7 @@ def test_sigterm_ends_a_build_like_ctrl_c(project, tmp_path):
     proc = subprocess.Popen([sys.executable, "-c", HARNESS, *ARGS, "--out", str(out), "--cache-dir", str(cache)],
                             cwd=project.root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     for line in proc.stderr:
-        if "rendering report" in line:
+        if "rendering the HTML" in line:
             time.sleep(0.5)
             proc.send_signal(signal.SIGTERM)
             break

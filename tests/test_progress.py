@@ -23,7 +23,7 @@ def test_off_a_terminal_about_ten_lines_with_the_rate_after_warm_up(caplog, monk
 
 def test_on_a_terminal_a_live_bar_and_no_lines(caplog, monkeypatch):
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
-    with caplog.at_level(logging.INFO, logger="report.runs.runner"):
+    with caplog.at_level(logging.INFO, logger="report"):  # as the command sets it: bars are drawn when INFO is shown
         p = progress.RunProgress("B1 seed 0")
         assert p.bar is not None
         for step in range(1, 4):

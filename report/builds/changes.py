@@ -189,7 +189,31 @@ def format_text(diff: dict, everything: bool = False) -> str:
     hidden = len(diff["experiments"]) - len(_shown(diff, everything))
     lines.append(f"summary: {_summary(diff)}; claims changed: {len(diff['claims'])}"
                  + (f" ({hidden} identical rows hidden: --all shows them)" if hidden else ""))
-    return "\n".join(lines)
+    return "\n".join([*lines, *_legend(diff, everything)])
+
+
+LEGEND = {  # a mark or state of the text: what it means
+    "*": "the mean over seeds moved beyond the tolerances",
+    CACHE_HIT: "the same stored runs in both builds",
+    "identical (retrained)": "trained again, the same numbers",
+    "within tolerance": "trained again or changed, every mean within the tolerances",
+    "changed": "a mean moved beyond the tolerances (or the experiment has no finished run in one build)",
+    "failed": "a run of the new build failed",
+    "added": "only in the new build",
+    "removed": "only in the old build",
+    WITHIN_NOISE: "the change is inside the seeds' own spread (Welch 95 % interval of the difference holds 0)",
+    BEYOND_NOISE: "the change is outside the seeds' own spread",
+    NOISE_UNKNOWN: "too few seeds to know the spread",
+}
+
+
+def _legend(diff: dict, everything: bool) -> list[str]:
+    """What each mark and state printed above means (only those printed)."""
+    rows = _shown(diff, everything)
+    used = {r["state"] for r in rows} | {v["noise"] for r in rows if r["state"] != CACHE_HIT for v in r["metrics"].values()}
+    if any(v["changed"] for r in rows if r["state"] != CACHE_HIT for v in r["metrics"].values()):
+        used.add("*")
+    return ["legend:"] + [f"  {mark}: {meaning}" for mark, meaning in LEGEND.items() if mark in used] if used else []
 
 
 def format_markdown(diff: dict, everything: bool = False) -> str:

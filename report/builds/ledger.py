@@ -219,6 +219,20 @@ class Ledger:
             raise ReportError(f"{ref!r} {how}: see `build.py builds`")
         return match[0]
 
+    def comparable(self, new: Entry) -> Entry:
+        """The build to compare `new` with when none is named: the newest earlier one of the
+        same profile and selection (`--only`, seeds), else the published one, else the one before."""
+        def shape(entry: Entry) -> tuple:
+            rec = entry.readable() or {}
+            return rec.get("profile"), tuple(rec.get("only") or ()), rec.get("seeds")
+
+        earlier = [e for e in self.entries() if e.seq < new.seq and e.readable() is not None]
+        if not earlier:
+            raise ReportError(f"build #{new.seq} is the first in {self.root}: there is nothing to compare it with")
+        same = [e for e in earlier if shape(e) == shape(new)]
+        current = self.current()
+        return same[-1] if same else current if current is not None and current.seq < new.seq else earlier[-1]
+
     def prune(self, keep: int = DEFAULT_KEEP) -> list[str]:
         """Delete all but the newest `keep` builds, never the current one nor the newest of each
         profile, and every build whose record is unreadable; then the leftovers of interrupted
@@ -256,18 +270,21 @@ def summary(entry: Entry) -> dict:
 
 
 def format_list(rows: list[dict]) -> str:
+    """The ledger as a table a terminal holds (under 100 columns), with its marks explained."""
     if not rows:
         return "no builds yet"
-    lines = [f"{'#':>4}  {'build id':<22} {'time':<20} {'commit':<11} {'profile':<7} {'split':<10} {'coverage':<16} "
-             f"{'trained':>7} {'cached':>6} {'took':>8}  findings (confirmed / partly / not reproduced / undecided)"]
+    header = f"{'#':>4}  {'build':<22}  {'time (UTC)':<16}  {'commit':<8}  {'profile':<7}  {'runs':<20}  {'took':>7}  findings"
+    lines = [header]
     for r in rows:
         if r.get("damaged"):
-            lines.append(f"{r['seq']:>4}  {r['id']:<22} (record damaged or of an older format: left out of diff)")
+            lines.append(f"{r['seq']:>4}  {r['id']:<22}  (record damaged or of an older format: left out of diff)")
             continue
-        commit = r["commit"] + ("+" if r["dirty"] else "")
-        coverage = f"{r['experiments']} exp, {r['runs']} runs" + (" (--only)" if r["only"] else "")
+        commit = r["commit"][:7] + ("+" if r["dirty"] else "")
+        runs = f"{r['runs']}, {r['trained']} trained" + (" (--only)" if r["only"] else "")
+        when = r["time"].replace("T", " ")[:16]
         f = r["findings"]
-        lines.append(f"{r['seq']:>4}  {r['id']:<22} {r['time']:<20} {commit:<11} {r['profile']:<7} {r['split'] or '—':<10} "
-                     f"{coverage:<16} {r['trained']:>7} {r['cached']:>6} {r['duration_s']:>7.1f}s  "
-                     " / ".join(str(f.get(v, 0)) for v in FINDING_VERDICTS))
+        lines.append(f"{r['seq']:>4}  {r['id']:<22}  {when:<16}  {commit:<8}  {r['profile']:<7}  {runs:<20}  "
+                     f"{r['duration_s']:>6.1f}s  " + "/".join(str(f.get(v, 0)) for v in FINDING_VERDICTS))
+    lines.append("findings: " + " / ".join(FINDING_VERDICTS) + "; commit+: with uncommitted changes; "
+                 "(--only): a partial build")
     return "\n".join(lines)

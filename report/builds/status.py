@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import json
 
+from report.data.specs import LIMITS
 from report.runs import keys
 
 ABSENT = "(absent)"
@@ -27,14 +28,16 @@ def _flat(value: object, prefix: str = "") -> dict[str, object]:
     return {prefix[:-1]: value}
 
 
-def _show(value: object) -> str:
+def _show(value: object, key: str = "") -> str:
+    if value is None and key.rpartition(".")[2] in LIMITS:
+        return "all"
     return json.dumps(value) if isinstance(value, (list, dict)) else str(value)
 
 
 def _changes(old: dict, new: dict, label: str) -> list[str]:
     before, after = _flat(old), _flat(new)
     return [
-        f"{label}{k} {_show(before.get(k, ABSENT))} → {_show(after.get(k, ABSENT))}"
+        f"{label}{k} {_show(before.get(k, ABSENT), k)} → {_show(after.get(k, ABSENT), k)}"
         for k in sorted(set(before) | set(after))
         if before.get(k, ABSENT) != after.get(k, ABSENT)
     ]
@@ -162,7 +165,9 @@ def format_text(report: dict) -> str:
     to_run = sum(r["state"] not in ("cached", "failed") for r in report["experiments"])
     summary = f"{to_run} of {len(report['experiments'])} runs (experiment × seed) to run"
     if to_run:
-        summary += f", about {report['estimate_s'] / 60:.1f} min of training by the durations of their stored seeds"
+        took = report["estimate_s"]
+        summary += f", about {f'{took / 60:.1f} min' if took >= 60 else f'{took:.0f} s'} of training by the durations of " \
+                   "their stored seeds"
         if report.get("slots", 1) > 1:
             summary += f" with {report['slots']} runs at a time on the cluster"
         if report["without_estimate"]:

@@ -13,6 +13,7 @@ from report.errors import ReportError
 
 SPLITS = ("original", "substitute")
 SPLIT_ENV = "REPORT_NOTMNIST_SPLIT"
+LIMITS = ("n_train", "n_val")  # how many examples a run reads of each part; None: all of it
 ORIGINAL_TRAIN_PER_LETTER = 20_000
 SUBSTITUTE_TEST_FRACTION = 0.15
 

@@ -53,11 +53,12 @@ class FigureCache(KeptFiles):
         """From now on, note the drawings a render asks for that are not cached, instead of drawing them."""
         self.missing = []
 
-    def draw_missing(self, workers) -> int:
-        """Draw the noted drawings, spread over `workers`, keep them, and stop recording."""
+    def draw_missing(self, workers, done=lambda: None) -> int:
+        """Draw the noted drawings, spread over `workers` (`done` called as each is drawn), keep
+        them, and stop recording."""
         noted = list({key: (key, kind, args) for key, kind, args in self.missing or []}.values())
         self.missing = None
-        for (key, _, _), data in zip(noted, workers.map(draw, [(self.module, kind, args) for _, kind, args in noted])):
+        for (key, _, _), data in zip(noted, workers.map(draw, [(self.module, kind, args) for _, kind, args in noted], done)):
             self.keep(key, data)
         return len(noted)
 

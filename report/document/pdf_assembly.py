@@ -44,7 +44,7 @@ from html import unescape
 from importlib.metadata import version
 from pathlib import Path
 
-from report import interrupts
+from report import console, interrupts
 from report.document import pdf_structure, structure
 from report.document.render import TEMPLATES
 from report.document.workers import Workers
@@ -408,10 +408,16 @@ def _lay_out(missing: list[tuple[str, Piece]], cache: PieceCache, workers: Worke
     twice."""
     unknown = [(html, piece) for html, piece in missing if cache.guess(piece) is None]
     if len(unknown) > 1:
-        for (_, piece), (count, fill) in zip(unknown, workers.map(measure, [html for html, _ in unknown])):
+        log.info("measuring %d PDF pieces", len(unknown))
+        with console.counted("measuring PDF pieces", len(unknown)) as done:
+            measured = workers.map(measure, [html for html, _ in unknown], done)
+        for (_, piece), (count, fill) in zip(unknown, measured):
             cache.remember(piece, count, fill)
         return  # placed again with what was measured: the next pass lays out what it still misses
-    for (html, piece), data in zip(missing, workers.map(lay_out, [html for html, _ in missing])):
+    log.info("laying out %d PDF piece%s", len(missing), "s" * (len(missing) > 1))
+    with console.counted("laying out PDF pieces", len(missing)) as done:
+        made = workers.map(lay_out, [html for html, _ in missing], done)
+    for (html, piece), data in zip(missing, made):
         cache.store(html, data)
         parsed[html] = LaidOut.read(data, piece, html)
 

@@ -86,12 +86,13 @@ class Workers:
     def parallel(self) -> bool:
         return self._pool is not None
 
-    def map(self, fn: Callable, arguments: Sequence) -> list:
+    def map(self, fn: Callable, arguments: Sequence, done: Callable[[], None] = lambda: None) -> list:
         """`fn` of each argument, in order: spread over the workers and this process when there
-        are several, else here. A worker's error is raised here; a worker that died leaves its
-        job, and every later one, to this process."""
+        are several, else here (`done` is called as each is made, for a progress bar). A
+        worker's error is raised here; a worker that died leaves its job, and every later one,
+        to this process."""
         if self._pool is None or len(arguments) < 2:
-            return [fn(a) for a in arguments]
+            return [_then(fn(a), done) for a in arguments]
         results: list = [None] * len(arguments)
         # the longest jobs to the workers first; this process, which may still have to import
         # what the workers imported while it judged the findings, takes the shortest
@@ -107,12 +108,12 @@ class Workers:
                     self._lost()
             if todo:  # this process's share: the shortest job not yet handed out
                 i = todo.pop()
-                results[i] = fn(arguments[i])
-            done = [f for f in running if f.done()] if todo else wait(running, return_when=FIRST_COMPLETED)[0]
-            for future in done:
+                results[i] = _then(fn(arguments[i]), done)
+            finished = [f for f in running if f.done()] if todo else wait(running, return_when=FIRST_COMPLETED)[0]
+            for future in finished:
                 i = running.pop(future)
                 try:
-                    results[i] = future.result()
+                    results[i] = _then(future.result(), done)
                 except BrokenProcessPool:
                     todo.append(i)
                     self._lost()
@@ -124,3 +125,8 @@ class Workers:
             log.warning("a worker process died: the rest of the render is made in this process")
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
+
+
+def _then(result: object, done: Callable[[], None]) -> object:
+    done()
+    return result

@@ -1,9 +1,12 @@
-"""Every run's curves as one tidy table: (experiment, part, seed, step, metric, value).
+"""Every run's curves as one tidy table: (experiment, part, seed, step, step unit, metric,
+value), each row also naming its build, profile and overrides so that several builds'
+tables stack into one.
 
 The build writes it beside the report as `results.csv` for readers' own notebooks
-(`pandas.read_csv("build/results.csv")`), straight from the runs with the csv module:
-a build needs no pandas. `tidy` gives the same table as a pandas DataFrame. Failed runs are
-left out.
+(`pandas.read_csv("build/results.csv")`, or `report.results()`), straight from the runs
+with the csv module: a build needs no pandas. The runs' part is made once per set of runs
+and kept (`to_csv`); the build's part is added to every row as the build is saved
+(`stamped`). Failed runs are left out.
 """
 
 from __future__ import annotations
@@ -14,7 +17,10 @@ from collections.abc import Iterator
 
 from experiments.metrics import METRICS
 
-COLUMNS = ["experiment", "part", "seed", "step", "metric", "value"]
+RUN_COLUMNS = ["experiment", "part", "seed", "step", "step_unit", "metric", "value"]
+FORMAT = 2  # of the kept runs' part: a table kept in another form is made again
+BUILD_COLUMNS = ["build", "profile", "overrides"]  # the same in every row of one build
+COLUMNS = RUN_COLUMNS + BUILD_COLUMNS
 
 
 def rows(runs: list) -> Iterator[tuple]:
@@ -24,20 +30,22 @@ def rows(runs: list) -> Iterator[tuple]:
             continue
         for metric in METRICS:
             for step, value in enumerate(o.result["history"][metric], start=1):
-                yield o.experiment.id, o.experiment.part, o.seed, step, metric, value
+                yield o.experiment.id, o.experiment.part, o.seed, step, o.result["unit"], metric, value
 
 
-def to_csv(runs: list) -> bytes:
-    """The table as CSV, every float written exactly (its shortest round-trip form)."""
+def _csv(rows: Iterator | list) -> bytes:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    writer.writerows(rows(runs))
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
     return buffer.getvalue().encode("utf-8")
 
 
-def tidy(runs: list):
-    """The long table of every finished run's history, as a pandas DataFrame."""
-    import pandas as pd
+def to_csv(runs: list) -> bytes:
+    """The runs' columns as CSV lines (no header), every float written exactly (its shortest
+    round-trip form)."""
+    return _csv(rows(runs))
 
-    return pd.DataFrame(list(rows(runs)), columns=COLUMNS)
+
+def stamped(table: bytes, build: str, profile: str, overrides: list[str]) -> bytes:
+    """`results.csv`: the header, then each line of `table` with the build's columns added."""
+    suffix = _csv([["", build, profile, " ".join(overrides)]]).rstrip(b"\n")  # ",build,profile,overrides", quoted as needed
+    return _csv([COLUMNS]) + table.replace(b"\n", suffix + b"\n")

@@ -72,3 +72,4 @@ class RunProgress:
             self.bar.remove_task(self.task)
         if self.own:
             self.board.close()
+
