@@ -12,11 +12,13 @@ NOTMNIST_SPLIT ?= substitute
 
 .PHONY: report test lint clean
 
+# the last step installs the project itself (.venv/bin/dlreport), with setuptools' warnings
+# about its own experimental options (`[tool.distutils]`) silenced
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.lock
-	$(PY) -m pip install --quiet --no-deps -e .  # .venv/bin/dlreport
+	PYTHONWARNINGS=ignore $(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
 report: $(VENV)/.installed

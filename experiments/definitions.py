@@ -36,8 +36,8 @@ class Part:
 PARTS: tuple[Part, ...] = (
     Part("A", "Low-level TensorFlow on Fashion-MNIST", "part_a.html.j2",
          in_text=("init_params", "forward", "log_softmax", "cross_entropy", "penalty", "accuracy")),
-    Part("B", "Keras on notMNIST", "part_b.html.j2", in_text=("build_model", "FusedAdam")),
-    Part("C", "Batch normalisation", "part_c.html.j2", (("experiments.batchnorm", "batch_norm"),)),
+    Part("B", "Keras on notMNIST", "part_b.html.j2", in_text=("build_model",)),
+    Part("C", "Batch normalisation", "part_c.html.j2", (("experiments.batchnorm", "batch_norm"),), in_text=("batch_norm",)),
 )
 
 

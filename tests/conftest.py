@@ -125,3 +125,26 @@ def small_run_data(seed: int = 0, n_train: int = 200, n_val: int = 50):
     rng = np.random.default_rng(seed)
     return RunData(rng.random((n_train, 784), np.float32), rng.integers(0, 10, n_train).astype(np.int32),
                    rng.random((n_val, 784), np.float32), rng.integers(0, 10, n_val).astype(np.int32))
+
+
+def body_rows(pdf_bytes: bytes) -> int:
+    """How many table body rows a tagged PDF's structure tree holds. WeasyPrint tags each
+    fragment of a row that a page break splits as a row of its own (and repeats a table's
+    head, which this leaves out), so more body rows than the HTML has means a split row."""
+    import pikepdf
+
+    pdf = pikepdf.open(io.BytesIO(pdf_bytes))
+
+    def kids(element) -> list:
+        found = element.get("/K")
+        found = [] if found is None else list(found) if isinstance(found, pikepdf.Array) else [found]
+        return [k for k in found if isinstance(k, pikepdf.Dictionary) and "/S" in k]
+
+    rows, todo = 0, [pdf.Root.StructTreeRoot]
+    while todo:
+        element = todo.pop()
+        if element.get("/S") == "/THead":
+            continue
+        rows += element.get("/S") == "/TR"
+        todo += kids(element)
+    return rows

@@ -97,7 +97,7 @@ def test_first_build_trains_both_parts_and_reports_progress(project):
     assert "A1 seed 0 60/60" in err  # progress inside the run
     distinct = len({r["key"] for r in rec["runs"]})  # C-plain-lr1e-3 is B4 under another name
     assert distinct == N - 1
-    assert f"{distinct} trained, 1 cached" in err and "same run as one above" in err
+    assert f"{distinct} trained, 1 cached" in err and "C-plain-lr1e-3 seed 0 is the same run as B4 seed 0" in err
     assert rec["profile"] == "quick" and rec["notmnist_split"] == "substitute"
     for r in rec["runs"]:
         if r["id"] in ("A1", "A3-L1-0.0003", "B1", "B3-d0.4/0.2"):
@@ -119,9 +119,13 @@ def test_html_is_self_contained_with_sections_figures_and_numbers(project):
     figures = re.findall(r'<figure[^>]*>\s*<img src="data:image/svg\+xml;base64,', html)
     assert len(figures) == html.count("<figure") == shown + 6 + 1 + 4 + 2 + 1
     assert html.count('class="math') >= 10  # equations, drawn as SVG too
+    refs = re.findall(r'<a class="ref" href="#[^"]+">([^<]*)</a>', html)
+    assert len(refs) > 20 and all(r and r != "??" for r in refs)  # every cross-reference numbered
+    assert "discussion" in html and 'id="limitations"' in html and 'id="tab-compute"' in html
     assert "http://" not in html.split("<body>")[0] and "<link" not in html  # nothing fetched
     for anchor in ("key-findings", "part-a", "part-b", "part-c", "a1", "a3-l2", "a3-l1", "b1", "b3-d04-02", "b-dropout",
-                   "c-transform", "fig-c-network", "tab-a-findings", "tab-b-findings", "tab-c-findings", "conclusions",
+                   "c-transform", "fig-c-network", "tab-a-findings", "tab-b-findings", "tab-c-findings",
+                   "why-findings-differ", "conclusions",
                    "references", "appendix"):
         assert f'id="{anchor}"' in html
     for exp, ref in (("A1", "0.8300"), ("B1", "0.8569")):
@@ -468,11 +472,54 @@ def test_the_html_in_a_real_browser_has_no_page_overflow_loaded_figures_and_work
             broken = page.evaluate("""[...document.querySelectorAll('a[href^="#"]')]
                 .map(a => decodeURIComponent(a.getAttribute('href').slice(1)))
                 .filter(id => !document.getElementById(id))""")
+            # every table that scrolls sideways, scrolled to its end: its caption still lies on the screen,
+            # and the box shows that it scrolls (a shadow drawn by its background)
+            scrolled = page.evaluate("""[...document.querySelectorAll('table')]
+                .filter(t => t.scrollWidth > t.clientWidth + 1)
+                .map(t => { t.scrollLeft = t.scrollWidth; const c = t.querySelector('caption');
+                            const r = c ? c.getBoundingClientRect() : null;
+                            return {id: t.id, left: r && r.left, right: r && r.right,
+                                    cue: getComputedStyle(t).backgroundImage.includes('gradient')}; })""")
+            beside = page.evaluate("[...document.querySelectorAll('a[href=\"results.csv\"], a[href=\"record.json\"]')]"
+                                   ".map(a => a.getAttribute('href'))")
         finally:
             browser.close()
     assert overflow <= 0, f"the page is {overflow} px wider than a {width} px screen"
     assert len(images) >= 20 and all(images), f"{images.count(False)} of {len(images)} images did not load"
     assert broken == [], broken
+    if width == 390:
+        assert scrolled, "no table scrolls at a phone's width: nothing was checked"
+    hidden = [t for t in scrolled if t["left"] is not None and (t["left"] < -1 or t["right"] > width + 1)]
+    assert hidden == [] and all(t["cue"] for t in scrolled), (hidden, scrolled)
+    assert sorted(beside) == ["record.json", "results.csv"] and all((project.out / b).is_file() for b in beside)
+
+
+def test_each_experiment_keeps_one_colour_in_every_figure(project):
+    """The figures as drawn (the SVGs in the HTML): an experiment's curves are in its colour
+    of the declared palette wherever they appear, alone or beside others."""
+    import base64
+
+    from report.document import context, palette
+
+    groups = {g for e in EXPERIMENTS for g in e.groups}
+    members = {g: [e.id for e in EXPERIMENTS if g in e.groups] for g in groups}
+    colour = palette.colours([e.id for e in EXPERIMENTS], list(members.values()))
+    html = (project.out / "report.html").read_text()
+    drawn = {}
+    for fid, data in re.findall(r'<figure id="fig-([^"]+)">\s*<img src="data:image/svg\+xml;base64,([^"]+)"', html):
+        svg = base64.b64decode(data).decode()
+        drawn[fid] = {c.upper() for c in re.findall(r"(?:stroke|fill):\s*(#[0-9a-fA-F]{6})", svg)} & set(palette.PALETTE)
+    alone = {e.id: context._anchor(e.id) for e in EXPERIMENTS}  # the figure of one experiment: fig-<its anchor>
+    seen = 0
+    for e, anchor in alone.items():
+        if anchor in drawn:
+            assert drawn[anchor] == {colour[e]}, (e, drawn[anchor])
+            seen += 1
+    for g, ids in members.items():
+        if len(ids) > 1 and g.lower() in drawn:
+            assert drawn[g.lower()] == {colour[i] for i in ids} and len({colour[i] for i in ids}) == len(ids), g
+            seen += 1
+    assert seen >= 25, sorted(drawn)  # every experiment's own figure and the comparisons were checked
 
 
 def test_a_partial_build_is_kept_but_does_not_replace_the_study_and_overrides_are_said(project):
@@ -555,7 +602,7 @@ def test_on_a_terminal_log_lines_are_printed_above_the_bars_never_onto_them(proj
     every log line stands on a line of its own, and no bar is left on the screen."""
     import pty  # noqa: F401 - Linux only, as the suite is
     master, slave = os.openpty()
-    env = {**os.environ, "REPORT_DATA_DIR": str(DATA), "SOURCE_DATE_EPOCH": "1790000100", "COLUMNS": "400", "TERM": "xterm"}
+    env = {**os.environ, "REPORT_DATA_DIR": str(DATA), "SOURCE_DATE_EPOCH": "1790000100", "COLUMNS": "2000", "TERM": "xterm"}
     proc = subprocess.Popen([sys.executable, "build.py", *QUICK, "--only", "A1", "--rerun", "--publish", "--out",
                              str(tmp_path / "out")],
                             cwd=project.root, stdin=slave, stdout=slave, stderr=slave, env=env)
@@ -578,3 +625,14 @@ def test_on_a_terminal_log_lines_are_printed_above_the_bars_never_onto_them(proj
     assert len(done) == 1 and done[0].startswith("A1 seed 0 done in"), screen
     assert screen[-1].startswith("built #1 ") and "report.html" in screen[-1] and "report.pdf" in screen[-1], screen
     assert not [line for line in screen if "pikepdf" in line or "logger bridge" in line], screen  # our logger only
+
+
+def test_no_table_row_of_the_report_is_split_across_pages(project):
+    """Read from the PDF's structure tree (`conftest.body_rows`): as many body rows as the
+    HTML has, so no page break cut a row in two (its verdict on one page, its words on the next)."""
+    from conftest import body_rows
+
+    html = re.sub(r"<style>.*?</style>", "", (project.out / "report.html").read_text(), flags=re.S)
+    rows = len(re.findall(r"<tr[\s>]", html)) - sum(len(re.findall(r"<tr[\s>]", head))
+                                                    for head in re.findall(r"<thead>(.*?)</thead>", html, re.S))
+    assert rows > 100 and body_rows((project.out / "report.pdf").read_bytes()) == rows

@@ -1,4 +1,5 @@
-"""An equation's TeX is text a reader can find in the PDF, and it changes nothing on the page."""
+"""An equation's TeX is text a reader can find in the PDF, and it changes nothing on the page;
+a screen reader gets it as MathML (in the HTML only: the PDF prints none of it)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from report.document.render import TEMPLATES
 
 INLINE = r"\mu_\mathcal{B} = \frac{1}{m} \sum_{i=1}^{m} x_i"
 DISPLAY = r"y = \gamma \, \frac{x - \hat\mu}{\sqrt{\hat\sigma^2 + \epsilon}} + \beta"
-TEXT_LAYER = re.compile(r'<span class="math-text"[^>]*>.*?</span>(?=</span>)', re.S)
+TEXT_LAYER = re.compile(r'<span class="math-text"[^>]*>.*?</span>(?=<span class="math-spoken">)', re.S)
 
 
 def page(text_layer: bool) -> str:
@@ -24,10 +25,14 @@ def page(text_layer: bool) -> str:
     return f"<html><head><style>{(TEMPLATES / 'report.css').read_text()}</style></head><body>{body}</body></html>"
 
 
-def test_the_tex_is_the_alternative_text_and_a_hidden_text_layer():
+def test_the_tex_is_a_hidden_text_layer_and_screen_readers_get_mathml():
     html = str(equations.math(INLINE))
-    assert f'alt="{INLINE}"' in html.replace("&amp;", "&")
     assert re.search(r'<span class="math-text" aria-hidden="true">\\mu_\\mathcal\{B\} = ', html)
+    assert f'alt="{INLINE}" aria-hidden="true"' in html.replace("&amp;", "&")  # the PDF's alt text; not read out in HTML
+    spoken = re.search(r'<span class="math-spoken">(<math .*</math>)</span></span>$', html).group(1)
+    assert 'display="inline"' in spoken and "<msub><mi>&#x003BC;</mi>" in spoken  # μ with its subscript, as MathML
+    assert "<mfrac>" in spoken and "&#x02211;" in spoken  # the fraction and the sum
+    assert 'display="block"' in str(equations.math(DISPLAY, display=True))
 
 
 def test_the_text_layer_is_found_in_the_pdf_and_moves_nothing_else():
@@ -45,4 +50,5 @@ def test_the_text_layer_is_found_in_the_pdf_and_moves_nothing_else():
 
     with_layer, without = drawn(page(True)), drawn(page(False))
     assert INLINE in with_layer[0] and DISPLAY in with_layer[0] and INLINE not in without[0]
+    assert "∑" not in with_layer[0] and "γ" not in with_layer[0]  # the MathML for screen readers is not printed
     assert with_layer[1] == without[1]

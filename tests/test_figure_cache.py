@@ -22,10 +22,10 @@ def _counting(monkeypatch) -> list:
 def test_same_figure_is_drawn_once_and_changed_data_draws_afresh(tmp_path, monkeypatch):
     calls = _counting(monkeypatch)
     cache = figure_cache.FigureCache(tmp_path)
-    first = cache.svg("curves", [HISTORY], "epoch", {})
-    assert figure_cache.FigureCache(tmp_path).svg("curves", [HISTORY], "epoch", {}) == first and len(calls) == 1
+    first = cache.svg("curves", [HISTORY], "epoch", {}, "#0072B2")
+    assert figure_cache.FigureCache(tmp_path).svg("curves", [HISTORY], "epoch", {}, "#0072B2") == first and len(calls) == 1
     changed = {**HISTORY, "val_acc": [0.45, 0.71]}
-    assert cache.svg("curves", [changed], "epoch", {}) != first and len(calls) == 2
+    assert cache.svg("curves", [changed], "epoch", {}, "#0072B2") != first and len(calls) == 2
     assert first.startswith("<?xml") and "<svg" in first
 
 
@@ -48,7 +48,7 @@ def test_an_edit_of_the_drawing_code_draws_afresh_and_a_comment_edit_too(tmp_pat
 
 def test_a_figure_no_template_shows_is_never_drawn(tmp_path, monkeypatch):
     calls = _counting(monkeypatch)
-    fig = figure_cache.Figure(figure_cache.FigureCache(tmp_path), "curves", [HISTORY], "epoch", {})
+    fig = figure_cache.Figure(figure_cache.FigureCache(tmp_path), "curves", [HISTORY], "epoch", {}, "#0072B2")
     assert not fig.drawn and calls == []
     assert str(fig).startswith("data:image/svg+xml;base64,") and fig.drawn and len(calls) == 1
     str(fig)
@@ -56,7 +56,7 @@ def test_a_figure_no_template_shows_is_never_drawn(tmp_path, monkeypatch):
 
 
 def test_figure_labels_are_text_a_reader_can_search(tmp_path):
-    svg = figure_cache.FigureCache(tmp_path).svg("curves", [HISTORY], "epoch", {})
+    svg = figure_cache.FigureCache(tmp_path).svg("curves", [HISTORY], "epoch", {}, "#0072B2")
     assert ">epoch</text>" in svg and ">accuracy</text>" in svg
     assert "font-family: 'DejaVu Sans'" in svg and "sans-serif" in svg  # a browser without DejaVu falls back to a sans
 
@@ -89,3 +89,17 @@ def test_a_damaged_drawing_is_reported_and_drawn_again_never_used(tmp_path, capl
         again = figure_cache.FigureCache(store, "report.document.equations", "ziamath").svg("draw", tex)
     assert again == first and f"damaged cache entry {path}" in caplog.text
     assert figure_cache.FigureCache(store, "report.document.equations", "ziamath").svg("draw", tex) == first
+
+
+def test_each_experiment_one_colour_distinct_from_those_it_is_drawn_with():
+    from report.document import palette
+
+    order = ["A", "B", "C", "D", "E"]
+    groups = [["A", "B", "C"], ["C", "D"], ["B", "D", "E"]]
+    got = palette.colours(order, groups)
+    assert set(got) == set(order) and set(got.values()) <= set(palette.PALETTE)
+    for group in groups:
+        assert len({got[e] for e in group}) == len(group), group
+    assert got == palette.colours(order, list(reversed(groups)))  # the order of the study decides, not of the groups
+    with pytest.raises(ValueError, match="palette has"):
+        palette.colours(list("abcdefghi"), [list("abcdefghi")])

@@ -251,3 +251,21 @@ def _running(pid: int) -> bool:
             return status.read().split("State:")[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_a_row_is_never_split_and_the_check_would_see_it():
+    """`body_rows` reads the tagged PDF: a table whose rows are tall enough to straddle page
+    breaks has more rows there than in its HTML without the print rule that keeps a row
+    whole, and exactly as many with it."""
+    from conftest import body_rows
+
+    from report.document.render import TEMPLATES
+
+    css = (TEMPLATES / "report.css").read_text()
+    rows = "".join(f"<tr><td>{i}</td><td>{'<br>'.join(['a line of a tall cell'] * 9)}</td></tr>" for i in range(12))
+    body = f"<table><caption>tall rows</caption><thead><tr><th>n</th><th>text</th></tr></thead><tbody>{rows}</tbody></table>"
+    loose = css.replace("tr { page-break-inside: avoid; }", "")
+    assert loose != css
+    kept, broken = (body_rows(pdf_assembly.lay_out(f'<html lang="en"><head><style>{style}</style></head><body>{body}'
+                                                   "</body></html>")) for style in (css, loose))
+    assert kept == 12 and broken > 12

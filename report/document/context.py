@@ -16,7 +16,7 @@ from experiments.metrics import METRICS, TRAIN_ACC, TRAIN_LOSS, VAL_ACC, VAL_LOS
 from experiments.profiles import Profile
 from report.builds import changes
 from report.data.samples import Samples
-from report.document import findings, listings
+from report.document import findings, listings, palette
 from report.document.figure_cache import Figure, FigureCache
 from report.facts import analysis, stats
 from report.facts.claims import Judged
@@ -112,7 +112,7 @@ def _facts(histories: list[dict[str, list[float]]]) -> dict:
     return out
 
 
-def experiment(exp: Experiment, outcomes: list[Outcome], cache: FigureCache) -> dict:
+def experiment(exp: Experiment, outcomes: list[Outcome], cache: FigureCache, colour: str) -> dict:
     """One experiment over its seeds: what ran, its curves (the histories its runs stored,
     which `results.csv` holds too), its numbers with their spread."""
     results = [o.result for o in outcomes]
@@ -120,6 +120,7 @@ def experiment(exp: Experiment, outcomes: list[Outcome], cache: FigureCache) -> 
     spec = outcomes[0].components["spec"]
     reference = asdict(exp.reference)
     sources = sorted({o.source for o in outcomes})
+    comparable = spec["data"].get("split") != "substitute"  # the original's numbers are drawn only beside the same data
     return {
         "id": exp.id,
         "anchor": _anchor(exp.id),
@@ -140,7 +141,9 @@ def experiment(exp: Experiment, outcomes: list[Outcome], cache: FigureCache) -> 
         "final": {m: stats.summary(r["final"][m] for r in results) for m in METRICS},
         "table": results_table(histories, reference),
         "has_reference": any(v is not None for k, v in reference.items() if k != "at"),
-        "figure": Figure(cache, "curves", histories, results[0]["unit"], reference),
+        "draws_reference": comparable and any(v is not None for k, v in reference.items() if k != "at"),
+        "colour": colour,
+        "figure": Figure(cache, "curves", histories, results[0]["unit"], reference if comparable else {}, colour),
         "diagram": Figure(cache, "network", [asdict(layer) for layer in networks.of(spec["hparams"]).layers])
         if spec["hparams"].get("batch_norm") else None,
         "facts": _facts(histories),
@@ -155,14 +158,14 @@ def experiment(exp: Experiment, outcomes: list[Outcome], cache: FigureCache) -> 
     }
 
 
-def failure(outcome: Outcome, cache: FigureCache) -> dict:
+def failure(outcome: Outcome, cache: FigureCache, colour: str) -> dict:
     """A run that diverged: where, why, and its curves up to there when it has any."""
     result = outcome.result
     history = result["history"]
     return {
         "id": outcome.experiment.id, "seed": outcome.seed, "title": outcome.experiment.title, "unit": result["unit"],
         **result["failed"],
-        "figure": Figure(cache, "overlay", [(outcome.experiment.id, [history])], result["unit"])
+        "figure": Figure(cache, "overlay", [(outcome.experiment.id, [history], colour)], result["unit"])
         if history and len(next(iter(history.values()))) > 1 else None,
     }
 
@@ -173,20 +176,25 @@ def sweep(members: list[dict], cache: FigureCache) -> dict:
     best = max(members, key=lambda m: m["final"][VAL_ACC].mean)
     return {
         "members": members,
-        "figure": Figure(cache, "overlay", [(m["id"], m["histories"]) for m in members], members[0]["unit"]),
+        "figure": Figure(cache, "overlay", [(m["id"], m["histories"], m["colour"]) for m in members], members[0]["unit"]),
         "best": best,
         "has_reference": any(m["has_reference"] for m in members),
     }
 
 
 def _listings(parts, trainers: dict[str, str]) -> dict[str, dict]:
-    """Per part, the listings its text shows (`Part.in_text`), and those for the appendix."""
+    """Per part, the listings its text shows (`Part.in_text`), and those for the appendix,
+    where code a part shares with an earlier one (Part C trains with Part B's loop) is
+    listed once."""
     text: dict[str, list[dict]] = {}
     appendix: dict[str, list[dict]] = {}
+    listed: set[tuple[str, str]] = set()
     for p in parts:
         items = [item for module, entry in _listed(p, trainers) for item in listings.function_listings(module, entry)]
         text[p.letter] = [i for i in items if not p.in_text or i["name"] in p.in_text]
-        appendix[p.letter] = [i for i in items if p.in_text and i["name"] not in p.in_text]
+        appendix[p.letter] = [i for i in items if p.in_text and i["name"] not in p.in_text
+                              and (i["module"], i["name"]) not in listed]
+        listed |= {(i["module"], i["name"]) for i in items}
     return {"listings": text, "appendix_listings": {k: v for k, v in appendix.items() if v}}
 
 
@@ -216,10 +224,37 @@ def changes_section(diff: dict, old_series: dict, runs: dict[str, dict], cache: 
         old = [h for h in old_series[row["id"]]["histories"].values() if h]
         if not old:
             continue
-        pair = [(diff["old"]["build"], old), ("this build", e["histories"])]
+        pair = [(diff["old"]["build"], old, palette.EARLIER), ("this build", e["histories"], e["colour"])]
         overlays.append({"id": row["id"], "anchor": "chg-" + _anchor(row["id"]), "causes": row["causes"],
                          "figure": Figure(cache, "overlay", pair, e["unit"])})
     return {**diff, "overlays": overlays}
+
+
+def setup_grid(members: list[dict]) -> dict:
+    """What the experiments of a part ran with, as one table: the settings every one shares
+    (said once), and a row per experiment with the settings that differ among them."""
+    found = []
+    for e in members:
+        own = {p["name"]: p["value"] for p in e["hparams"]}
+        own["parameters"] = f"{e['layers']['total']:,}" if e["layers"] else "—"
+        own["data (training / validation)"] = f"{e['data']['n_train']:,} / {e['data']['n_val']:,}"
+        own["seeds"] = str(e["n"])
+        found.append(own)
+    names = list(dict.fromkeys(name for own in found for name in own))
+    settings = {name: [own.get(name, "—") for own in found] for name in names}
+    shared = {name: values[0] for name, values in settings.items() if len(set(values)) == 1}
+    columns = [name for name in settings if name not in shared]
+    return {"shared": shared, "columns": columns,
+            "rows": [{"id": e["id"], "values": [settings[c][i] for c in columns]}
+                     for i, e in enumerate(members)]}
+
+
+def _compute(parts: dict[str, list[dict]]) -> dict:
+    """The training time of every run, by part and in all (the record's, summed over seeds)."""
+    by_part = {p: {"runs": sum(e["n"] for e in es), "seconds": sum(e["train_seconds"].mean * e["n"] for e in es)}
+               for p, es in parts.items()}
+    return {"parts": by_part, "runs": sum(c["runs"] for c in by_part.values()),
+            "seconds": sum(c["seconds"] for c in by_part.values())}
 
 
 def sample_grids(samples: dict[str, Samples | None], cache: FigureCache) -> dict[str, dict]:
@@ -243,16 +278,17 @@ def build_context(runs: list[Outcome], judged: list[Judged], profile: Profile, s
 
     A build of some experiments only (`--only`) gets the sections whose runs it has:
     a comparison is drawn only when every run of its group is present (`sweeps`)."""
-    failed = [failure(o, cache) for o in runs if "failed" in o.result]
+    groups = {g for e in EXPERIMENTS for g in e.groups}
+    colour = palette.colours([e.id for e in EXPERIMENTS], [[e.id for e in EXPERIMENTS if g in e.groups] for g in groups])
+    failed = [failure(o, cache, colour[o.experiment.id]) for o in runs if "failed" in o.result]
     suspect = [{"id": o.experiment.id, "seed": o.seed, "why": "; ".join(found)} for o in runs
                if "failed" not in o.result and (found := analysis.suspicions(o.result["history"]))]
     by_id = by_experiment(runs)
     defined = [e for e in EXPERIMENTS if e.id in by_id]
-    experiments = {e.id: experiment(e, by_id[e.id], cache) for e in defined}
+    experiments = {e.id: experiment(e, by_id[e.id], cache, colour[e.id]) for e in defined}
     parts: dict[str, list[dict]] = {}
     for e in defined:
         parts.setdefault(e.part, []).append(experiments[e.id])
-    groups = {g for e in EXPERIMENTS for g in e.groups}
     sweeps = {
         g: sweep([experiments[e.id] for e in defined if g in e.groups], cache)
         for g in sorted(groups)
@@ -288,5 +324,7 @@ def build_context(runs: list[Outcome], judged: list[Judged], profile: Profile, s
         "bn_layer": _batch_norm_settings(),
         "build": build,
         "left_out": _left_out(build.get("missing") or [], set(by_id)),
+        "compute": _compute(parts),
+        "setups": {p: setup_grid(es) for p, es in parts.items()},
         "changes": None,
     }

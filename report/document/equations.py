@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+import latex2mathml.converter
 from markupsafe import Markup, escape
 
 from report.document.figure_cache import data_uri
@@ -30,13 +31,19 @@ def draw(tex: str) -> str:
 
 
 def math(tex: str, display: bool = False, svg_of: Callable[[str], str] = draw) -> Markup:
-    """An <img> of the equation, sized in em so it follows the surrounding text, with its
-    TeX as alternative text and as a hidden text layer (screen readers get the alt only)."""
+    """An <img> of the equation, sized in em so it follows the surrounding text; its TeX as
+    a hidden text layer (so that a search finds it and a copy takes it along), and as
+    MathML for screen readers, which read it as mathematics instead of spelling out TeX
+    (on screen only: WeasyPrint would print MathML's text)."""
     svg = svg_of(tex)
     _, y, w, h = map(float, _VIEWBOX.search(svg).groups())
     style = f"width:{w / SIZE:.3f}em;height:{h / SIZE:.3f}em"
     if not display:
         style += f";vertical-align:{-(y + h) / SIZE:.3f}em"  # the depth below the baseline
     cls = "math display" if display else "math"
-    img = f'<img class="{cls}" style="{style}" src="{data_uri(svg)}" alt="{escape(tex)}">'
-    return Markup(f'<span class="math-wrap">{img}<span class="math-text" aria-hidden="true">{escape(tex)}</span></span>')
+    # the TeX stays the image's alternative text for the tagged PDF; in the HTML a screen reader
+    # skips the image (aria-hidden) and reads the MathML instead
+    img = f'<img class="{cls}" style="{style}" src="{data_uri(svg)}" alt="{escape(tex)}" aria-hidden="true">'
+    spoken = latex2mathml.converter.convert(tex, display="block" if display else "inline")
+    return Markup(f'<span class="math-wrap">{img}<span class="math-text" aria-hidden="true">{escape(tex)}</span>'
+                  f'<span class="math-spoken">{spoken}</span></span>')

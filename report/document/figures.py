@@ -27,7 +27,6 @@ STYLE = {
     "axes.grid": True,
     "grid.color": "#dddddd",
     "grid.linewidth": 0.6,
-    "axes.prop_cycle": matplotlib.cycler(color=["#1f5fa8", "#d1495b", "#2e933c", "#edae49", "#66456e", "#00798c"]),
     "legend.frameon": False,
     "svg.fonttype": "none",
     "svg.hashsalt": "dlreport",
@@ -35,6 +34,7 @@ STYLE = {
 }
 TRAIN, VAL = "-", "--"
 REFERENCE_COLOR = "#777777"
+REFERENCE_STYLES = {"train": (0, (1, 1.5)), "val": (0, (4, 1.5, 1, 1.5))}  # the original's values: dotted, dash-dotted
 KEY_COLOR = "#444444"
 
 
@@ -74,50 +74,53 @@ def _style_key(n_seeds: int) -> list:
     return handles
 
 
-def overlay(runs: list[tuple[str, list[dict[str, list[float]]]]], unit: str) -> str:
-    """Several runs in one figure: colour = run, line style = split (training solid,
-    validation dashed); each run's mean over its seeds, with the seeds' range as a band."""
+def overlay(runs: list[tuple[str, list[dict[str, list[float]]], str]], unit: str) -> str:
+    """Several runs in one figure: colour = run (its colour in every figure, `palette`),
+    line style = split (training solid, validation dashed); each run's mean over its seeds,
+    with the seeds' range as a band."""
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(1, 2, figsize=(6.4, 2.8))
-        for i, (_, histories) in enumerate(runs):
+        for _, histories, colour in runs:
             for ax, metric in ((axes[0], "loss"), (axes[1], "acc")):
-                _band(ax, histories, f"train_{metric}", TRAIN, f"C{i}", 1.1)
-                _band(ax, histories, f"val_{metric}", VAL, f"C{i}", 1.1)
+                _band(ax, histories, f"train_{metric}", TRAIN, colour, 1.1)
+                _band(ax, histories, f"val_{metric}", VAL, colour, 1.1)
         for ax, label in ((axes[0], "cross-entropy loss"), (axes[1], "accuracy")):
             ax.set_xlabel(unit)
             ax.set_ylabel(label)
-        _focus(axes[0], axes[1], [h for _, hs in runs for h in hs])
-        handles = [Patch(color=f"C{i}", label=label) for i, (label, _) in enumerate(runs)]
-        handles += _style_key(max(len(hs) for _, hs in runs))
+        _focus(axes[0], axes[1], [h for _, hs, _ in runs for h in hs])
+        handles = [Patch(color=colour, label=label) for label, _, colour in runs]
+        handles += _style_key(max(len(hs) for _, hs, _ in runs))
         # below the panels, so that no curve is hidden behind it
         fig.tight_layout(rect=(0, 0.12, 1, 1))
         fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 5), fontsize=7)
         return _svg(fig)
 
 
-def curves(histories: list[dict[str, list[float]]], unit: str, reference: dict[str, float | None]) -> str:
-    """Loss and accuracy, training (solid) and validation (dashed), side by side: the mean
-    over seeds with the seeds' range as a band.
+def curves(histories: list[dict[str, list[float]]], unit: str, reference: dict[str, float | None], colour: str) -> str:
+    """Loss and accuracy, training (solid) and validation (dashed), side by side, in the
+    experiment's colour: the mean over seeds with the seeds' range as a band.
 
-    The original report's values are drawn as labelled grey dotted lines where it gave
-    them, so a reader sees at a glance where our runs end relative to it.
+    The original report's values are drawn as grey lines (dotted: training, dash-dotted:
+    validation) where it gave them and the data are comparable, so a reader sees at a
+    glance where our runs end relative to it.
     """
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(1, 2, figsize=(6.4, 2.6))
         for ax, metric, label in ((axes[0], "loss", "cross-entropy loss"), (axes[1], "acc", "accuracy")):
-            _band(ax, histories, f"train_{metric}", TRAIN, "C0")
-            _band(ax, histories, f"val_{metric}", VAL, "C1")
-            for split, name, x in (("train", "training", 0.98), ("val", "validation", 0.55)):
+            _band(ax, histories, f"train_{metric}", TRAIN, colour)
+            _band(ax, histories, f"val_{metric}", VAL, colour)
+            for split in ("train", "val"):
                 ref = reference.get(f"{split}_{metric}")
-                if ref is not None:  # labelled at two places along the line, so that close values stay legible
-                    ax.axhline(ref, color=REFERENCE_COLOR, linestyle=(0, (1, 1.5)), linewidth=0.9)
-                    ax.annotate(f"original {name}", (x, ref), xycoords=("axes fraction", "data"), xytext=(0, 2),
-                                textcoords="offset points", ha="right", va="bottom", fontsize=6.5, color=REFERENCE_COLOR)
+                if ref is not None:  # named in the legend, not beside the line: a label there would cover curves
+                    ax.axhline(ref, color=REFERENCE_COLOR, linestyle=REFERENCE_STYLES[split], linewidth=0.9)
             ax.set_xlabel(unit)
             ax.set_ylabel(label)
         _focus(axes[0], axes[1], histories)
-        handles = [Line2D([], [], color="C0", label="training (solid)"),
-                   Line2D([], [], color="C1", linestyle=VAL, label="validation (dashed)"), *_style_key(len(histories))[2:]]
+        handles = [Line2D([], [], color=colour, label="training"),
+                   Line2D([], [], color=colour, linestyle=VAL, label="validation"), *_style_key(len(histories))[2:]]
+        handles += [Line2D([], [], color=REFERENCE_COLOR, linestyle=REFERENCE_STYLES[split], linewidth=0.9,
+                           label=f"original {name}") for split, name in (("train", "training"), ("val", "validation"))
+                    if any(reference.get(f"{split}_{m}") is not None for m in ("loss", "acc"))]
         fig.tight_layout(rect=(0, 0.1, 1, 1))
         fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=7)
         return _svg(fig)

@@ -13,7 +13,7 @@ import re
 
 from report.document import structure
 
-_REF = re.compile(r'<a class="ref" href="#([^"]+)"></a>')
+_REF = re.compile(r'<a\s+class="ref"\s+href="#([^"]+)"></a>')  # wherever the template breaks its line
 TOC_PLACEHOLDER = "<!--toc-->"
 _KIND = {"figure": "Figure", "table": "Table"}
 

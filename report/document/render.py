@@ -42,11 +42,23 @@ def _signed(value: float | None, digits: int = 4) -> str:
 
 
 def _points(value: float | Estimate, digits: int = 1) -> str:
-    """A difference of accuracies in percentage points."""
+    """A difference of accuracies in percentage points (a spread too small for the printed
+    precision as "< 0.1", not "± 0.0", which would claim no spread at all)."""
     if isinstance(value, Estimate):
-        spread = "" if value.sd is None else f" ± {100 * value.sd:.{digits}f}"
+        smallest = 10 ** -digits
+        spread = "" if value.sd is None else (f" ± {100 * value.sd:.{digits}f}" if 100 * value.sd >= smallest / 2
+                                               else f" ± < {smallest:.{digits}f}")
         return f"{100 * value.mean:.{digits}f}{spread} pp"
     return f"{100 * value:.{digits}f} pp"
+
+
+def _duration(seconds: float) -> str:
+    """A span of time in the unit that reads best: 35 s, 41 min, 3.2 h."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def _steps(value: Estimate) -> str:
@@ -70,7 +82,7 @@ def environment(templates: Path = TEMPLATES, equation_svg: Callable[[str], str] 
         undefined=jinja2.StrictUndefined,
         lstrip_blocks=True,
     )
-    env.filters.update(num=_num, signed=_signed, pp=_points, steps=_steps, interval=_interval,
+    env.filters.update(num=_num, signed=_signed, pp=_points, steps=_steps, interval=_interval, duration=_duration,
                        estimate=findings.estimate, region=findings.region, sweep=findings.sweep,
                        detectable=findings.detectable, key=findings.key,
                        math=lambda tex: equations.math(tex, svg_of=equation_svg),

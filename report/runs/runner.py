@@ -158,7 +158,7 @@ def obtain(planned: list[Planned], store: ResultStore, data_dir: Path, cache: Ca
         outcomes[first[p.key]] = Outcome(p.experiment, p.seed, p.key, p.components, result, "run", seconds, where)
     for i, p in enumerate(planned):
         if outcomes[i] is None:
-            log.debug("%s same run as one above %s", p.label, p.key[:12])
+            log.info("%s is the same run as %s (key %s): trained once", p.label, planned[first[p.key]].label, p.key[:12])
             twin = outcomes[first[p.key]]
             outcomes[i] = Outcome(p.experiment, p.seed, p.key, p.components, twin.result, "cache", 0.0)
     return outcomes
