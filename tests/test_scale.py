@@ -49,7 +49,7 @@ def test_the_committed_frozen_store_holds_every_run_of_the_full_profile():
     """The safety net for keys: any change that moves a full-profile key fails here, before a
     user's fresh clone would retrain it."""
     if not (ROOT / "frozen").is_dir():
-        pytest.skip("no frozen/ in this checkout")
+        pytest.fail("no frozen/ in this checkout: the committed study is missing")
     done = subprocess.run([sys.executable, "build.py", "status", "--exit-code", "--notmnist-split", "substitute",
                            "--cache-dir", "/nonexistent-cache", "--out", "/nonexistent-out"], cwd=ROOT,
                           capture_output=True, text=True)
@@ -87,7 +87,7 @@ def test_planning_and_status_read_no_stored_result_once_the_index_knows_them(tmp
     from report.runs.store import ResultStore
 
     if not (ROOT / "frozen").is_dir():
-        pytest.skip("no frozen/ in this checkout")
+        pytest.fail("no frozen/ in this checkout: the committed study is missing")
     cfg = pipeline.BuildConfig(data_dir=Path("/nonexistent"), notmnist_split="substitute", cache_dir=tmp_path / "cache",
                                out_dir=tmp_path / "out")
     cfg.cache.claim()

@@ -89,14 +89,14 @@ class Served:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     if not (ROOT / "frozen").is_dir():
-        pytest.skip("no frozen/ results in this checkout")
+        pytest.fail("no frozen/ in this checkout: the committed study is missing")
     root = copy_project(tmp_path_factory.mktemp("serve"))
     (root / "frozen").symlink_to(ROOT / "frozen")  # read only: a preview writes to no store
     s = Served(root)
     try:
         first = s.wait_for(lambda st: st["preview"] >= 1, START_S)
         if first["left_out"]:
-            pytest.skip(f"A1's full-profile results are not in frozen/: {first['left_out']}")
+            pytest.fail(f"A1's full-profile results are not in frozen/ (a key moved?): {first['left_out']}")
         assert first["error"] is None and first["runs"] == 2, first
         yield s
     finally:

@@ -285,6 +285,5 @@ def format_list(rows: list[dict]) -> str:
         f = r["findings"]
         lines.append(f"{r['seq']:>4}  {r['id']:<22}  {when:<16}  {commit:<8}  {r['profile']:<7}  {runs:<20}  "
                      f"{r['duration_s']:>6.1f}s  " + "/".join(str(f.get(v, 0)) for v in FINDING_VERDICTS))
-    lines.append("findings: " + " / ".join(FINDING_VERDICTS) + "; commit+: with uncommitted changes; "
-                 "(--only): a partial build")
+    lines += ["findings: " + " / ".join(FINDING_VERDICTS), "commit+: with uncommitted changes; (--only): a partial build"]
     return "\n".join(lines)

@@ -65,6 +65,17 @@ def _band(ax: plt.Axes, histories: list[dict[str, list[float]]], metric: str, st
         ax.fill_between(steps, values.min(axis=0), values.max(axis=0), color=color, alpha=0.18, linewidth=0)
 
 
+def _mark_minimum(ax: plt.Axes, histories: list[dict[str, list[float]]], color: str) -> None:
+    """A ring where the mean validation loss is lowest: where overfitting, if any, begins."""
+    mean = np.mean([h["val_loss"] for h in histories], axis=0)
+    best = int(np.argmin(mean))
+    ax.plot([best + 1], [mean[best]], "o", ms=4.5, mfc="white", mec=color, mew=1.2, zorder=5)
+
+
+MINIMUM_KEY = Line2D([], [], linestyle="none", marker="o", ms=4.5, mfc="white", mec=KEY_COLOR, mew=1.2,
+                     label="lowest validation loss")
+
+
 def _style_key(n_seeds: int) -> list:
     """Legend entries for what line style and band mean, in a neutral colour."""
     handles = [Line2D([], [], linestyle=TRAIN, color=KEY_COLOR, label="training"),
@@ -84,12 +95,13 @@ def overlay(runs: list[tuple[str, list[dict[str, list[float]]], str]], unit: str
             for ax, metric in ((axes[0], "loss"), (axes[1], "acc")):
                 _band(ax, histories, f"train_{metric}", TRAIN, colour, 1.1)
                 _band(ax, histories, f"val_{metric}", VAL, colour, 1.1)
+            _mark_minimum(axes[0], histories, colour)
         for ax, label in ((axes[0], "cross-entropy loss"), (axes[1], "accuracy")):
             ax.set_xlabel(unit)
             ax.set_ylabel(label)
         _focus(axes[0], axes[1], [h for _, hs, _ in runs for h in hs])
         handles = [Patch(color=colour, label=label) for label, _, colour in runs]
-        handles += _style_key(max(len(hs) for _, hs, _ in runs))
+        handles += [*_style_key(max(len(hs) for _, hs, _ in runs)), MINIMUM_KEY]
         # below the panels, so that no curve is hidden behind it
         fig.tight_layout(rect=(0, 0.12, 1, 1))
         fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 5), fontsize=7)
@@ -115,14 +127,17 @@ def curves(histories: list[dict[str, list[float]]], unit: str, reference: dict[s
                     ax.axhline(ref, color=REFERENCE_COLOR, linestyle=REFERENCE_STYLES[split], linewidth=0.9)
             ax.set_xlabel(unit)
             ax.set_ylabel(label)
+        _mark_minimum(axes[0], histories, colour)
         _focus(axes[0], axes[1], histories)
         handles = [Line2D([], [], color=colour, label="training"),
-                   Line2D([], [], color=colour, linestyle=VAL, label="validation"), *_style_key(len(histories))[2:]]
+                   Line2D([], [], color=colour, linestyle=VAL, label="validation"), *_style_key(len(histories))[2:],
+                   MINIMUM_KEY]
         handles += [Line2D([], [], color=REFERENCE_COLOR, linestyle=REFERENCE_STYLES[split], linewidth=0.9,
                            label=f"original {name}") for split, name in (("train", "training"), ("val", "validation"))
                     if any(reference.get(f"{split}_{m}") is not None for m in ("loss", "acc"))]
-        fig.tight_layout(rect=(0, 0.1, 1, 1))
-        fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=7)
+        rows = 1 if len(handles) <= 4 else 2
+        fig.tight_layout(rect=(0, 0.1 + 0.06 * (rows - 1), 1, 1))
+        fig.legend(handles=handles, loc="lower center", ncol=-(-len(handles) // rows), fontsize=7)
         return _svg(fig)
 
 
