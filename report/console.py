@@ -50,9 +50,10 @@ def setup(level: int = NORMAL) -> None:
     handler.setFormatter(logging.Formatter("%(message)s"))
     own.addHandler(handler)
     own.setLevel(level)
-    # no handler on the root logger: the other libraries' loggers stay at Python's default,
-    # WARNING, and their warnings reach stderr through logging's last-resort handler. Ours
-    # still propagate to the root, where a host (pytest's caplog, a notebook) may listen.
+    # ours stop here: a library that configures the root logger (basicConfig) must not print
+    # them twice. No handler is put on the root: the other libraries' loggers stay at
+    # Python's default, WARNING, and their warnings reach stderr through logging's last resort.
+    own.propagate = False
 
 
 @contextlib.contextmanager
