@@ -112,12 +112,14 @@ def test_html_is_self_contained_with_sections_figures_and_numbers(project):
     rec = project.record()
     assert "Quick build" in html and "not the study" in html
     assert "Substitute data for Part B" in html and "Single seed" in html
-    # curves of each Part A and B run outside the A3 sweeps and the second set-up (those are shown
-    # overlaid), the 6 comparisons of Parts A and B, the second set-up's, Part C's 3 comparisons and
-    # its network diagram, a row of sample images of each of the two datasets, and the forest plot
-    shown = sum(not i.startswith(("C", "A3")) and "-lr" not in i for i in rec["experiments"])
+    # curves of A1, A2a and A2b alone (beside the original's values) and of B3-d0.4/0.2 (in no comparison;
+    # the other Part B runs are drawn only in their comparisons: the substitute data are not comparable
+    # with the original's), the 6 comparisons of Parts A and B, the second set-up's, Part C's 3
+    # comparisons and its network diagram, a row of sample images of each dataset, and the forest plot
+    shown = len({"A1", "A2a", "A2b", "B3-d0.4/0.2"} & set(rec["experiments"]))
     figures = re.findall(r'<figure[^>]*>\s*<img src="data:image/svg\+xml;base64,', html)
     assert len(figures) == html.count("<figure") == shown + 6 + 1 + 4 + 2 + 1
+    assert "B1's curves are drawn beside the others of its comparison in" in html
     assert html.count('class="math') >= 10  # equations, drawn as SVG too
     refs = re.findall(r'<a class="ref" href="#[^"]+">([^<]*)</a>', html)
     assert len(refs) > 20 and all(r and r != "??" for r in refs)  # every cross-reference numbered

@@ -294,6 +294,9 @@ def build_context(runs: list[Outcome], judged: list[Judged], profile: Profile, s
         for g in sorted(groups)
         if all(e.id in experiments for e in EXPERIMENTS if g in e.groups) and sum(g in e.groups for e in EXPERIMENTS) > 1
     }
+    for e in experiments.values():  # a curve already drawn beside others is drawn alone only to show the original's
+        drawn_in = [g for g in sorted(e["groups"]) if g in sweeps]
+        e["shown_in"] = None if e["draws_reference"] or not drawn_in else "fig-" + drawn_in[0].lower()
     trainers = {e.part: e.trainer for e in defined}
     claims = {j.claim.id: j for j in judged}
     seeds = sorted({len(v) for v in by_id.values()})
