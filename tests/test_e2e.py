@@ -521,7 +521,9 @@ def test_each_experiment_keeps_one_colour_in_every_figure(project):
         if len(ids) > 1 and g.lower() in drawn:
             assert drawn[g.lower()] == {colour[i] for i in ids} and len({colour[i] for i in ids}) == len(ids), g
             covered.update(ids)
-    assert covered == set(colour), sorted(set(colour) - covered)  # every experiment checked in some figure
+    # the current report's experiments with a finished run (an earlier test may have left one out or failed it)
+    shown = {r["id"] for r in project.record()["runs"] if r["final"]}
+    assert len(shown) > 10 and covered == shown, sorted(shown - covered)  # every experiment checked in some figure
 
 
 def test_a_partial_build_is_kept_but_does_not_replace_the_study_and_overrides_are_said(project):
