@@ -319,9 +319,6 @@ def console() -> None:
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     given = list(sys.argv[1:] if argv is None else argv)
-    talk = console_mod.QUIET if {"-q", "--quiet"} & set(given) else (
-        console_mod.VERBOSE if {"-v", "--verbose"} & set(given) else console_mod.NORMAL)
-    console_mod.setup(talk)
     interrupts.install()
     try:
         p = parser()
@@ -329,6 +326,7 @@ def main(argv: list[str] | None = None) -> int:
         if extra:  # said by the command's own parser, which knows the options it has
             _commands(p)[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
         args.command = ALIASES.get(args.command, args.command)
+        console_mod.setup(console_mod.QUIET if args.quiet else console_mod.VERBOSE if args.verbose else console_mod.NORMAL)
         cfg, found = _config(args)
         return _run(args, cfg, found)
     except ReportError as exc:

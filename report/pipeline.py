@@ -143,9 +143,10 @@ def _chosen(cfg: BuildConfig) -> tuple:
     return profile, experiments, rerun, split
 
 
-def _plan(cfg: BuildConfig) -> tuple:
-    """Profile, split, store and planned runs of a configuration (reads no data, imports no TensorFlow)."""
-    profile, experiments, rerun, split = _chosen(cfg)
+def _plan(cfg: BuildConfig, chosen: tuple | None = None) -> tuple:
+    """Profile, split, store and planned runs of a configuration (reads no data, imports no
+    TensorFlow); `chosen` is what `_chosen` made of it, when the caller has it already."""
+    profile, experiments, rerun, split = chosen or _chosen(cfg)
     ours = folders.kind_of(cfg.cache_dir) == "cache"  # the cache keeps what saves time only once it is the tool's
     source.use_cache(cfg.cache.fingerprints if ours else None)
     stats.use_memo(cfg.cache.stats if ours else None)
@@ -225,18 +226,18 @@ def claim(cfg: BuildConfig) -> None:
 
 def build(cfg: BuildConfig) -> str:
     """Run the whole build, holding the cache's lock; returns its id (the current build's, for a no-op)."""
-    _chosen(cfg)  # a mistake in the options leaves no folder behind
+    chosen = _chosen(cfg)  # a mistake in the options leaves no folder behind
     claim(cfg)
     ensure_writable(cfg.cache_dir, "cache directory")
     ensure_writable(cfg.out_dir, "output directory")
     with lock.exclusive(cfg.cache.lock):
         remove_leftovers([*cfg.cache.temp_folders(), *ledger.Ledger(cfg.out_dir).temp_folders()])
-        return _build(cfg)
+        return _build(cfg, chosen)
 
 
-def _build(cfg: BuildConfig) -> str:
+def _build(cfg: BuildConfig, chosen: tuple) -> str:
     started = time.perf_counter()
-    profile, split, store, planned = _plan(cfg)
+    profile, split, store, planned = _plan(cfg, chosen)
     missing = [p for p in planned if p.entry is None] if cfg.cached_only else []
     if missing:
         log.warning("%d of %d runs are not in the cache and are left out (--cached-only): %s", len(missing), len(planned),
@@ -348,9 +349,9 @@ def _render(cfg: BuildConfig, profile, split, runs: list[runner.Outcome], render
         render_cache=prune.used_entries(cfg.cache_dir, caches.figures, caches.equations, caches.pieces, caches.tables),
         duration_s=round(time.perf_counter() - started, 2),
     )
-    entry = _save(cfg.out_dir, rec, written, runs, publish=not cfg.only or cfg.publish)
-    stats.save_memo()
     published = not cfg.only or cfg.publish
+    entry = _save(cfg.out_dir, rec, written, runs, publish=published)
+    stats.save_memo()
     where = cfg.out_dir if published else entry.path
     log.info("built #%d %s: %d trained, %d cached, %.1f s → %s and %s (%s)", entry.seq, rec["id"], rec["counts"]["run"],
              rec["counts"]["cached"], rec["duration_s"], where / "report.html", where / "report.pdf",

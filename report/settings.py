@@ -22,19 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from report import ROOT
-from report.data import files
+from report.data import files, specs
 from report.fsutil import atomic_write_text
 
 REMEMBERED = ".settings.json"  # in the output folder
-SETTINGS = {  # name: (command-line option, environment variable)
-    "data-dir": ("--data-dir", "REPORT_DATA_DIR"),
-    "notmnist-split": ("--notmnist-split", "REPORT_NOTMNIST_SPLIT"),
-}
-
-
-DEFAULTS = {  # name: its value when nothing sets it
-    "data-dir": lambda: str(files.default_data_dir()),
-    "notmnist-split": lambda: None,  # no default: a build that needs one says so
+SETTINGS = {  # name: (command-line option, environment variable, its value when nothing sets it)
+    "data-dir": ("--data-dir", files.DATA_DIR_ENV, lambda: str(files.default_data_dir())),
+    "notmnist-split": ("--notmnist-split", specs.SPLIT_ENV, lambda: None),  # no default: a build that needs one says so
 }
 
 
@@ -50,7 +44,7 @@ def resolve(given: dict[str, str | None], out_dir: Path, project: Path = ROOT) -
     project_file = _project_settings(project)
     remembered = _remembered(out_dir)
     found = {}
-    for name, (option, variable) in SETTINGS.items():
+    for name, (option, variable, default) in SETTINGS.items():
         if given.get(name):
             found[name] = Setting(name, given[name], f"option {option}")
         elif os.environ.get(variable):
@@ -60,7 +54,7 @@ def resolve(given: dict[str, str | None], out_dir: Path, project: Path = ROOT) -
         elif remembered.get(name):
             found[name] = Setting(name, remembered[name], f"the last build in {out_dir}")
         else:
-            found[name] = Setting(name, DEFAULTS[name](), "default")
+            found[name] = Setting(name, default(), "default")
     return found
 
 

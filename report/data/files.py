@@ -59,6 +59,9 @@ def published_at(f: DataFile) -> str:
     return PUBLISHED.get(f.label, "its publisher")
 
 
+DATA_DIR_ENV = "REPORT_DATA_DIR"
+
+
 def default_data_dir() -> Path:
     """The per-user data directory used when neither --data-dir nor REPORT_DATA_DIR is given."""
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
@@ -67,7 +70,7 @@ def default_data_dir() -> Path:
 
 def resolve_data_dir(cli_value: str | None) -> Path:
     """--data-dir, else $REPORT_DATA_DIR, else the per-user cache directory."""
-    value = cli_value or os.environ.get("REPORT_DATA_DIR")
+    value = cli_value or os.environ.get(DATA_DIR_ENV)
     return Path(value).expanduser() if value else default_data_dir()
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from report.data import files
 from report.errors import ReportError
 
-SPLITS = ("original", "substitute")
+ORIGINAL, SUBSTITUTE = SPLITS = ("original", "substitute")
 SPLIT_ENV = "REPORT_NOTMNIST_SPLIT"
 LIMITS = ("n_train", "n_val")  # how many examples a run reads of each part; None: all of it
 ORIGINAL_TRAIN_PER_LETTER = 20_000

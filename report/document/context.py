@@ -15,6 +15,7 @@ from experiments.definitions import DROPOUT_EPOCHS, EXPERIMENTS, PARTS, Experime
 from experiments.metrics import METRICS, TRAIN_ACC, TRAIN_LOSS, VAL_ACC, VAL_LOSS
 from experiments.profiles import Profile
 from report.builds import changes
+from report.data import specs
 from report.data.samples import Samples
 from report.document import findings, listings, palette
 from report.document.figure_cache import Figure, FigureCache
@@ -70,20 +71,6 @@ def _hparam_text(name: str, value: object) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-LAYER_NAMES = {"dense": "Dense", "batch_norm": "BatchNorm (γ, β)", "relu": "ReLU", "dropout": "Dropout", "softmax": "softmax"}
-
-
-def layer_summary(hparams: dict) -> dict:
-    """The network's layers and parameter counts, read off its description (like Keras'
-    `summary()`, without building the model)."""
-    net = networks.of(hparams)
-    rows = [{"layer": LAYER_NAMES[layer.kind] + (f" {layer.rate:g}" if layer.kind == "dropout" else "")
-             + ("" if layer.bias or layer.kind != "dense" else " (no bias)"),
-             "units": layer.units, "params": layer.params}
-            for layer in net.layers]
-    return {"rows": rows, "total": net.params, "inputs": net.sizes[0]}
-
-
 def results_table(histories: list[dict[str, list[float]]], reference: dict[str, float | None]) -> list[dict]:
     """Ours (over seeds), the original's, the difference of our mean from it, and whether the
     original's single run lies inside the 95 % prediction interval of one more run of ours —
@@ -120,7 +107,7 @@ def experiment(exp: Experiment, outcomes: list[Outcome], cache: FigureCache, col
     spec = outcomes[0].components["spec"]
     reference = asdict(exp.reference)
     sources = sorted({o.source for o in outcomes})
-    comparable = spec["data"].get("split") != "substitute"  # the original's numbers are drawn only beside the same data
+    comparable = spec["data"].get("split") != specs.SUBSTITUTE  # the original's numbers are drawn only beside its data
     return {
         "id": exp.id,
         "anchor": _anchor(exp.id),
@@ -136,12 +123,12 @@ def experiment(exp: Experiment, outcomes: list[Outcome], cache: FigureCache, col
         ],
         "spec": spec["hparams"],
         "data": results[0]["data"],
-        "layers": layer_summary(spec["hparams"]) if "hidden" in spec["hparams"] else None,
+        "params": networks.of(spec["hparams"]).params if "hidden" in spec["hparams"] else None,
         "unit": results[0]["unit"],
         "final": {m: stats.summary(r["final"][m] for r in results) for m in METRICS},
         "table": results_table(histories, reference),
-        "has_reference": any(v is not None for k, v in reference.items() if k != "at"),
-        "draws_reference": comparable and any(v is not None for k, v in reference.items() if k != "at"),
+        "has_reference": (has_reference := any(v is not None for k, v in reference.items() if k != "at")),
+        "draws_reference": comparable and has_reference,
         "colour": colour,
         "figure": Figure(cache, "curves", histories, results[0]["unit"], reference if comparable else {}, colour),
         "diagram": Figure(cache, "network", [asdict(layer) for layer in networks.of(spec["hparams"]).layers])
@@ -236,7 +223,7 @@ def setup_grid(members: list[dict]) -> dict:
     found = []
     for e in members:
         own = {p["name"]: p["value"] for p in e["hparams"]}
-        own["parameters"] = f"{e['layers']['total']:,}" if e["layers"] else "—"
+        own["parameters"] = f"{e['params']:,}" if e["params"] is not None else "—"
         own["data (training / validation)"] = f"{e['data']['n_train']:,} / {e['data']['n_val']:,}"
         own["seeds"] = str(e["n"])
         found.append(own)

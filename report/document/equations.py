@@ -10,6 +10,7 @@ a pixel of the page."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 
@@ -44,6 +45,12 @@ def math(tex: str, display: bool = False, svg_of: Callable[[str], str] = draw) -
     # the TeX stays the image's alternative text for the tagged PDF; in the HTML a screen reader
     # skips the image (aria-hidden) and reads the MathML instead
     img = f'<img class="{cls}" style="{style}" src="{data_uri(svg)}" alt="{escape(tex)}" aria-hidden="true">'
-    spoken = latex2mathml.converter.convert(tex, display="block" if display else "inline")
+    spoken = _mathml(tex, "block" if display else "inline")
     return Markup(f'<span class="math-wrap">{img}<span class="math-text" aria-hidden="true">{escape(tex)}</span>'
                   f'<span class="math-spoken">{spoken}</span></span>')
+
+
+@functools.cache
+def _mathml(tex: str, display: str) -> str:
+    """An equation as MathML, made once per process (the live preview renders again and again)."""
+    return latex2mathml.converter.convert(tex, display=display)

@@ -72,4 +72,3 @@ class RunProgress:
             self.bar.remove_task(self.task)
         if self.own:
             self.board.close()
-
