@@ -423,7 +423,7 @@ class _RenderCaches:
         from report.document.pdf_assembly import FROZEN_GUESSES, PieceCache
 
         self.figures = FigureCache(cache.figures)
-        self.equations = FigureCache(cache.equations, "report.document.equations", "ziamath")
+        self.equations = FigureCache(cache.equations, "report.document.equations", "ziamath", ())
         self.pieces = PieceCache(cache.pdf, frozen_dir / FROZEN_GUESSES)
         self.tables = KeptFiles(cache.tables, ".csv", "results table")
 

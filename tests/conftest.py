@@ -23,7 +23,7 @@ DATA = Path(os.environ.get("REPORT_DATA_DIR") or SHARED_DATA).resolve()  # the r
 # The longest modules (real builds, each minutes) start first, each on its own worker when the
 # suite runs in parallel (pytest-xdist, `--dist loadfile`: a module stays on one worker, so its
 # module-scoped builds are made once); the short ones then fill in around them.
-LONGEST_FIRST = ("test_e2e.py", "test_faults.py", "test_ray.py")
+LONGEST_FIRST = ("test_e2e.py", "test_faults.py", "test_ray.py", "test_layout.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -125,6 +125,28 @@ def small_run_data(seed: int = 0, n_train: int = 200, n_val: int = 50):
     rng = np.random.default_rng(seed)
     return RunData(rng.random((n_train, 784), np.float32), rng.integers(0, 10, n_train).astype(np.int32),
                    rng.random((n_val, 784), np.float32), rng.integers(0, 10, n_val).astype(np.int32))
+
+
+def page_fill(pdf_bytes: bytes, top_mm: float = 22, bottom_mm: float = 24) -> list[float]:
+    """How much of each page's text area is used, from the top margin down to the lowest text
+    drawn on it (figures' labels are text too), leaving out the running header and the page
+    number in the margins (report.css: @page margins)."""
+    from pypdf import PdfReader
+
+    fills = []
+    for page in PdfReader(io.BytesIO(pdf_bytes)).pages:
+        height = float(page.mediabox.height)
+        top, bottom = height - top_mm * 72 / 25.4, bottom_mm * 72 / 25.4
+        ys: list[float] = []
+
+        def seen(text, cm, tm, *_, found=ys) -> None:
+            if text.strip():
+                found.append(tm[5] * cm[3] + cm[5])
+
+        page.extract_text(visitor_text=seen)
+        body = [y for y in ys if bottom <= y <= top]
+        fills.append((top - min(body)) / (top - bottom) if body else 0.0)
+    return fills
 
 
 def body_rows(pdf_bytes: bytes) -> int:

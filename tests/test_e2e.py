@@ -6,6 +6,7 @@ watch what the next build retrains, without touching the checkout.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import html as html_module
 import json
@@ -112,17 +113,18 @@ def test_html_is_self_contained_with_sections_figures_and_numbers(project):
     rec = project.record()
     assert "Quick build" in html and "not the study" in html
     assert "Substitute data for Part B" in html and "Single seed" in html
-    # curves of A1, A2a and A2b alone (beside the original's values) and of B3-d0.4/0.2 (in no comparison;
-    # the other Part B runs are drawn only in their comparisons: the substitute data are not comparable
-    # with the original's), the 6 comparisons of Parts A and B, the second set-up's, Part C's 3
+    # curves of B3-d0.4/0.2 alone (in no comparison; every other run is drawn only in its comparison, with
+    # the original's values as markers), the 6 comparisons of Parts A and B, the second set-up's, Part C's 3
     # comparisons and its network diagram, a row of sample images of each dataset, and the forest plot
-    shown = len({"A1", "A2a", "A2b", "B3-d0.4/0.2"} & set(rec["experiments"]))
-    figures = re.findall(r'<figure[^>]*>\s*<img src="data:image/svg\+xml;base64,', html)
-    assert len(figures) == html.count("<figure") == shown + 6 + 1 + 4 + 2 + 1
-    assert "B1's curves are drawn beside the others of its comparison in" in html
+    shown = len({"B3-d0.4/0.2"} & set(rec["experiments"]))
+    figures = re.findall(r'<figure([^>]*)>(.*?)</figure>', html, re.S)
+    assert len(figures) == shown + 6 + 1 + 4 + 2 + 1
+    assert all('<img src="data:image/svg+xml;base64,' in f for _, f in figures)
+    curves = [f for tag, f in figures if 'class="curves"' in tag]
+    assert len(curves) == shown + 6 + 1 + 3 and all(f.count("<img") == 2 for f in curves)  # loss and accuracy, apart
     assert html.count('class="math') >= 10  # equations, drawn as SVG too
     refs = re.findall(r'<a class="ref" href="#[^"]+">([^<]*)</a>', html)
-    assert len(refs) > 20 and all(r and r != "??" for r in refs)  # every cross-reference numbered
+    assert len(refs) > 12 and all(r and r != "??" for r in refs)  # every cross-reference numbered
     assert "discussion" in html and 'id="limitations"' in html and 'id="tab-compute"' in html
     assert "http://" not in html.split("<body>")[0] and "<link" not in html  # nothing fetched
     for anchor in ("key-findings", "part-a", "part-b", "part-c", "a1", "a3-l2", "a3-l1", "b1", "b3-d04-02", "b-dropout",
@@ -203,16 +205,10 @@ def test_several_seeds_give_intervals_bands_and_verdicts(project, tmp_path):
     judged = {c["id"] for c in rec["claims"]}
     assert judged == {"1", "2", "3", "4", "5", "6"}  # the findings these three experiments can test
     html = (out / "report.html").read_text()
-    assert "range over 2 seeds" in base64_svgs(html) and "one seed: spread unknown" not in html
+    assert "range over 2 seeds" in html and "one seed: spread unknown" not in html
     a1 = rec["experiments"]["A1"]
     assert f"{a1['final']['val_acc']:.4f} ± {a1['sd']['val_acc']:.4f}" in html
     assert "Partial build" in html
-
-
-def base64_svgs(html: str) -> str:
-    import base64
-
-    return "".join(base64.b64decode(m).decode() for m in re.findall(r'data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)', html))
 
 
 def test_pdf_has_title_contents_with_page_numbers_and_results(project):
@@ -482,6 +478,13 @@ def test_the_html_in_a_real_browser_has_no_page_overflow_loaded_figures_and_work
                             const r = c ? c.getBoundingClientRect() : null;
                             return {id: t.id, left: r && r.left, right: r && r.right,
                                     cue: getComputedStyle(t).backgroundImage.includes('gradient')}; })""")
+            # every drawing in a figure: its smallest label's size on the screen (its size in the SVG, scaled as the
+            # image is), and where the figure's caption lies
+            drawings = page.evaluate("""[...document.querySelectorAll('figure img')].map(i => ({
+                figure: i.closest('figure').id, src: i.getAttribute('src'), width: i.getBoundingClientRect().width,
+                box: i.closest('figure').getBoundingClientRect().width}))""")
+            captions = page.evaluate("""[...document.querySelectorAll('figure figcaption')].map(c => {
+                const r = c.getBoundingClientRect(); return {left: r.left, right: r.right}; })""")
             beside = page.evaluate("[...document.querySelectorAll('a[href=\"results.csv\"], a[href=\"record.json\"]')]"
                                    ".map(a => a.getAttribute('href'))")
         finally:
@@ -494,13 +497,22 @@ def test_the_html_in_a_real_browser_has_no_page_overflow_loaded_figures_and_work
     hidden = [t for t in scrolled if t["left"] is not None and (t["left"] < -1 or t["right"] > width + 1)]
     assert hidden == [] and all(t["cue"] for t in scrolled), (hidden, scrolled)
     assert sorted(beside) == ["record.json", "results.csv"] and all((project.out / b).is_file() for b in beside)
+    assert captions and all(c["left"] >= -1 and c["right"] <= width + 1 for c in captions), captions
+    if width == 390:  # on a phone, panels stack at the column's width and every label reads at 10 px or more
+        sizes = {}
+        for d in drawings:
+            svg = base64.b64decode(d["src"].split(",", 1)[1]).decode()
+            view = float(re.search(r'viewBox="0 0 ([\d.]+)', svg)[1])
+            smallest = min(float(x) for x in re.findall(r"font-size: ([\d.]+)px", svg))
+            sizes.setdefault(d["figure"], []).append(round(smallest * d["width"] / view, 1))
+            if d["figure"] != "fig-c-network" and "samples" not in d["figure"]:  # those two scroll sideways instead
+                assert d["width"] >= 0.95 * d["box"], d["figure"]
+        assert len(sizes) >= 10 and all(min(s) >= 10 for s in sizes.values()), sizes
 
 
 def test_each_experiment_keeps_one_colour_in_every_figure(project):
     """The figures as drawn (the SVGs in the HTML): an experiment's curves are in its colour
     of the declared palette wherever they appear, alone or beside others."""
-    import base64
-
     from report.document import context, palette
 
     groups = {g for e in EXPERIMENTS for g in e.groups}
@@ -508,9 +520,11 @@ def test_each_experiment_keeps_one_colour_in_every_figure(project):
     colour = palette.colours([e.id for e in EXPERIMENTS], list(members.values()))
     html = (project.out / "report.html").read_text()
     drawn = {}
-    for fid, data in re.findall(r'<figure id="fig-([^"]+)">\s*<img src="data:image/svg\+xml;base64,([^"]+)"', html):
-        svg = base64.b64decode(data).decode()
+    for fid, body in re.findall(r'<figure id="fig-([^"]+)"[^>]*>(.*?)</figure>', html, re.S):
+        svg = "".join(base64.b64decode(d).decode() for d in re.findall(r'<img src="data:image/svg\+xml;base64,([^"]+)"', body))
         drawn[fid] = {c.upper() for c in re.findall(r"(?:stroke|fill):\s*(#[0-9a-fA-F]{6})", svg)} & set(palette.PALETTE)
+        keyed = {c.upper() for c in re.findall(r'class="k-swatch" style="background: (#[0-9a-fA-F]{6})"', body)}
+        assert not keyed & set(palette.PALETTE) or keyed == drawn[fid], (fid, keyed, drawn[fid])  # the key says the same
     alone = {e.id: context._anchor(e.id) for e in EXPERIMENTS}  # the figure of one experiment: fig-<its anchor>
     covered = set()
     for e, anchor in alone.items():

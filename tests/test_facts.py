@@ -247,7 +247,7 @@ def test_a_difference_of_two_reading_points_of_one_experiment_is_taken_seed_by_s
 
 
 @pytest.fixture(scope="module")
-def quick_report(tmp_path_factory) -> str:
+def quick_report(tmp_path_factory) -> tuple[str, list]:
     """The whole report rendered from generated curves for every experiment (two seeds each,
     full-profile lengths): the real context and templates, no training and no data."""
     from experiments.definitions import EXPERIMENTS, resolve
@@ -281,7 +281,7 @@ def quick_report(tmp_path_factory) -> str:
 
     ctx = context.build_context(runs, claims.judge(finished), profile, "substitute", build,
                                 FigureCache(tmp_path_factory.mktemp("figures")))
-    return render.render_html(ctx)
+    return render.render_html(ctx), runs
 
 
 def test_every_shipped_finding_reads_facts_and_experiments_that_exist():
@@ -303,21 +303,33 @@ def test_every_shipped_finding_reads_facts_and_experiments_that_exist():
     assert [c.id for c in CLAIMS] == [str(i) for i in range(1, 21)]  # the original's twenty findings, each once
 
 
-def test_every_number_the_prose_cites_from_a_results_table_is_in_that_table(quick_report):
-    """The sentence after each results table's figure quotes the table: its numbers must be
-    the table's own (the same reading point, the same rounding)."""
-    html = quick_report
-    cited = 0
-    for sentence, exp_id in re.findall(r'<p>(At (?:iteration|epoch) \d+ (\S+) reaches a validation accuracy of .*?)</p>',
-                                       html, re.S):
-        anchor = re.search(r'href="#(tab-[^"]+-results)"', sentence)[1]
-        table = re.search(rf'<table id="{anchor}">(.*?)</table>', html, re.S)[1]
-        text = html_module.unescape(re.sub(r"<[^>]+>", " ", sentence.split("Validation accuracy comes within")[0]))
-        table_text = html_module.unescape(re.sub(r"<[^>]+>", " ", table))
-        for number in re.findall(r"[−+-]?\d+\.\d{4}", text):
-            assert number in table_text, (exp_id, number)
-            cited += 1
-    assert cited >= 20
+def test_each_parts_table_against_the_original_holds_each_runs_own_numbers_at_the_originals_reading_point(quick_report):
+    """Read from the rendered table (one body per run): the step it names, our mean over the
+    generated seeds at that step, the original's number from the definitions and the
+    difference, for every metric the original gave."""
+    from report.document.context import METRIC_LABELS
+
+    html, runs = quick_report
+    by_id: dict[str, list] = {}
+    for o in runs:
+        by_id.setdefault(o.experiment.id, []).append(o)
+    checked = 0
+    for table in re.findall(r'<table id="tab-[abc]-results".*?</table>', html, re.S):
+        for anchor, body in re.findall(r'<tbody id="([^"]+)" class="run">(.*?)</tbody>', table, re.S):
+            exp = next(e for e in by_id.values() if e[0].experiment.id.lower().replace("/", "-").replace(".", "") == anchor)
+            ref = dataclasses.asdict(exp[0].experiment.reference)
+            steps = len(exp[0].result["history"]["val_acc"])
+            at = int(re.search(r"(?:iteration|epoch) (\d+)", body)[1])
+            assert at == min(ref.get("at") or steps, steps), anchor
+            for row in re.findall(r"<tr>(.*?)</tr>", body, re.S):
+                cells = [html_module.unescape(re.sub(r"<[^>]+>", " ", c)).split()
+                         for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+                metric = {label: m for m, label in METRIC_LABELS}[" ".join(cells[-7])]
+                ours = np.mean([o.result["history"][metric][at - 1] for o in exp])
+                assert cells[-6][0] == f"{ours:.4f}" and cells[-4][0] == f"{ref[metric]:.4f}", (anchor, metric)
+                assert cells[-3][0].replace("\u2212", "-") == f"{ours - ref[metric]:+.4f}", (anchor, metric)
+                checked += 1
+    assert checked >= 40
 
 
 def test_a_run_at_chance_or_with_an_exploding_loss_is_suspect_and_a_sound_one_is_not():

@@ -96,7 +96,7 @@ MOMENTS = [
     ("B1 training, after epoch 2", "line", "B1 seed 0 2/3", 0.0, "train"),
     ("B1 trained, before its cache entry is written", "self", "report.runs.store:ResultStore.put:2:before", 0, "train"),
     ("rendering starts", "line", "rendering the HTML", 0.0, "render"),
-    ("drawing figures", "self", "report.document.figures:curves:1:before", 0, "render-cold"),
+    ("drawing figures", "self", "report.document.figures:panel:1:before", 0, "render-cold"),
     ("drawing figures, by the clock", "line", "rendering the HTML", 0.5, "render-cold"),
     ("figures drawn and cached, HTML not rendered", "self", "report.document.render:render_html:1:before", 0, "render"),
     ("HTML rendered, not written", "self", "report.document.render:render_html:1:after", 0, "render"),

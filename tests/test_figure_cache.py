@@ -10,22 +10,23 @@ import pytest
 from report.document import equations, figure_cache, figures
 
 HISTORY = {"train_loss": [1.0, 0.5], "val_loss": [1.1, 0.7], "train_acc": [0.5, 0.8], "val_acc": [0.45, 0.7]}
+RUNS = [("A1", [HISTORY], "#0072B2", {})]  # one run: its label, histories over seeds, colour, the original's values
 
 
 def _counting(monkeypatch) -> list:
     calls = []
-    real = figures.curves
-    monkeypatch.setattr(figures, "curves", lambda *a: calls.append(a) or real(*a))
+    real = figures.panel
+    monkeypatch.setattr(figures, "panel", lambda *a: calls.append(a) or real(*a))
     return calls
 
 
 def test_same_figure_is_drawn_once_and_changed_data_draws_afresh(tmp_path, monkeypatch):
     calls = _counting(monkeypatch)
     cache = figure_cache.FigureCache(tmp_path)
-    first = cache.svg("curves", [HISTORY], "epoch", {}, "#0072B2")
-    assert figure_cache.FigureCache(tmp_path).svg("curves", [HISTORY], "epoch", {}, "#0072B2") == first and len(calls) == 1
+    first = cache.svg("panel", RUNS, "epoch", "acc")
+    assert figure_cache.FigureCache(tmp_path).svg("panel", RUNS, "epoch", "acc") == first and len(calls) == 1
     changed = {**HISTORY, "val_acc": [0.45, 0.71]}
-    assert cache.svg("curves", [changed], "epoch", {}, "#0072B2") != first and len(calls) == 2
+    assert cache.svg("panel", [("A1", [changed], "#0072B2", {})], "epoch", "acc") != first and len(calls) == 2
     assert first.startswith("<?xml") and "<svg" in first
 
 
@@ -48,7 +49,7 @@ def test_an_edit_of_the_drawing_code_draws_afresh_and_a_comment_edit_too(tmp_pat
 
 def test_a_figure_no_template_shows_is_never_drawn(tmp_path, monkeypatch):
     calls = _counting(monkeypatch)
-    fig = figure_cache.Figure(figure_cache.FigureCache(tmp_path), "curves", [HISTORY], "epoch", {}, "#0072B2")
+    fig = figure_cache.Figure(figure_cache.FigureCache(tmp_path), "panel", RUNS, "epoch", "acc")
     assert not fig.drawn and calls == []
     assert str(fig).startswith("data:image/svg+xml;base64,") and fig.drawn and len(calls) == 1
     str(fig)
@@ -56,7 +57,7 @@ def test_a_figure_no_template_shows_is_never_drawn(tmp_path, monkeypatch):
 
 
 def test_figure_labels_are_text_a_reader_can_search(tmp_path):
-    svg = figure_cache.FigureCache(tmp_path).svg("curves", [HISTORY], "epoch", {}, "#0072B2")
+    svg = figure_cache.FigureCache(tmp_path).svg("panel", RUNS, "epoch", "acc")
     assert ">epoch</text>" in svg and ">accuracy</text>" in svg
     assert "font-family: 'DejaVu Sans'" in svg and "sans-serif" in svg  # a browser without DejaVu falls back to a sans
 

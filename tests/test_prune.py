@@ -57,12 +57,12 @@ def test_only_checkpoints_of_the_layout_whose_run_is_stored_go(tmp_path):
 
 
 def test_a_cache_lists_what_it_read_and_wrote(tmp_path, monkeypatch):
-    monkeypatch.setattr("report.document.figures.curves", lambda *args: "<svg/>")
+    monkeypatch.setattr("report.document.figures.panel", lambda *args: "<svg/>")
     cache = FigureCache(tmp_path / "figures")
-    cache.svg("curves", [1])
-    FigureCache(tmp_path / "figures").svg("curves", [2])  # another build's drawing
+    cache.svg("panel", [1])
+    FigureCache(tmp_path / "figures").svg("panel", [2])  # another build's drawing
     again = FigureCache(tmp_path / "figures")
-    again.svg("curves", [1])  # read, not drawn
+    again.svg("panel", [1])  # read, not drawn
     assert used_entries(tmp_path, again) == used_entries(tmp_path, cache) and len(_files(tmp_path)) == 2
     kept = used_entries(tmp_path, again)
     size = next(p for p in (tmp_path / "figures").rglob("*.svg") if str(p.relative_to(tmp_path)) not in kept).stat().st_size

@@ -17,7 +17,7 @@ from experiments.profiles import Profile
 from report.builds import changes
 from report.data import specs
 from report.data.samples import Samples
-from report.document import findings, listings, palette
+from report.document import findings, listings, palette, scales
 from report.document.figure_cache import Figure, FigureCache
 from report.facts import analysis, stats
 from report.facts.claims import Judged
@@ -25,10 +25,10 @@ from report.facts.claims import counts as finding_counts
 from report.runs.runner import Outcome, by_experiment
 
 METRIC_LABELS = (
-    (TRAIN_ACC, "train accuracy"),
+    (TRAIN_ACC, "train acc"),
     (TRAIN_LOSS, "train loss"),
-    (VAL_ACC, "validation accuracy"),
-    (VAL_LOSS, "validation loss"),
+    (VAL_ACC, "val acc"),
+    (VAL_LOSS, "val loss"),
 )
 HPARAM_LABELS = {
     "hidden": "hidden layers (ReLU units)",
@@ -129,8 +129,9 @@ def experiment(exp: Experiment, outcomes: list[Outcome], cache: FigureCache, col
         "table": results_table(histories, reference),
         "has_reference": (has_reference := any(v is not None for k, v in reference.items() if k != "at")),
         "draws_reference": comparable and has_reference,
+        "reference": reference if comparable else {},
         "colour": colour,
-        "figure": Figure(cache, "curves", histories, results[0]["unit"], reference if comparable else {}, colour),
+        "figure": panels([(exp.id, histories, colour, reference if comparable else {})], results[0]["unit"], cache),
         "diagram": Figure(cache, "network", [asdict(layer) for layer in networks.of(spec["hparams"]).layers])
         if spec["hparams"].get("batch_norm") else None,
         "facts": _facts(histories),
@@ -145,6 +146,19 @@ def experiment(exp: Experiment, outcomes: list[Outcome], cache: FigureCache, col
     }
 
 
+def panels(runs: list[scales.Run], unit: str, cache: FigureCache) -> dict:
+    """A figure as its panels, each drawn apart so that a narrow screen stacks them at a legible
+    size, and what its key (printed under them in the HTML) explains: loss, with the validation
+    loss enlarged in an inset where the panel would hide its rise (`scales.hidden_rise`), and accuracy."""
+    zoom = scales.hidden_rise([hs for _, hs, _, _ in runs])
+    return {"panels": [Figure(cache, "panel", runs, unit, "loss", zoom), Figure(cache, "panel", runs, unit, "acc")],
+            "zoomed": zoom,
+            "runs": [{"label": label, "colour": colour} for label, _, colour, _ in runs],
+            "seeds": max(len(hs) for _, hs, _, _ in runs),
+            "reference": [split for split in ("train", "val")
+                          if any(ref.get(f"{split}_{m}") is not None for _, _, _, ref in runs for m in ("loss", "acc"))]}
+
+
 def failure(outcome: Outcome, cache: FigureCache, colour: str) -> dict:
     """A run that diverged: where, why, and its curves up to there when it has any."""
     result = outcome.result
@@ -152,7 +166,7 @@ def failure(outcome: Outcome, cache: FigureCache, colour: str) -> dict:
     return {
         "id": outcome.experiment.id, "seed": outcome.seed, "title": outcome.experiment.title, "unit": result["unit"],
         **result["failed"],
-        "figure": Figure(cache, "overlay", [(outcome.experiment.id, [history], colour)], result["unit"])
+        "figure": panels([(outcome.experiment.id, [history], colour, {})], result["unit"], cache)
         if history and len(next(iter(history.values()))) > 1 else None,
     }
 
@@ -163,7 +177,7 @@ def sweep(members: list[dict], cache: FigureCache) -> dict:
     best = max(members, key=lambda m: m["final"][VAL_ACC].mean)
     return {
         "members": members,
-        "figure": Figure(cache, "overlay", [(m["id"], m["histories"], m["colour"]) for m in members], members[0]["unit"]),
+        "figure": panels([(m["id"], m["histories"], m["colour"], m["reference"]) for m in members], members[0]["unit"], cache),
         "best": best,
         "has_reference": any(m["has_reference"] for m in members),
     }
@@ -211,9 +225,9 @@ def changes_section(diff: dict, old_series: dict, runs: dict[str, dict], cache: 
         old = [h for h in old_series[row["id"]]["histories"].values() if h]
         if not old:
             continue
-        pair = [(diff["old"]["build"], old, palette.EARLIER), ("this build", e["histories"], e["colour"])]
+        pair = [(diff["old"]["build"], old, palette.EARLIER, {}), ("this build", e["histories"], e["colour"], {})]
         overlays.append({"id": row["id"], "anchor": "chg-" + _anchor(row["id"]), "causes": row["causes"],
-                         "figure": Figure(cache, "overlay", pair, e["unit"])})
+                         "figure": panels(pair, e["unit"], cache)})
     return {**diff, "overlays": overlays}
 
 
@@ -251,6 +265,40 @@ def sample_grids(samples: dict[str, Samples | None], cache: FigureCache) -> dict
             for d, s in samples.items() if s is not None}
 
 
+DIP = 0.02  # a fall of validation accuracy from one step to the next at least this large is named in the text
+
+
+def dips(experiments: list[dict]) -> list[dict]:
+    """Sudden falls of one seed's validation accuracy (at least `DIP` from one step to the
+    next), gathered per seed into episodes (falls less than a tenth of the run apart): where,
+    how many falls, the largest, and whether the level before the first was regained by the
+    end. The seeds' mean shows them only as notches, so the text names them."""
+    found = []
+    for e in experiments:
+        for seed, h in zip(e["seeds"], e["histories"]):
+            acc = h[VAL_ACC]
+            falls = [i for i in range(1, len(acc)) if acc[i - 1] - acc[i] >= DIP]
+            gap = max(2, len(acc) // 10)
+            for episode in _episodes(falls, gap):
+                before = acc[episode[0] - 1]
+                found.append({"id": e["id"], "seed": seed, "unit": e["unit"], "first": episode[0] + 1,
+                              "last": episode[-1] + 1, "falls": len(episode), "n": e["n"],
+                              "largest": max(acc[i - 1] - acc[i] for i in episode),
+                              "regained": max(acc[episode[-1]:]) >= before})
+    return found
+
+
+def _episodes(steps: list[int], gap: int) -> list[list[int]]:
+    """`steps` (ascending) cut wherever two are more than `gap` apart."""
+    runs: list[list[int]] = []
+    for s in steps:
+        if runs and s - runs[-1][-1] <= gap:
+            runs[-1].append(s)
+        else:
+            runs.append([s])
+    return runs
+
+
 def _left_out(missing: list[dict], present: set[str]) -> dict:
     """The runs a `--cached-only` build had to leave out, and what that did to each of their
     experiments: left out whole (no seed stored), or judged over fewer seeds."""
@@ -281,9 +329,9 @@ def build_context(runs: list[Outcome], judged: list[Judged], profile: Profile, s
         for g in sorted(groups)
         if all(e.id in experiments for e in EXPERIMENTS if g in e.groups) and sum(g in e.groups for e in EXPERIMENTS) > 1
     }
-    for e in experiments.values():  # a curve already drawn beside others is drawn alone only to show the original's
+    for e in experiments.values():  # a curve already drawn beside others (with the original's values) is not drawn alone
         drawn_in = [g for g in sorted(e["groups"]) if g in sweeps]
-        e["shown_in"] = None if e["draws_reference"] or not drawn_in else "fig-" + drawn_in[0].lower()
+        e["shown_in"] = "fig-" + drawn_in[0].lower() if drawn_in else None
     trainers = {e.part: e.trainer for e in defined}
     claims = {j.claim.id: j for j in judged}
     seeds = sorted({len(v) for v in by_id.values()})
@@ -316,5 +364,7 @@ def build_context(runs: list[Outcome], judged: list[Judged], profile: Profile, s
         "left_out": _left_out(build.get("missing") or [], set(by_id)),
         "compute": _compute(parts),
         "setups": {p: setup_grid(es) for p, es in parts.items()},
+        "dips": {p: dips(es) for p, es in parts.items()},
+        "dip": DIP,
         "changes": None,
     }

@@ -28,14 +28,16 @@ def data_uri(svg: str) -> str:
 
 class FigureCache(KeptFiles):
     """SVGs drawn by the functions of one module (`report.document.figures` with matplotlib, or
-    `report.document.equations` with ziamath), kept under `root`."""
+    `report.document.equations` with ziamath), kept under `root`. `helpers`: modules of ours the
+    drawing code reads (their source is in every key too)."""
 
-    def __init__(self, root: Path, module: str = "report.document.figures", library: str = "matplotlib") -> None:
+    def __init__(self, root: Path, module: str = "report.document.figures", library: str = "matplotlib",
+                 helpers: tuple[str, ...] = ("report.document.scales", "report.document.palette")) -> None:
         super().__init__(root, ".svg", "drawing")
         self.module = module
         # read, not imported: the drawing library's import costs up to a second, and a render
         # whose drawings are all cached never needs it
-        code = Path(importlib.util.find_spec(module).origin).read_bytes()
+        code = b"".join(Path(importlib.util.find_spec(m).origin).read_bytes() for m in (module, *helpers))
         self.salt = hashlib.sha256(code + version(library).encode()).hexdigest()
         self.missing: list[tuple[str, str, tuple]] | None = None  # while recording (see `record`)
 

@@ -16,8 +16,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
+
+from report.document import palette, scales  # noqa: E402
 
 STYLE = {
     "font.family": ["DejaVu Sans", "sans-serif"],
@@ -33,19 +33,28 @@ STYLE = {
     "lines.linewidth": 1.4,
 }
 TRAIN, VAL = "-", "--"
-REFERENCE_COLOR = "#777777"
-REFERENCE_STYLES = {"train": (0, (1, 1.5)), "val": (0, (4, 1.5, 1, 1.5))}  # the original's values: dotted, dash-dotted
-KEY_COLOR = "#444444"
 
 
-def _focus(loss_ax: plt.Axes, acc_ax: plt.Axes, histories: list[dict[str, list[float]]]) -> None:
-    """Zoom on where runs end up: the first steps of training would otherwise squeeze the
-    part of the curves the text talks about into a few pixels."""
-    finals = [h[f"{s}_loss"][-1] for h in histories for s in ("train", "val")]
-    peak = max(max(h[f"{s}_loss"]) for h in histories for s in ("train", "val"))
-    loss_ax.set_ylim(0, min(peak, 2.5 * max(finals)) * 1.05)
-    accs = [a for h in histories for s in ("train", "val") for a in h[f"{s}_acc"]]
-    acc_ax.set_ylim(max(min(accs), max(accs) - 0.3), min(1.0, max(accs) + 0.02))
+PANELS = {"loss": "cross-entropy loss", "acc": "accuracy"}
+PANEL_SIZE = (3.2, 2.35)  # inches: two side by side fill a printed page's width; alone, a phone's
+
+
+def _limits(ax: plt.Axes, kind: str, histories: list[dict[str, list[float]]]) -> None:
+    """Zoom on where runs end up; the zoomed panel on the validation losses from the first
+    minimum on, where overfitting shows as a rise."""
+    if kind == "loss":
+        ax.set_ylim(0, scales.loss_top(histories))
+    elif kind == "acc":
+        accs = [a for h in histories for s in ("train", "val") for a in h[f"{s}_acc"]]
+        ax.set_ylim(max(min(accs), max(accs) - 0.3), min(1.0, max(accs) + 0.02))
+    else:  # only the runs whose validation loss rises after its minimum: the others would flatten the view
+        rising = [h for h in histories if h["val_loss"][-1] > min(h["val_loss"])] or histories
+        first = min(int(np.argmin(h["val_loss"])) for h in rising)
+        start = max(0, first - max(2, len(histories[0]["val_loss"]) // 10))
+        tail = [v for h in rising for v in h["val_loss"][start:]]
+        pad = (max(tail) - min(tail)) * 0.08
+        ax.set_xlim(start + 1, len(histories[0]["val_loss"]))
+        ax.set_ylim(min(tail) - pad, max(tail) + pad)
 
 
 def _svg(fig: plt.Figure) -> str:
@@ -72,72 +81,50 @@ def _mark_minimum(ax: plt.Axes, histories: list[dict[str, list[float]]], color: 
     ax.plot([best + 1], [mean[best]], "o", ms=4.5, mfc="white", mec=color, mew=1.2, zorder=5)
 
 
-MINIMUM_KEY = Line2D([], [], linestyle="none", marker="o", ms=4.5, mfc="white", mec=KEY_COLOR, mew=1.2,
-                     label="lowest validation loss")
+REFERENCE_MARKERS = {"train": "^", "val": "D"}  # the original's values: a triangle (training), a diamond (validation)
 
 
-def _style_key(n_seeds: int) -> list:
-    """Legend entries for what line style and band mean, in a neutral colour."""
-    handles = [Line2D([], [], linestyle=TRAIN, color=KEY_COLOR, label="training"),
-               Line2D([], [], linestyle=VAL, color=KEY_COLOR, label="validation")]
-    if n_seeds > 1:
-        handles.append(Patch(color=KEY_COLOR, alpha=0.25, label=f"range over {n_seeds} seeds"))
-    return handles
+def _mark_reference(ax: plt.Axes, reference: dict, metric: str, colour: str, steps: int) -> None:
+    """The original's single-run values, where it gave them and the data are comparable: a
+    marker in the run's colour at the step where it read them."""
+    at = min(reference.get("at") or steps, steps)
+    for split, marker in REFERENCE_MARKERS.items():
+        value = reference.get(f"{split}_{metric}")
+        if value is not None:
+            ax.plot([at], [value], marker, ms=5, color=colour, mec="white", mew=0.8, zorder=6, clip_on=False)
 
 
-def overlay(runs: list[tuple[str, list[dict[str, list[float]]], str]], unit: str) -> str:
-    """Several runs in one figure: colour = run (its colour in every figure, `palette`),
-    line style = split (training solid, validation dashed); each run's mean over its seeds,
-    with the seeds' range as a band."""
+def _curves(ax: plt.Axes, runs: list[scales.Run], metric: str, splits: tuple[str, ...] = ("train", "val")) -> None:
+    for _, hs, colour, _ in runs:
+        for split in splits:
+            _band(ax, hs, f"{split}_{metric}", TRAIN if split == "train" else VAL, colour, 1.1)
+        if metric == "loss":
+            _mark_minimum(ax, hs, colour)
+
+
+def panel(runs: list[scales.Run], unit: str, kind: str, zoom: bool = False) -> str:
+    """One panel of a figure (`kind`: loss or accuracy): every run in its colour (the same in
+    every figure, `palette`), training solid and validation dashed, each the mean over its
+    seeds with the seeds' range as a band; a ring where the mean validation loss is lowest;
+    the original's values as markers. `zoom`: an inset of the validation losses from their
+    first minimum on, where a rise too small for the panel shows. Panels are separate
+    drawings, keyed in the HTML, so that a narrow screen stacks them at a legible size."""
+    histories = [h for _, hs, _, _ in runs for h in hs]
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(1, 2, figsize=(6.4, 2.8))
-        for _, histories, colour in runs:
-            for ax, metric in ((axes[0], "loss"), (axes[1], "acc")):
-                _band(ax, histories, f"train_{metric}", TRAIN, colour, 1.1)
-                _band(ax, histories, f"val_{metric}", VAL, colour, 1.1)
-            _mark_minimum(axes[0], histories, colour)
-        for ax, label in ((axes[0], "cross-entropy loss"), (axes[1], "accuracy")):
-            ax.set_xlabel(unit)
-            ax.set_ylabel(label)
-        _focus(axes[0], axes[1], [h for _, hs, _ in runs for h in hs])
-        handles = [Patch(color=colour, label=label) for label, _, colour in runs]
-        handles += [*_style_key(max(len(hs) for _, hs, _ in runs)), MINIMUM_KEY]
-        # below the panels, so that no curve is hidden behind it
-        fig.tight_layout(rect=(0, 0.12, 1, 1))
-        fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 5), fontsize=7)
-        return _svg(fig)
-
-
-def curves(histories: list[dict[str, list[float]]], unit: str, reference: dict[str, float | None], colour: str) -> str:
-    """Loss and accuracy, training (solid) and validation (dashed), side by side, in the
-    experiment's colour: the mean over seeds with the seeds' range as a band.
-
-    The original report's values are drawn as grey lines (dotted: training, dash-dotted:
-    validation) where it gave them and the data are comparable, so a reader sees at a
-    glance where our runs end relative to it.
-    """
-    with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(1, 2, figsize=(6.4, 2.6))
-        for ax, metric, label in ((axes[0], "loss", "cross-entropy loss"), (axes[1], "acc", "accuracy")):
-            _band(ax, histories, f"train_{metric}", TRAIN, colour)
-            _band(ax, histories, f"val_{metric}", VAL, colour)
-            for split in ("train", "val"):
-                ref = reference.get(f"{split}_{metric}")
-                if ref is not None:  # named in the legend, not beside the line: a label there would cover curves
-                    ax.axhline(ref, color=REFERENCE_COLOR, linestyle=REFERENCE_STYLES[split], linewidth=0.9)
-            ax.set_xlabel(unit)
-            ax.set_ylabel(label)
-        _mark_minimum(axes[0], histories, colour)
-        _focus(axes[0], axes[1], histories)
-        handles = [Line2D([], [], color=colour, label="training"),
-                   Line2D([], [], color=colour, linestyle=VAL, label="validation"), *_style_key(len(histories))[2:],
-                   MINIMUM_KEY]
-        handles += [Line2D([], [], color=REFERENCE_COLOR, linestyle=REFERENCE_STYLES[split], linewidth=0.9,
-                           label=f"original {name}") for split, name in (("train", "training"), ("val", "validation"))
-                    if any(reference.get(f"{split}_{m}") is not None for m in ("loss", "acc"))]
-        rows = 1 if len(handles) <= 4 else 2
-        fig.tight_layout(rect=(0, 0.1 + 0.06 * (rows - 1), 1, 1))
-        fig.legend(handles=handles, loc="lower center", ncol=-(-len(handles) // rows), fontsize=7)
+        fig, ax = plt.subplots(figsize=PANEL_SIZE)
+        _curves(ax, runs, kind)
+        for _, hs, colour, reference in runs:
+            _mark_reference(ax, reference, kind, colour, len(hs[0][f"val_{kind}"]))
+        ax.set_xlabel(unit)
+        ax.set_ylabel(PANELS[kind])
+        _limits(ax, kind, histories)
+        if zoom:
+            inset = ax.inset_axes((0.44, 0.58, 0.54, 0.36))
+            _curves(inset, runs, "loss", ("val",))
+            _limits(inset, "zoom", histories)
+            inset.tick_params(labelsize=7.5, length=2, pad=1.5)
+            inset.set_title("validation loss, enlarged", fontsize=7.5, pad=2)
+        fig.tight_layout()
         return _svg(fig)
 
 
@@ -197,10 +184,6 @@ def samples(classes: list[str], images: list[list[list[int]]]) -> str:
         return _svg(fig)
 
 
-VERDICT_COLORS = {"confirmed": "#009E73", "not reproduced": "#D55E00", "undecided": "#7F7F7F"}  # Okabe-Ito: colour-blind safe
-REGION_COLOR = "#D5E6F3"
-
-
 def _normalised(row: dict) -> tuple[float, float | None, float | None, float, float]:
     """A row's numbers mapped onto [0, 1] on its own scale: estimate, interval, region."""
     bounds = [b for b in (row["above"], row["below"]) if b is not None]
@@ -218,47 +201,33 @@ def _normalised(row: dict) -> tuple[float, float | None, float | None, float, fl
     return x(row["estimate"]), lo, hi, *region
 
 
-def forest(rows: list[dict]) -> str:
-    """Every sub-test of the findings, each on its own scale: the region the finding claims
-    (shaded), our estimate and its 95 % interval, coloured by the sub-test's verdict (hollow:
-    not testable on this data). Two columns, findings kept whole, separated by rules."""
-    findings = list(dict.fromkeys(r["finding"] for r in rows))
-    half, count = [], 0
-    for f in findings:  # cut between findings, as near the middle as can be
-        n = sum(r["finding"] == f for r in rows)
-        if count + n / 2 > len(rows) / 2 and not half:
-            half = [f]
-        count += n
-    cut = next((i for i, r in enumerate(rows) if half and r["finding"] == half[0]), len(rows))
-    columns = [rows[:cut], rows[cut:]] if 0 < cut < len(rows) else [rows]
-    height = 0.16 * max(len(c) for c in columns) + 0.7
+def forest(column: list[dict], slots: int) -> str:
+    """One column of the forest plot: each sub-test on its own scale, the region the finding
+    claims (shaded), our estimate and its 95 % interval coloured by the sub-test's verdict
+    (hollow and dashed: not testable on this data), findings separated by rules. `slots`:
+    the rows of the longest column, so that every column is drawn to one scale; the key is
+    text in the HTML."""
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(1, len(columns), figsize=(6.4, height), squeeze=False)
-        for ax, column in zip(axes[0], columns):
-            ys = list(range(len(column), 0, -1))
-            for y, row in zip(ys, column):
-                est, lo, hi, r0, r1 = _normalised(row)
-                ax.add_patch(matplotlib.patches.Rectangle((r0, y - 0.38), r1 - r0, 0.76, color=REGION_COLOR, lw=0))
-                color = VERDICT_COLORS[row["verdict"]] if row["testable"] else "#9A9A9A"
-                if lo is not None:
-                    ax.plot([lo, hi], [y, y], color=color, lw=1.6, solid_capstyle="butt",
-                            linestyle="-" if row["testable"] else (0, (2, 1)))
-                ax.plot([est], [y], "o", ms=3.6, color=color, mfc=color if row["testable"] else "white", mew=1.0)
-            for y, (a, b) in zip(ys, zip(column, column[1:])):
-                if a["finding"] != b["finding"]:
-                    ax.axhline(y - 0.5, color="#BBBBBB", lw=0.5)
-            ax.set_yticks(ys, [r["label"] for r in column], fontsize=6.5)
-            ax.set_ylim(0.4, len(column) + 0.6)
-            ax.set_xlim(-0.02, 1.02)
-            ax.set_xticks([])
-            ax.grid(False)
-            for side in ("left", "bottom"):
-                ax.spines[side].set_visible(False)
-            ax.tick_params(axis="y", length=0)
-        handles = [Patch(color=REGION_COLOR, label="claimed region"),
-                   *(Line2D([], [], color=c, marker="o", ms=3.6, lw=1.6, label=v) for v, c in VERDICT_COLORS.items()),
-                   Line2D([], [], color="#9A9A9A", marker="o", mfc="white", ms=3.6, lw=1.2, linestyle=(0, (2, 1)),
-                          label="not testable here")]
-        fig.tight_layout(rect=(0, 0.35 / height, 1, 1))
-        fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=6.5)
+        fig, ax = plt.subplots(figsize=(2.1, 0.135 * slots + 0.15))
+        ys = list(range(len(column), 0, -1))
+        for y, row in zip(ys, column):
+            est, lo, hi, r0, r1 = _normalised(row)
+            ax.add_patch(matplotlib.patches.Rectangle((r0, y - 0.38), r1 - r0, 0.76, color=palette.REGION, lw=0))
+            color = palette.VERDICTS[row["verdict"]] if row["testable"] else palette.NOT_TESTABLE
+            if lo is not None:
+                ax.plot([lo, hi], [y, y], color=color, lw=1.6, solid_capstyle="butt",
+                        linestyle="-" if row["testable"] else (0, (2, 1)))
+            ax.plot([est], [y], "o", ms=3.6, color=color, mfc=color if row["testable"] else "white", mew=1.0)
+        for y, (a, b) in zip(ys, zip(column, column[1:])):
+            if a["finding"] != b["finding"]:
+                ax.axhline(y - 0.5, color="#BBBBBB", lw=0.5)
+        ax.set_yticks(ys, [r["label"] for r in column], fontsize=7)
+        ax.set_ylim(len(column) - slots + 0.4, len(column) + 0.6)
+        ax.set_xlim(-0.02, 1.02)
+        ax.set_xticks([])
+        ax.grid(False)
+        for side in ("left", "bottom"):
+            ax.spines[side].set_visible(False)
+        ax.tick_params(axis="y", length=0)
+        fig.tight_layout(pad=0.2)
         return _svg(fig)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+from report.document import palette
 from report.document.figure_cache import Figure, FigureCache
 from report.facts import stats
 from report.facts.claims import Judged, TestResult
@@ -58,7 +59,7 @@ def region(result: TestResult) -> str:
         return f"{x:g}".replace("-", "\u2212")
 
     if t.above is not None and t.below is not None:
-        return f"between {bound(t.above)} and {bound(t.below)}"
+        return f"{bound(t.above)}\u2013{bound(t.below)}"
     return f"above {bound(t.above)}" if t.above is not None else f"below {bound(t.below)}"
 
 
@@ -126,8 +127,26 @@ def forest_rows(judged: list[Judged]) -> list[dict]:
     return rows
 
 
-def forest(judged: list[Judged], cache: FigureCache) -> Figure | None:
-    return Figure(cache, "forest", forest_rows(judged)) if judged else None
+FOREST_COLUMNS = 3  # side by side on paper (a third of a page tall), stacked on a phone
+
+
+def forest_columns(rows: list[dict], k: int = FOREST_COLUMNS) -> list[list[dict]]:
+    """The forest plot's rows in `k` columns, each cut between findings as near to an even
+    share as can be (a finding is never split)."""
+    starts = [i for i, r in enumerate(rows) if i == 0 or r["finding"] != rows[i - 1]["finding"]]
+    cuts = sorted({min(starts, key=lambda s: abs(s - len(rows) * j / k)) for j in range(1, k)} - {0})
+    return [rows[a:b] for a, b in zip([0, *cuts], [*cuts, len(rows)]) if rows[a:b]]
+
+
+def forest(judged: list[Judged], cache: FigureCache) -> dict | None:
+    """The forest plot as its columns (drawn apart, so that a phone stacks them), and the
+    colours its key explains."""
+    if not judged:
+        return None
+    columns = forest_columns(forest_rows(judged))
+    slots = max(len(c) for c in columns)
+    return {"panels": [Figure(cache, "forest", c, slots) for c in columns], "verdicts": palette.VERDICTS,
+            "region": palette.REGION, "not_testable": palette.NOT_TESTABLE}
 
 
 def second_setup(judged: list[Judged]) -> list[dict]:

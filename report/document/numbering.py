@@ -28,21 +28,24 @@ def _spliced(document: str, edits: list[tuple[int, int, str]]) -> str:
 
 
 def number(document: str) -> str:
-    """Number h2/h3 headings (1, 1.1), figure and table captions, fill refs and the TOC."""
+    """Number h2/h3 headings (1, 1.1; appendices A, A.1), figure and table captions, fill refs and the TOC."""
     labels: dict[str, str] = {}
     toc: list[tuple[int, str, str, str]] = []
-    counters = [0, 0]
+    counters, appendices, chapter = [0, 0], 0, ""
     edits = []
     for h in structure.headings(document):
         if h.level not in (2, 3) or h.id is None or "unnumbered" in h.classes:
             continue
-        if h.level == 2:
+        if h.level == 2 and "appendix" in h.classes:  # appendices are lettered: A, A.1, …
+            appendices, counters[1] = appendices + 1, 0
+            chapter = num = chr(ord("A") + appendices - 1)
+        elif h.level == 2:
             counters[0], counters[1] = counters[0] + 1, 0
-            num = str(counters[0])
+            chapter = num = str(counters[0])
         else:
             counters[1] += 1
-            num = f"{counters[0]}.{counters[1]}"
-        labels[h.id] = f"Section {num}"
+            num = f"{chapter}.{counters[1]}"
+        labels[h.id] = f"{'Appendix' if h.level == 2 and 'appendix' in h.classes else 'Section'} {num}"
         toc.append((h.level, h.id, num, re.sub(r"<[^>]+>", "", h.text)))
         start = document.index(">", h.span[0]) + 1
         edits.append((start, start, f'<span class="secnum">{num}</span> '))

@@ -13,6 +13,10 @@ from __future__ import annotations
 
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#882255", "#332288")
 EARLIER = "#8C8C8C"  # an earlier build's curves, beside this build's in a "Changes since" figure
+# the forest plot's verdicts (Okabe-Ito, as above), the claimed region, a sub-test the data cannot answer
+VERDICTS = {"confirmed": "#009E73", "not reproduced": "#D55E00", "undecided": "#7F7F7F"}
+REGION = "#D5E6F3"
+NOT_TESTABLE = "#9A9A9A"
 
 
 def colours(order: list[str], groups: list[list[str]]) -> dict[str, str]:
