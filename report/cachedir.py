@@ -12,6 +12,7 @@ no other module spells a folder name: it asks this object (jupyter-cache's model
     pdf/          laid-out PDF pieces, in <2 hex>/
     tables/       results.csv as made from a set of runs, in <2 hex>/
     fingerprints/ what the keys need of each source file, named by its content digest (`source.Summary`)
+    compiled/     the templates as Jinja compiled them, one file per template (`render.CompiledTemplates`)
     store-index.json  a summary of every stored run read so far (`store.ResultStore.stored`)
     stats.json    the statistics computed so far, by the digest of their inputs (`report.facts.stats`)
     build.lock    held while a build, freeze or prune works on the cache
@@ -34,7 +35,7 @@ SHARD = re.compile(r"^[0-9a-f]{2}$")  # the subfolders keyed files are spread ov
 KEPT_FILE = re.compile(r"^[0-9a-f]{64}\.k\.(svg|pdf|csv)$")  # a drawing, a laid-out piece, a table (`fsutil.KeptFiles`)
 CHECKPOINT = re.compile(r"^[0-9a-f]{64}\.npz$")
 LAYOUT = frozenset({"results", "checkpoints", "decoded", "figures", "equations", "pdf", "tables", "fingerprints",
-                    "store-index.json", "stats.json", "build.lock"})
+                    "compiled", "store-index.json", "stats.json", "build.lock"})
 
 
 def _folder(name: str) -> property:
@@ -61,6 +62,7 @@ class CacheDir:
     pdf = _folder("pdf")
     tables = _folder("tables")
     fingerprints = _folder("fingerprints")
+    compiled = _folder("compiled")
     store_index = _folder("store-index.json")
     stats = _folder("stats.json")
     lock = _folder("build.lock")
@@ -89,7 +91,8 @@ class CacheDir:
         """Every folder a build writes files into (through a temporary name): where its
         leftovers can be, and the only places the sweep looks."""
         keyed = [*shards(self.results), *(s for f in self.render_caches() for s in shards(f))]
-        return [self.root, self.checkpoints, self.decoded, self.results, self.fingerprints, *self.render_caches(), *keyed]
+        return [self.root, self.checkpoints, self.decoded, self.results, self.fingerprints, self.compiled,
+                *self.render_caches(), *keyed]
 
     @staticmethod
     def _files(folder: Path) -> list[Path]:

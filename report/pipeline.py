@@ -281,7 +281,7 @@ def _preflight(cfg: BuildConfig, planned: list[runner.Planned]) -> dict:
     record.build_time()
     from report.document import render
 
-    render.check_templates()
+    render.check_templates(compiled=cfg.cache.compiled)
     for folder, what in ((cfg.cache.results, "results folder"), (cfg.cache.checkpoints, "checkpoints folder"),
                          (ledger.Ledger(cfg.out_dir).root, "builds folder")):
         ensure_writable(folder, what)
@@ -426,6 +426,7 @@ class _RenderCaches:
         self.equations = FigureCache(cache.equations, "report.document.equations", "ziamath", ())
         self.pieces = PieceCache(cache.pdf, frozen_dir / FROZEN_GUESSES)
         self.tables = KeptFiles(cache.tables, ".csv", "results table")
+        self.compiled = cache.compiled
 
 
 def _html(cfg: BuildConfig, rec: dict, runs: list[runner.Outcome], judged: list, profile, split,
@@ -447,7 +448,7 @@ def _html(cfg: BuildConfig, rec: dict, runs: list[runner.Outcome], judged: list,
     if workers.parallel:
         for cache in drawings:
             cache.record()
-    html = render.render_html(ctx, equation_svg=functools.partial(caches.equations.svg, "draw"))
+    html = render.render_html(ctx, equation_svg=functools.partial(caches.equations.svg, "draw"), compiled=caches.compiled)
     if not workers.parallel or not any(cache.missing for cache in drawings):
         for cache in drawings:
             cache.missing = None
@@ -457,7 +458,7 @@ def _html(cfg: BuildConfig, rec: dict, runs: list[runner.Outcome], judged: list,
     with console.counted("drawing figures and equations", todo) as done:
         for cache in drawings:
             cache.draw_missing(workers, done)
-    return render.render_html(ctx, equation_svg=functools.partial(caches.equations.svg, "draw"))
+    return render.render_html(ctx, equation_svg=functools.partial(caches.equations.svg, "draw"), compiled=caches.compiled)
 
 
 def _build_info(rec: dict) -> dict:
@@ -643,8 +644,8 @@ class Previewer:
             self._context = (made_from, self._make_context(profile, split, store, stored, left_out))
         ctx = {**self._context[1], "build": {**self._context[1]["build"], "time": _record_time()}}
         caches = _RenderCaches(cfg.cache, cfg.frozen_dir)
-        return Preview(render.render_html(ctx, equation_svg=functools.partial(caches.equations.svg, "draw")),
-                       left_out, len(stored))
+        return Preview(render.render_html(ctx, equation_svg=functools.partial(caches.equations.svg, "draw"),
+                                          compiled=caches.compiled), left_out, len(stored))
 
     def _make_context(self, profile, split, store: ResultStore, stored: list[runner.Planned], left_out: list[dict]) -> dict:
         from report.document import context as context_mod

@@ -38,3 +38,23 @@ def test_template_mistakes_are_one_line_errors(tmp_path, body, message):
     with pytest.raises(ReportError) as exc:
         render_html({"x": 1}, _templates(tmp_path, body))
     assert message in str(exc.value) and "\n" not in str(exc.value)
+
+
+def test_compiled_templates_are_kept_reused_recompiled_after_an_edit_and_a_damaged_one_is_compiled_again(tmp_path,
+                                                                                                          monkeypatch):
+    import jinja2
+
+    (tmp_path / "t").mkdir()
+    t = _templates(tmp_path / "t", "{{ x }} one")
+    compiled = tmp_path / "compiled"
+    compiles = []
+    real = jinja2.Environment.compile
+    monkeypatch.setattr(jinja2.Environment, "compile", lambda self, *a, **k: compiles.append(a) or real(self, *a, **k))
+    assert render_html({"x": 1}, t, compiled=compiled) == "1 one" and len(compiles) == 1
+    assert render_html({"x": 2}, t, compiled=compiled) == "2 one" and len(compiles) == 1  # read back, not compiled
+    (t / "report.html.j2").write_text("{{ x }} two")
+    assert render_html({"x": 3}, t, compiled=compiled) == "3 two" and len(compiles) == 2  # the edit is seen
+    [kept] = compiled.iterdir()
+    kept.write_bytes(kept.read_bytes()[:20])  # cut short, as a full disk might leave it
+    assert render_html({"x": 4}, t, compiled=compiled) == "4 two" and len(compiles) == 3
+    assert [p.name for p in compiled.iterdir()] == [kept.name]  # one file per template, replaced

@@ -6,6 +6,7 @@ from disk with no network; `report.document.pdf_assembly` lays the same HTML out
 
 from __future__ import annotations
 
+import pickle
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +17,7 @@ from report import ROOT
 from report.document import equations, findings, numbering, structure
 from report.errors import ReportError
 from report.facts.stats import Estimate
+from report.fsutil import atomic_write_bytes
 
 TEMPLATES = ROOT / "templates"
 
@@ -75,12 +77,41 @@ def _interval(value: Estimate, digits: int = 4) -> str:
     return f"[{value.lo:.{digits}f}, {value.hi:.{digits}f}]".replace("-", "−")
 
 
-def environment(templates: Path = TEMPLATES, equation_svg: Callable[[str], str] = equations.draw) -> jinja2.Environment:
+class CompiledTemplates(jinja2.BytecodeCache):
+    """The templates as Jinja compiled them, kept between builds: compiling the report's
+    templates costs a few tenths of a second, and an edit of one changes only its own file.
+    Jinja keys each file by the template's name and checks the source's digest inside it; a
+    file is written whole (`atomic_write_bytes`), and one that cannot be read back is
+    compiled again."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def _path(self, bucket: jinja2.bccache.Bucket) -> Path:
+        return self.folder / f"{bucket.key}.jinja"
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            bucket.bytecode_from_string(self._path(bucket).read_bytes())
+        except (OSError, EOFError, ValueError, TypeError, pickle.UnpicklingError):  # damaged: compiled again
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            self.folder.mkdir(exist_ok=True)
+            atomic_write_bytes(self._path(bucket), bucket.bytecode_to_string())
+        except OSError:  # a cache that cannot be written: the templates are compiled at every build
+            pass
+
+
+def environment(templates: Path = TEMPLATES, equation_svg: Callable[[str], str] = equations.draw,
+                compiled: Path | None = None) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates),
         autoescape=jinja2.select_autoescape(["html", "j2"]),
         undefined=jinja2.StrictUndefined,
         lstrip_blocks=True,
+        bytecode_cache=CompiledTemplates(compiled) if compiled is not None else None,
     )
     env.filters.update(num=_num, signed=_signed, pp=_points, steps=_steps, interval=_interval, duration=_duration,
                        estimate=findings.estimate, region=findings.region, sweep=findings.sweep,
@@ -90,21 +121,24 @@ def environment(templates: Path = TEMPLATES, equation_svg: Callable[[str], str] 
     return env
 
 
-def check_templates(templates: Path = TEMPLATES) -> None:
-    """Parse every template, so that a syntax error stops the build before anything trains."""
-    env = environment(templates)
+def check_templates(templates: Path = TEMPLATES, compiled: Path | None = None) -> None:
+    """Compile every template, so that a syntax error stops the build before anything trains
+    (with `compiled`, what is compiled is kept for the render)."""
+    env = environment(templates, compiled=compiled)
     for path in sorted(templates.glob("*.j2")):
         try:
-            env.parse(path.read_text(encoding="utf-8"), path.name, str(path))
+            env.get_template(path.name)
         except jinja2.TemplateSyntaxError as exc:
             raise ReportError(f"template {path.name}:{exc.lineno}: {exc.message}") from None
 
 
-def render_html(context: dict, templates: Path = TEMPLATES, equation_svg: Callable[[str], str] = equations.draw) -> str:
+def render_html(context: dict, templates: Path = TEMPLATES, equation_svg: Callable[[str], str] = equations.draw,
+                compiled: Path | None = None) -> str:
     """The report as one HTML document. Equations are drawn by `equation_svg` (the build
-    passes its drawing cache). Template errors become one-line ReportErrors."""
+    passes its drawing cache); `compiled`: where compiled templates are kept. Template errors
+    become one-line ReportErrors."""
     try:
-        env = environment(templates, equation_svg)
+        env = environment(templates, equation_svg, compiled)
         css = (templates / "report.css").read_text(encoding="utf-8")
         document = env.get_template("report.html.j2").render(css=css, **context)
     except jinja2.TemplateSyntaxError as exc:
