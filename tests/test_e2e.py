@@ -439,13 +439,19 @@ def test_truncated_data_file_is_refused_in_one_line(project, tmp_path):
 
 
 def test_same_results_render_to_identical_bytes(project, tmp_path):
-    """With SOURCE_DATE_EPOCH set, two renders of the same cached results are byte-identical."""
+    """With SOURCE_DATE_EPOCH set, two renders of the same results are byte-identical, the
+    second with a cache of its own holding only those results: every figure, equation,
+    compiled template and PDF piece made afresh, so a layout or drawing that varied from
+    one making to the next would show."""
     env = {**os.environ, "REPORT_DATA_DIR": str(DATA), "SOURCE_DATE_EPOCH": "1790000000"}
+    shutil.copytree(project.root / ".cache" / "results", tmp_path / "cache-two" / "results")
     outputs = []
-    for name in ("one", "two"):
-        subprocess.run([sys.executable, "build.py", *QUICK, "-q", "--out", str(tmp_path / name)],
-                       cwd=project.root, env=env, check=True, timeout=300)
+    for name, cache in (("one", project.root / ".cache"), ("two", tmp_path / "cache-two")):
+        subprocess.run([sys.executable, "build.py", *QUICK, "-q", "--cached-only", "--out", str(tmp_path / name),
+                        "--cache-dir", str(cache)], cwd=project.root, env=env, check=True, timeout=300)
         outputs.append([(tmp_path / name / f).read_bytes() for f in ("report.html", "report.pdf")])
+    made = tmp_path / "cache-two"
+    assert any(made.glob("pdf/*/*.k.pdf")) and any(made.glob("figures/*/*.k.svg"))  # laid out and drawn afresh
     assert outputs[0] == outputs[1]
 
 

@@ -88,7 +88,9 @@ def test_a_toy_part_d_in_three_files_gets_sections_contents_figures_table_and_pd
     assert re.search(r'<h2 id="part-d"><span class="secnum">\d+</span> Part D — Nearest centroids', html)
     assert re.search(r'<h3 id="d1"><span class="secnum">\d+\.1</span> D1: Ten moving centroids', html)
     assert '<a href="#part-d">' in html and '<a href="#d1">' in html  # in the contents
-    assert re.search(r'<figure id="fig-d1">\s*<img src="data:image/svg\+xml;base64,', html)
+    assert re.search(r'<figure id="fig-d1" class="curves">\s*<div class="panels"><img src="data:image/svg\+xml;base64,', html)
+    assert "GFLOP/s)" not in html  # no arithmetic rate in its text: it multiplies no matrices the FLOP model knows
+    assert re.search(r"<tr><td>D1</td>(?:(?!</tr>).)*<td class=\"n\">—</td>", html, re.S)  # nor in the runs table
     assert re.search(r'<table id="tab-d1-results">\s*<caption><span class="capnum">Table \d+\.</span>', html)
     rec = json.loads((root / "build" / "record.json").read_text())
     assert rec["experiments"]["D1"]["n"] == 2
