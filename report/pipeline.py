@@ -428,6 +428,12 @@ class _RenderCaches:
         self.tables = KeptFiles(cache.tables, ".csv", "results table")
         self.compiled = cache.compiled
 
+    def html(self, ctx: dict) -> str:
+        """The report's HTML from a context, with this cache's equations and compiled templates."""
+        from report.document import render
+
+        return render.render_html(ctx, equation_svg=functools.partial(self.equations.svg, "draw"), compiled=self.compiled)
+
 
 def _html(cfg: BuildConfig, rec: dict, runs: list[runner.Outcome], judged: list, profile, split,
           since: ledger.Entry | None, caches: _RenderCaches, samples: dict, workers) -> str:
@@ -436,7 +442,6 @@ def _html(cfg: BuildConfig, rec: dict, runs: list[runner.Outcome], judged: list,
     all at once in the workers, and the render made again (a second render costs a few tenths
     of a second; drawing sixty figures in one process costs seconds)."""
     from report.document import context as context_mod
-    from report.document import render
 
     build_info = _build_info(rec)
     ctx = context_mod.build_context(runs, judged, profile, split, build_info, caches.figures, samples)
@@ -448,7 +453,7 @@ def _html(cfg: BuildConfig, rec: dict, runs: list[runner.Outcome], judged: list,
     if workers.parallel:
         for cache in drawings:
             cache.record()
-    html = render.render_html(ctx, equation_svg=functools.partial(caches.equations.svg, "draw"), compiled=caches.compiled)
+    html = caches.html(ctx)
     if not workers.parallel or not any(cache.missing for cache in drawings):
         for cache in drawings:
             cache.missing = None
@@ -458,7 +463,7 @@ def _html(cfg: BuildConfig, rec: dict, runs: list[runner.Outcome], judged: list,
     with console.counted("drawing figures and equations", todo) as done:
         for cache in drawings:
             cache.draw_missing(workers, done)
-    return render.render_html(ctx, equation_svg=functools.partial(caches.equations.svg, "draw"), compiled=caches.compiled)
+    return caches.html(ctx)
 
 
 def _build_info(rec: dict) -> dict:
@@ -624,7 +629,6 @@ class Previewer:
         self._context: tuple[tuple, dict] | None = None  # (what it was made from, context)
 
     def render(self) -> Preview:
-        from report.document import render
 
         cfg = self.cfg
         if self._planning is None:
@@ -644,8 +648,7 @@ class Previewer:
             self._context = (made_from, self._make_context(profile, split, store, stored, left_out))
         ctx = {**self._context[1], "build": {**self._context[1]["build"], "time": _record_time()}}
         caches = _RenderCaches(cfg.cache, cfg.frozen_dir)
-        return Preview(render.render_html(ctx, equation_svg=functools.partial(caches.equations.svg, "draw"),
-                                          compiled=caches.compiled), left_out, len(stored))
+        return Preview(caches.html(ctx), left_out, len(stored))
 
     def _make_context(self, profile, split, store: ResultStore, stored: list[runner.Planned], left_out: list[dict]) -> dict:
         from report.document import context as context_mod

@@ -108,6 +108,7 @@ def experiment(exp: Experiment, outcomes: list[Outcome], cache: FigureCache, col
     reference = asdict(exp.reference)
     sources = sorted({o.source for o in outcomes})
     comparable = spec["data"].get("split") != specs.SUBSTITUTE  # the original's numbers are drawn only beside its data
+    drawn = reference if comparable else {}
     return {
         "id": exp.id,
         "anchor": _anchor(exp.id),
@@ -129,9 +130,9 @@ def experiment(exp: Experiment, outcomes: list[Outcome], cache: FigureCache, col
         "table": results_table(histories, reference),
         "has_reference": (has_reference := any(v is not None for k, v in reference.items() if k != "at")),
         "draws_reference": comparable and has_reference,
-        "reference": reference if comparable else {},
+        "reference": drawn,
         "colour": colour,
-        "figure": panels([(exp.id, histories, colour, reference if comparable else {})], results[0]["unit"], cache),
+        "figure": panels([(exp.id, histories, colour, drawn)], results[0]["unit"], cache),
         "diagram": Figure(cache, "network", [asdict(layer) for layer in networks.of(spec["hparams"]).layers])
         if spec["hparams"].get("batch_norm") else None,
         "facts": _facts(histories),
@@ -154,6 +155,7 @@ def panels(runs: list[scales.Run], unit: str, cache: FigureCache) -> dict:
     return {"panels": [Figure(cache, "panel", runs, unit, "loss", zoom), Figure(cache, "panel", runs, unit, "acc")],
             "zoomed": zoom,
             "runs": [{"label": label, "colour": colour} for label, _, colour, _ in runs],
+            "ink": palette.KEY if len(runs) > 1 else runs[0][2],  # the key's line samples: the run's colour when alone
             "seeds": max(len(hs) for _, hs, _, _ in runs),
             "reference": [split for split in ("train", "val")
                           if any(ref.get(f"{split}_{m}") is not None for _, _, _, ref in runs for m in ("loss", "acc"))]}
@@ -172,13 +174,10 @@ def failure(outcome: Outcome, cache: FigureCache, colour: str) -> dict:
 
 
 def sweep(members: list[dict], cache: FigureCache) -> dict:
-    """A group of runs compared in one overlay figure, with the member of highest mean
-    validation accuracy named (a ranking of means; the claims say what is beyond noise)."""
-    best = max(members, key=lambda m: m["final"][VAL_ACC].mean)
+    """A group of runs compared in one figure."""
     return {
         "members": members,
         "figure": panels([(m["id"], m["histories"], m["colour"], m["reference"]) for m in members], members[0]["unit"], cache),
-        "best": best,
         "has_reference": any(m["has_reference"] for m in members),
     }
 

@@ -40,8 +40,8 @@ PANEL_SIZE = (3.2, 2.35)  # inches: two side by side fill a printed page's width
 
 
 def _limits(ax: plt.Axes, kind: str, histories: list[dict[str, list[float]]]) -> None:
-    """Zoom on where runs end up; the zoomed panel on the validation losses from the first
-    minimum on, where overfitting shows as a rise."""
+    """Zoom on where runs end up (`kind` loss or acc); the inset ("zoom") on the validation
+    losses from the first minimum on, where overfitting shows as a rise."""
     if kind == "loss":
         ax.set_ylim(0, scales.loss_top(histories))
     elif kind == "acc":

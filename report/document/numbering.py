@@ -36,7 +36,8 @@ def number(document: str) -> str:
     for h in structure.headings(document):
         if h.level not in (2, 3) or h.id is None or "unnumbered" in h.classes:
             continue
-        if h.level == 2 and "appendix" in h.classes:  # appendices are lettered: A, A.1, …
+        appendix = h.level == 2 and "appendix" in h.classes
+        if appendix:  # appendices are lettered: A, A.1, …
             appendices, counters[1] = appendices + 1, 0
             chapter = num = chr(ord("A") + appendices - 1)
         elif h.level == 2:
@@ -45,7 +46,7 @@ def number(document: str) -> str:
         else:
             counters[1] += 1
             num = f"{chapter}.{counters[1]}"
-        labels[h.id] = f"{'Appendix' if h.level == 2 and 'appendix' in h.classes else 'Section'} {num}"
+        labels[h.id] = f"{'Appendix' if appendix else 'Section'} {num}"
         toc.append((h.level, h.id, num, re.sub(r"<[^>]+>", "", h.text)))
         start = document.index(">", h.span[0]) + 1
         edits.append((start, start, f'<span class="secnum">{num}</span> '))

@@ -12,6 +12,7 @@ by colour.
 from __future__ import annotations
 
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#882255", "#332288")
+KEY = "#444444"  # the line samples of a figure's key where several runs share it
 EARLIER = "#8C8C8C"  # an earlier build's curves, beside this build's in a "Changes since" figure
 # the forest plot's verdicts (Okabe-Ito, as above), the claimed region, a sub-test the data cannot answer
 VERDICTS = {"confirmed": "#009E73", "not reproduced": "#D55E00", "undecided": "#7F7F7F"}
