@@ -11,6 +11,6 @@ if __name__ == "__main__":
         os.environ["PYTHONHASHSEED"] = "0"
         os.execv(sys.executable, [sys.executable, *sys.argv])
 
-    from report.cli import main
+    from dlreport.cli import main
 
     sys.exit(main())

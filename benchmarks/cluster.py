@@ -28,11 +28,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from report import pipeline  # noqa: E402
-from report.cachedir import CacheDir  # noqa: E402
-from report.data.datasets import resolve_data_dir  # noqa: E402
-from report.runs import runner, training  # noqa: E402
-from report.runs.executor import Local, Placement  # noqa: E402
+from dlreport import pipeline  # noqa: E402
+from dlreport.cachedir import CacheDir  # noqa: E402
+from dlreport.data.datasets import resolve_data_dir  # noqa: E402
+from dlreport.runs import runner, training  # noqa: E402
+from dlreport.runs.executor import Local, Placement  # noqa: E402
 
 RUNS = ("A1", "A2a", "B1", "B2")  # quick profile, two seeds each: 8 runs
 
@@ -51,7 +51,7 @@ def _timed(executor, planned: list, loaded: dict) -> tuple[float, list[tuple]]:
 
 
 def _ray(placement: Placement, planned: list, loaded: dict) -> dict:
-    from report.runs.cluster import Ray
+    from dlreport.runs.cluster import Ray
 
     executor = Ray(placement)
     began = time.perf_counter()

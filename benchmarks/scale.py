@@ -24,12 +24,13 @@ import json
 import math
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from scratch import copy_project
 
 ROOT = Path(__file__).resolve().parent.parent
 PEAK = re.compile(r"Maximum resident set size \(kbytes\): (\d+)")
@@ -57,9 +58,7 @@ class Project:
     def __init__(self, root: Path, data_dir: Path, seeds: int | None = None) -> None:
         self.root, self.seeds = root, seeds
         self.options = ["--seeds", str(seeds)] if seeds else []
-        for name in ("report", "experiments", "templates", "frozen"):
-            shutil.copytree(ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
-        shutil.copy(ROOT / "build.py", root)
+        copy_project(root)
         # timed as a user runs them: Python keeps its compiled modules (a sandbox's
         # PYTHONDONTWRITEBYTECODE would add every module's compilation to every command)
         self.env = {**{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
@@ -88,7 +87,7 @@ class Project:
 
 def _runs(project: Project) -> list:
     """The planned runs of the project copy, with their stores (imported from the copy)."""
-    code = ("import json, sys; sys.path.insert(0, '.'); from pathlib import Path; from report import pipeline; "
+    code = ("import json, sys; sys.path.insert(0, '.'); from pathlib import Path; from dlreport import pipeline; "
             "cfg = pipeline.BuildConfig(data_dir=Path('.'), notmnist_split='substitute', "
             f"seeds={project.seeds!r}); "
             "p = pipeline._plan(cfg)[3]; print(json.dumps([[x.experiment.id, x.seed, x.key, x.present is not None] "
@@ -109,8 +108,8 @@ def grow(root: Path, data_dir: Path, runs: int) -> tuple[Project, int]:
 import json, random, sys
 sys.path.insert(0, '.')
 from pathlib import Path
-from report import pipeline
-from report.runs.store import ResultStore
+from dlreport import pipeline
+from dlreport.runs.store import ResultStore
 cfg = pipeline.BuildConfig(data_dir=Path('.'), notmnist_split='substitute', seeds={seeds})
 pipeline.claim(cfg)
 _, _, store, planned = pipeline._plan(cfg)

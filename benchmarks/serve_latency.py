@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import statistics
 import subprocess
 import sys
@@ -22,6 +21,8 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+from scratch import copy_project
 
 ROOT = Path(__file__).resolve().parent.parent
 ANCHOR = "<strong>Abstract.</strong>"
@@ -39,9 +40,8 @@ def main() -> None:
     serve_args = serve_args or ["--notmnist-split", "substitute"]
     with tempfile.TemporaryDirectory(prefix="serve-latency-") as tmp:
         root = Path(tmp)
-        for name in ("report", "experiments", "templates", "frozen"):
-            shutil.copytree(ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
-        code = "import sys; from report.cli import main; sys.exit(main(sys.argv[1:]))"
+        copy_project(root)
+        code = "import sys; from dlreport.cli import main; sys.exit(main(sys.argv[1:]))"
         server = subprocess.Popen([sys.executable, "-c", code, "serve", "--port", "0", "-q", *serve_args], cwd=root,
                                   stdout=subprocess.PIPE, text=True)
         try:

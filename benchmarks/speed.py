@@ -34,12 +34,13 @@ import time
 from pathlib import Path
 
 import numpy as np
+from scratch import copy_project
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from dlreport import pipeline  # noqa: E402
 from experiments import networks  # noqa: E402
-from report import pipeline  # noqa: E402
 
 CHECKOUT = pipeline.BuildConfig(data_dir=Path())  # this checkout's default output folder, cache and frozen store
 
@@ -66,9 +67,7 @@ def build_level(data_dir: Path) -> dict:
     in a scratch copy of the project with a copy of this checkout's cached results."""
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp)
-        for name in ("report", "experiments", "templates", "frozen"):
-            shutil.copytree(ROOT / name, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
-        shutil.copy(ROOT / "build.py", copy)
+        copy_project(copy)
         if (ROOT / ".cache" / "results").is_dir():
             shutil.copytree(ROOT / ".cache" / "results", copy / ".cache" / "results")
         env = {**os.environ, "REPORT_DATA_DIR": str(data_dir), "REPORT_NOTMNIST_SPLIT": "substitute"}
@@ -155,7 +154,7 @@ class ProductRates:
 
     def peak(self) -> dict:
         """The machine's matmul peak: {"gflops", "best" (engine and shape)}."""
-        from report.facts.analysis import products_per_step
+        from dlreport.facts.analysis import products_per_step
 
         largest = {(p.m, p.k, p.n) for p in products_per_step({"hparams": {"hidden": A2B_HIDDEN}}, 60000, 0)}
         top = max((self.best(*shape) for shape in [*SQUARES, *sorted(largest)]), key=lambda r: r["gflops"])
@@ -164,9 +163,9 @@ class ProductRates:
 
 def part_a(tf, data, iterations: int = 8) -> dict:
     """A2b, full batch: our compiled training step against an eager GradientTape loop."""
+    from dlreport.runs.checkpoints import Checkpoint
     from experiments import lowlevel
-    from report.facts.analysis import flops_per_step
-    from report.runs.checkpoints import Checkpoint
+    from experiments.flops import flops_per_step
 
     spec = {"hparams": {"hidden": [300, 100], "penalty": None, "alpha": 0.0, "learning_rate": 1e-3,
                         "iterations": iterations}, "seed": 0}
@@ -281,9 +280,9 @@ def part_b(tf, data, rates: ProductRates, epochs: int = 2) -> dict:
     default `fit` of Keras' Adam, same data; and both against the products alone."""
     import keras
 
+    from dlreport.runs.checkpoints import Checkpoint
     from experiments import keras_models
-    from report.facts.analysis import flops_per_step, products_per_step
-    from report.runs.checkpoints import Checkpoint
+    from experiments.flops import flops_per_step, products_per_step
 
     hp = {"hidden": [600, 400, 200], "dropout": [0.0] * 3, "batch_norm": False, "learning_rate": 1e-3,
           "batch_size": 32, "epochs": epochs + 1}
@@ -346,9 +345,9 @@ def study_against_floor(peak_gflops: float, rates: ProductRates) -> dict | None:
     Its times were measured whenever each run trained, on whichever machine trained it (the
     CPUs are counted: a study trained across machines is set against this one's peak) and
     maybe busy with other work then; `study_now` measures in the same minutes as the peak."""
-    from report.builds import record
-    from report.facts.analysis import products_per_step
-    from report.runs.store import ResultStore
+    from dlreport.builds import record
+    from dlreport.facts.analysis import products_per_step
+    from dlreport.runs.store import ResultStore
 
     rec = record.read(CHECKOUT.out_dir / "record.json")
     if rec is None or rec["profile"] != "full":
@@ -382,8 +381,8 @@ TIMED_STEPS = {"iterations": 6, "epochs": 3}  # per experiment: enough steps aft
 
 def _pace(spec: dict, data, checkpoint: Path) -> tuple[float, float]:
     """Seconds to a run's first step's end, and for each step after it."""
-    from report.runs import training
-    from report.runs.checkpoints import Checkpoint
+    from dlreport.runs import training
+    from dlreport.runs.checkpoints import Checkpoint
 
     stamps: list[float] = []
     began = time.perf_counter()
@@ -400,8 +399,8 @@ def study_now(data_dir: Path, peak_gflops: float, rates: ProductRates) -> dict:
     tracing, compiling) plus its other steps at the measured pace. Seeds change no
     arithmetic, so one experiment's pace serves all its seeds. A build's recorded times
     are the truth of that build; this is the figure that can sit beside today's peak."""
-    from report.facts.analysis import products_per_step
-    from report.runs import keys, runner
+    from dlreport.facts.analysis import products_per_step
+    from dlreport.runs import keys, runner
 
     with tempfile.TemporaryDirectory() as tmp:
         cfg = pipeline.BuildConfig(data_dir=data_dir, profile="full", notmnist_split="substitute",
@@ -469,8 +468,8 @@ def main() -> None:
                         help="measure only the matmul peak, the product shapes and the full study against its floors")
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    from report.data import datasets, splits
-    from report.runs.training import import_tensorflow
+    from dlreport.data import datasets, splits
+    from dlreport.runs.training import import_tensorflow
 
     data_dir = datasets.resolve_data_dir(args.data_dir)
     results = {} if args.study_only else {"build": build_level(data_dir)}

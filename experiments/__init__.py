@@ -1,2 +1,29 @@
-"""The study's experiment definitions (`definitions`), profiles (`profiles`) and the
-training code they run (`lowlevel` for Part A, `keras_models` for Part B)."""
+"""The study of this project, as the engine reads it (`STUDY`, named in pyproject.toml):
+its experiment definitions (`definitions`), profiles (`profiles`), metrics (`metrics`), the
+original's findings (`claims`), what its templates are told (`context`), and the training
+code its experiments run (`lowlevel` for Part A, `keras_models` for Parts B and C)."""
+
+from dlreport.study import Study
+from experiments import claims, context, definitions, flops, metrics, networks, profiles
+
+STUDY = Study(
+    title="Training fully connected networks",
+    parts=definitions.PARTS,
+    experiments=tuple(definitions.EXPERIMENTS),
+    profiles=profiles.PROFILES,
+    metrics=metrics.DECLARED,
+    primary=metrics.VAL_ACC,
+    resolve=definitions.resolve,
+    problems=definitions.problems,
+    claims=claims.CLAIMS,
+    causes=claims.CAUSES,
+    second_setup=claims.SECOND_SETUP,
+    unmet=claims.SUBSTITUTE_DATA,
+    conditions=lambda split: frozenset({claims.ORIGINAL_SPLIT}) if split == "original" else frozenset(),
+    describe=context.describe,
+    network=lambda spec: networks.of(spec["hparams"]) if "hidden" in spec["hparams"] else None,
+    flops=flops.flops_per_step,
+    chance=1 / networks.N_CLASSES,
+    diagram=context.diagram,
+    context=context.extra,
+)

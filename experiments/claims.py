@@ -5,7 +5,7 @@ fragment of the original's text is known to us, in our words otherwise, and mark
 it claims in plain words, and its sub-tests. A sub-test reads one fact per seed of one
 experiment (optionally minus another experiment's), at the point where the original read
 it, and names the region the finding puts it in, with the reason for both. The engine's
-rule (`report.facts.stats`) judges every sub-test and the finding; this file says what is
+rule (`dlreport.facts.stats`) judges every sub-test and the finding; this file says what is
 tested, never how it is judged.
 
 Two flags stand beside a verdict, never inside it: a sub-test that `needs` data we do not
@@ -14,7 +14,7 @@ the original's 6,250) is shown but left out of the count, and one that is `setup
 hangs on a choice the original never stated (optimiser, learning rate, iteration budget,
 batch size); those of Part A are judged again on a second set-up (`SECOND_SETUP`).
 
-Facts (computed per seed by `report.facts.analysis.FACTS`):
+Facts (computed per seed by `dlreport.facts.analysis.FACTS`):
   value          the metric at the reading step
   gap            the generalisation gap in a validation metric (train − val accuracy, val − train loss)
   loss_min_step  the step where the metric (a loss) is lowest, up to the reading step
@@ -29,71 +29,20 @@ Facts (computed per seed by `report.facts.analysis.FACTS`):
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
+from dlreport.claims import SEED_NOISE, SET_UP, Claim, Reading, Setup, Sweep, Test
 from experiments.definitions import SENSITIVITY_SUFFIX
 from experiments.metrics import TRAIN_ACC, TRAIN_LOSS, VAL_ACC, VAL_LOSS
 
 ORIGINAL_SPLIT = "original split"  # what a sub-test about absolute epochs of Part B needs
 
 
-@dataclass(frozen=True)
-class Reading:
-    """One number read off every seed of one experiment."""
-
-    experiment: str
-    fact: str
-    metric: str = VAL_ACC
-    at: int | None = None  # the step it is read at; None: the end of the run
-    param: float | None = None  # the fact's own parameter, where it has one (settle_step's share)
-
-
-@dataclass(frozen=True)
-class Sweep:
-    """How far a sub-test's threshold can move: the test again at each value of `values`."""
-
-    name: str  # what moves, in words: "half-width of '≈'", "share of the gain"
-    values: tuple[float, ...]
-    make: Callable[[float], Test]
-    unit: str = ""  # how a value is printed: "pp" (× 100, points), "%" (× 100) or "" (as it is)
-
-
-@dataclass(frozen=True)
-class Test:
-    words: str
-    of: Reading
-    minus: Reading | None = None
-    above: float | None = None  # the claimed region: greater than `above` …
-    below: float | None = None  # … and less than `below`
-    why: str = ""  # the reason for the reading point and the threshold
-    setup_dependent: bool = False  # hangs on a choice the original did not state
-    needs: str | None = None  # a condition on the data without which it cannot be answered
-    cause: str | None = None  # why it may differ from the original, where the finding's cause does not say
-    sweep: Sweep | None = None
-
-
-@dataclass(frozen=True)
-class Claim:
-    id: str
-    part: str
-    quote: str  # the original's words: verbatim when `verbatim`, else our paraphrase
-    verbatim: bool
-    claim: str  # what it claims, in plain words
-    tests: tuple[Test, ...]
-    cause: str = "our set-up"  # the likeliest cause of a sub-test not reproduced (CAUSES), where the sub-test names none
-    note: str | None = None  # where the original misreads its own numbers, or compares unlike things
-
-    @property
-    def original(self) -> str:
-        """The finding in one line, for the record and `diff`."""
-        return self.claim
-
-
+SUBSTITUTE_DATA = "the substitute data"  # why a sub-test that needs the original split is not testable here
 CAUSES = {
-    "seed noise": "our seeds spread too much to tell",
-    "our set-up": "a choice the original did not state (optimiser, learning rate, budget)",
-    "the substitute data": "the substitute notMNIST split, 13 times smaller than the original's",
+    SEED_NOISE: "our seeds spread too much to tell",
+    SET_UP: "a choice the original did not state (optimiser, learning rate, budget)",
+    SUBSTITUTE_DATA: "the substitute notMNIST split, 13 times smaller than the original's",
     "the original's own reading": "the original's numbers do not show what its text says",
 }
 
@@ -135,7 +84,7 @@ MLPS = ("A2a", "A2b")
 ABSOLUTE_EPOCHS = ("an epoch of the substitute split is 484 steps against the original's 6,250, so an epoch count "
                    "cannot be compared")
 
-CLAIMS: tuple[Claim, ...] = (
+_CLAIMS: tuple[Claim, ...] = (
     Claim("1", "A", "almost plateau after 200 iterations \u2026 after which it very slowly increases", True,
           "A1's training and validation accuracy have nearly levelled off by iteration 200, above 80 %, and creep up "
           "slowly afterwards", (
@@ -163,7 +112,7 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("3", "A", "both MLPs reach about 93 % training and 88 % validation accuracy, above A1", False,
           "A2a and A2b end near 93 % training and 88 % validation accuracy, both above the softmax model", (
               *(_about(f"{e}: final training accuracy", _r(e, "value", TRAIN_ACC), 0.93, "\u201cabout 93 %\u201d: within a point",
-                       setup_dependent=True, cause="our set-up") for e in MLPS),
+                       setup_dependent=True, cause=SET_UP) for e in MLPS),
               *(_about(f"{e}: final validation accuracy", _r(e, "value"), 0.88, "\u201cabout 88 %\u201d: within a point")
                 for e in MLPS),
               *(_more(f"{e} minus A1: final validation accuracy", _r(e, "value"), _r("A1", "value"), "above A1")
@@ -179,7 +128,7 @@ CLAIMS: tuple[Claim, ...] = (
               *(Test(f"{e}: iteration of the validation-loss minimum", _r(e, "loss_min_step", VAL_LOSS), above=100, below=250,
                      why="\u201cafter about 150 iterations\u201d: between 100 and 250", setup_dependent=True)
                 for e in MLPS),
-          ), cause="our set-up"),
+          ), cause=SET_UP),
     Claim("5", "A", "A2b's loss curve is noisier than A2a's", False,
           "A2b's training loss goes up from one iteration to the next more than A2a's does", (
               _more("A2b minus A2a: summed increases of the training loss", _r("A2b", "upward", TRAIN_LOSS),
@@ -206,7 +155,7 @@ CLAIMS: tuple[Claim, ...] = (
                     _r("A3-L2-0.006", "value"), "best fit, second half: more accurate than the largest rate"),
               _about("α = 0.006: final validation accuracy", _r("A3-L2-0.006", "value"), 0.83, "\u201cplateaus near 0.83\u201d"),
               _about("α = 0.003: final training accuracy", _r("A3-L2-0.003", "value", TRAIN_ACC), 0.87, "\u201cabout 0.87\u201d",
-                     setup_dependent=True, cause="our set-up"),
+                     setup_dependent=True, cause=SET_UP),
               _about("α = 0.003: final validation accuracy", _r("A3-L2-0.003", "value"), 0.86, "\u201cabout 0.86\u201d"),
           ), note="The original chose the middle rate for its smaller train–validation gap while conceding that the "
                   "smallest rate was more accurate; \u201cbest fit\u201d is read here as that trade-off, not as the lowest "
@@ -219,7 +168,7 @@ CLAIMS: tuple[Claim, ...] = (
               _more("α = 0.0003 minus α = 0.0006: final validation accuracy", _r("A3-L1-0.0003", "value"),
                     _r("A3-L1-0.0006", "value"), "0.0006 is less accurate"),
               _about("α = 0.0003: final training accuracy", _r("A3-L1-0.0003", "value", TRAIN_ACC), 0.87,
-                     "\u201cabout 0.87\u201d", setup_dependent=True, cause="our set-up"),
+                     "\u201cabout 0.87\u201d", setup_dependent=True, cause=SET_UP),
               _about("α = 0.0003: final validation accuracy", _r("A3-L1-0.0003", "value"), 0.85, "\u201cabout 0.85\u201d"),
           ), note="As for L2, \u201cbest fit\u201d is the original's trade-off of gap against accuracy."),
     Claim("9", "A", "both penalties reduce A2b's overfitting and are worth adding", False,
@@ -338,14 +287,7 @@ CLAIMS: tuple[Claim, ...] = (
           )),
 )
 
-
-@dataclass(frozen=True)
-class Setup:
-    """A second set-up for what the original left unstated: the experiments that stand in
-    for the first set-up's in the sub-tests that hang on it."""
-
-    name: str
-    stands_for: dict[str, str]
+CLAIMS = tuple(replace(c, cause=c.cause or SET_UP) for c in _CLAIMS)  # a finding's likeliest cause where it names none
 
 
 SECOND_SETUP = Setup("Adam at learning rate 0.003 (3\u00d7 ours)",

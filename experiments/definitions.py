@@ -8,29 +8,11 @@ pure function of it (plus the code and library versions, which the key also cove
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-from experiments.profiles import Profile
+from dlreport.study import Experiment, Part, Profile, Reference
 
 DROPOUT_EPOCHS = 30
 SENSITIVITY_LEARNING_RATE = 3e-3  # Part A's second set-up: three times the learning rate of its first
 SENSITIVITY_SUFFIX = "lr3e-3"  # its experiments' ids: A1-lr3e-3, …, as Part C names its rates
-
-
-@dataclass(frozen=True)
-class Part:
-    """One part of the report: its letter, title and template, and the code it lists besides its
-    trainers'. The document, the context and the PDF iterate over `PARTS`; experiments and
-    findings belong to a part by its letter. A new part is an entry here, its experiments
-    below, its trainer module, and its template."""
-
-    letter: str
-    title: str
-    template: str  # in templates/
-    listings: tuple[tuple[str, str], ...] = ()  # (module, entry point)
-    # the functions the part's text shows (the model, the loss); the rest of the code that
-    # ran, the training loop's plumbing, is listed in the appendix. Empty: all in the text.
-    in_text: tuple[str, ...] = ()
 
 
 PARTS: tuple[Part, ...] = (
@@ -41,32 +23,9 @@ PARTS: tuple[Part, ...] = (
 )
 
 
-@dataclass(frozen=True)
-class Reference:
-    """The original report's numbers (None where it gave none).
-
-    `at` is the iteration or epoch they were read at when a run of ours goes on longer
-    (dropout runs get more epochs to show where validation loss bottoms out); our
-    numbers are compared at the same point. None means at the end of the run.
-    """
-
-    train_acc: float | None = None
-    train_loss: float | None = None
-    val_acc: float | None = None
-    val_loss: float | None = None
-    at: int | None = None
-
-
-@dataclass(frozen=True)
-class Experiment:
-    id: str
-    part: str
-    title: str
-    trainer: str  # module in experiments/ whose `train(spec, data, progress)` runs it
-    dataset: str
-    hparams: dict = field(hash=False)
-    reference: Reference = Reference()
-    groups: tuple[str, ...] = ()  # templates choose experiments by group; a group of several is compared in one figure
+def _ref(at: int | None = None, **values: float) -> Reference:
+    """The original's numbers, by metric (`metrics`), read at step `at` (None: the end of the run)."""
+    return Reference(values, at)
 
 
 def _lowlevel(hidden: list[int], penalty: str | None = None, alpha: float = 0.0) -> dict:
@@ -102,7 +61,7 @@ def _penalty_sweep(kind: str, alphas: tuple[float, ...], references: dict[float,
     return [
         Experiment(
             f"A3-{name}-{alpha:g}", "A", f"A2b with {name} penalty, α = {alpha:g}", "lowlevel", "fashion-mnist",
-            _lowlevel([300, 100], kind, alpha), references.get(alpha, Reference()), groups=(f"A3-{name}",),
+            _lowlevel([300, 100], kind, alpha), references.get(alpha, _ref()), groups=(f"A3-{name}",),
         )
         for alpha in alphas
     ]
@@ -111,23 +70,23 @@ def _penalty_sweep(kind: str, alphas: tuple[float, ...], references: dict[float,
 EXPERIMENTS: list[Experiment] = [
     Experiment(
         "A1", "A", "Softmax regression (784 → 10)", "lowlevel", "fashion-mnist", _lowlevel([]),
-        Reference(train_acc=0.8471, train_loss=0.4622, val_acc=0.83, val_loss=0.4986), groups=("A-depth",),
+        _ref(train_acc=0.8471, train_loss=0.4622, val_acc=0.83, val_loss=0.4986), groups=("A-depth",),
     ),
     Experiment(
         "A2a", "A", "One hidden layer (784 → 300 → 10)", "lowlevel", "fashion-mnist", _lowlevel([300]),
-        Reference(train_acc=0.9321, train_loss=0.1990, val_acc=0.884, val_loss=0.3314), groups=("A-depth",),
+        _ref(train_acc=0.9321, train_loss=0.1990, val_acc=0.884, val_loss=0.3314), groups=("A-depth",),
     ),
     Experiment(
         "A2b", "A", "Two hidden layers (784 → 300 → 100 → 10)", "lowlevel", "fashion-mnist", _lowlevel([300, 100]),
-        Reference(train_acc=0.9375, train_loss=0.1811, val_acc=0.8853, val_loss=0.3348), groups=("A-depth",),
+        _ref(train_acc=0.9375, train_loss=0.1811, val_acc=0.8853, val_loss=0.3348), groups=("A-depth",),
     ),
     # The original gives approximate final accuracies for the best rate of each sweep,
     # and for the largest L2 rate the level where it plateaus.
     *_penalty_sweep("l2", (0.001, 0.003, 0.006), {
-        0.003: Reference(train_acc=0.87, val_acc=0.86),
-        0.006: Reference(val_acc=0.83),
+        0.003: _ref(train_acc=0.87, val_acc=0.86),
+        0.006: _ref(val_acc=0.83),
     }),
-    *_penalty_sweep("l1", (0.0001, 0.0003, 0.0006), {0.0003: Reference(train_acc=0.87, val_acc=0.85)}),
+    *_penalty_sweep("l1", (0.0001, 0.0003, 0.0006), {0.0003: _ref(train_acc=0.87, val_acc=0.85)}),
     # A second set-up for what the original left unstated (its optimiser, learning rate and
     # iteration budget): A1, A2a and A2b again, with Adam at SENSITIVITY_LEARNING_RATE, so
     # that the findings about *when* things happen can be judged under both set-ups.
@@ -140,20 +99,20 @@ EXPERIMENTS: list[Experiment] = [
     ),
     Experiment(
         "B1", "B", "Softmax regression (784 → 10)", "keras_models", "notmnist", _keras([]),
-        Reference(train_loss=0.6235, train_acc=0.8346, val_loss=0.5514, val_acc=0.8569), groups=("B-depth",),
+        _ref(train_loss=0.6235, train_acc=0.8346, val_loss=0.5514, val_acc=0.8569), groups=("B-depth",),
     ),
     Experiment(
         "B2", "B", "One hidden layer (784 → 300 → 10)", "keras_models", "notmnist", _keras([300]),
-        Reference(train_loss=0.2288, train_acc=0.9321, val_loss=0.3055, val_acc=0.9162), groups=("B-depth",),
+        _ref(train_loss=0.2288, train_acc=0.9321, val_loss=0.3055, val_acc=0.9162), groups=("B-depth",),
     ),
     Experiment(
         "B3", "B", "Two hidden layers (784 → 400 → 200 → 10)", "keras_models", "notmnist", _keras([400, 200]),
-        Reference(train_loss=0.1504, train_acc=0.9523, val_loss=0.3039, val_acc=0.9238), groups=("B-depth", "B-dropout"),
+        _ref(train_loss=0.1504, train_acc=0.9523, val_loss=0.3039, val_acc=0.9238), groups=("B-depth", "B-dropout"),
     ),
     Experiment(
         "B4", "B", "Three hidden layers (784 → 600 → 400 → 200 → 10)", "keras_models", "notmnist",
         _keras([600, 400, 200]),
-        Reference(train_loss=0.1331, train_acc=0.9566, val_loss=0.3154, val_acc=0.9303), groups=("B-depth", "B4-dropout"),
+        _ref(train_loss=0.1331, train_acc=0.9566, val_loss=0.3154, val_acc=0.9303), groups=("B-depth", "B4-dropout"),
     ),
     # Dropout runs: the original trained them for 10 epochs (B3-d0.4/0.2 for 50), too few to
     # see where their validation loss bottoms out; ours get DROPOUT_EPOCHS and are compared
@@ -164,20 +123,20 @@ EXPERIMENTS: list[Experiment] = [
             _keras([400, 200], [rate, rate], DROPOUT_EPOCHS), reference, groups=("B-dropout", "B3-rates"),
         )
         for rate, reference in (
-            (0.2, Reference(train_loss=0.1573, train_acc=0.9477, val_loss=0.2775, val_acc=0.9321, at=10)),
-            (0.4, Reference(train_loss=0.2628, train_acc=0.9153, val_loss=0.2414, val_acc=0.9298, at=10)),
-            (0.6, Reference(train_loss=0.3700, train_acc=0.8847, val_loss=0.2826, val_acc=0.9151, at=10)),
+            (0.2, _ref(train_loss=0.1573, train_acc=0.9477, val_loss=0.2775, val_acc=0.9321, at=10)),
+            (0.4, _ref(train_loss=0.2628, train_acc=0.9153, val_loss=0.2414, val_acc=0.9298, at=10)),
+            (0.6, _ref(train_loss=0.3700, train_acc=0.8847, val_loss=0.2826, val_acc=0.9151, at=10)),
         )
     ),
     Experiment(
         "B3-d0.4/0.2", "B", "B3 with dropout 0.4 then 0.2, 50 epochs", "keras_models", "notmnist",
         _keras([400, 200], [0.4, 0.2], 50),
-        Reference(train_loss=0.2488, train_acc=0.9195, val_loss=0.2393, val_acc=0.9312), groups=("B3-long",),
+        _ref(train_loss=0.2488, train_acc=0.9195, val_loss=0.2393, val_acc=0.9312), groups=("B3-long",),
     ),
     Experiment(
         "B4-d0.4", "B", "B4 with dropout 0.4 after every hidden layer", "keras_models", "notmnist",
         _keras([600, 400, 200], [0.4, 0.4, 0.4], DROPOUT_EPOCHS),
-        Reference(train_loss=0.2367, train_acc=0.9255, val_loss=0.2338, val_acc=0.9330, at=10), groups=("B4-dropout", "C-reg"),
+        _ref(train_loss=0.2367, train_acc=0.9255, val_loss=0.2338, val_acc=0.9330, at=10), groups=("B4-dropout", "C-reg"),
     ),
     # Part C: our own experiments behind the batch-normalisation section. C-plain is B4
     # itself (same spec, so the same cached result); the others vary BN and the rate.

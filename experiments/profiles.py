@@ -7,26 +7,10 @@ full one, with numbers that are clearly labelled as not the study's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dlreport.study import Profile
 
-
-@dataclass(frozen=True)
-class Profile:
-    name: str
-    description: str
-    # dataset -> (training examples, validation examples); absent means "all"
-    data_limits: dict[str, tuple[int, int]] = field(default_factory=dict)
-    max_iterations: int | None = None
-    max_epochs: int | None = None
-    # part -> how many seeds each of its experiments runs (seeds 0 … n-1); findings are
-    # judged over them. Part A's full-batch runs vary less from seed to seed than Part B's
-    # mini-batch ones, and cost about eight times as much.
-    seeds: dict[str, int] = field(default_factory=dict)
-
-    def seeds_of(self, part: str, override: int | None = None) -> range:
-        return range(override or self.seeds.get(part, 1))
-
-
+# Part A's full-batch runs vary less from seed to seed than Part B's mini-batch ones, and cost
+# about eight times as much: fewer seeds.
 PROFILES = {
     "full": Profile("full", "the study's settings: all data, all iterations and epochs",
                     seeds={"A": 3, "B": 5, "C": 5}),

@@ -13,27 +13,19 @@ Data flows one way, and each stage is a subpackage that imports only earlier one
 Shared plumbing without a stage: `errors`, `fsutil` (atomic writes), `lock`, `cachedir`.
 """
 
-from pathlib import Path
-
-
-def _project() -> Path:
-    """The project a build works on: the checkout this package lies in, or, for a copy
-    installed elsewhere (site-packages), the folder the command is run in."""
-    here = Path(__file__).resolve().parent.parent
-    return here if (here / "templates").is_dir() else Path.cwd()
-
-
-ROOT = _project()  # experiments/, templates/, frozen/; build/ and .cache/ are made here
-
-
-API = ("results", "findings", "record", "log")  # report.results() etc.: see `report.api`
+API = ("results", "findings", "record", "log")  # dlreport.results() etc.: see `dlreport.api`
 
 
 def __getattr__(name: str):
-    """The notebook API (`report.api`), imported on first use: the command line never pays
-    for pandas."""
+    """`ROOT`, the working directory's project folder (`project.current`: found on first use,
+    so that importing the engine outside a project fails nowhere), and the notebook API
+    (`dlreport.api`), imported on first use: the command line never pays for pandas."""
+    if name == "ROOT":
+        from dlreport import project
+
+        return project.current().root
     if name in API:
-        from report import api
+        from dlreport import api
 
         return getattr(api, name)
-    raise AttributeError(f"module 'report' has no attribute {name!r}")
+    raise AttributeError(f"module 'dlreport' has no attribute {name!r}")

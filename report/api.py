@@ -1,11 +1,11 @@
 """The builds as pandas tables, for a notebook:
 
-    import report
-    curves = report.results()                  # the latest build's curves, one row a value
-    both = report.results(["previous", "latest"])   # two builds stacked: the `build` column tells them apart
-    verdicts = report.findings()               # one row a finding: its verdict, flags, tests passed
-    rec = report.record("#3")                  # a build's whole record (a dict)
-    report.log()                               # the ledger, one row a build (as `log` prints it)
+    import dlreport
+    curves = dlreport.results()                  # the latest build's curves, one row a value
+    both = dlreport.results(["previous", "latest"])   # two builds stacked: the `build` column tells them apart
+    verdicts = dlreport.findings()               # one row a finding: its verdict, flags, tests passed
+    rec = dlreport.record("#3")                  # a build's whole record (a dict)
+    dlreport.log()                               # the ledger, one row a build (as `log` prints it)
 
 A build is named as `diff` names it: "latest", "previous", a number ("7" or "#7") or a
 prefix of its id; `out` is the output folder (default `build/`). Builds kept before the
@@ -17,9 +17,9 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from report import ROOT
-from report.builds import ledger
-from report.facts import results as results_mod
+from dlreport import ROOT
+from dlreport.builds import ledger
+from dlreport.facts import results as results_mod
 
 DEFAULT_OUT = ROOT / "build"  # as the command's default
 CATEGORIES = ("experiment", "part", "step_unit", "metric", "build", "profile")

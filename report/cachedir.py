@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from report import folders
+from dlreport import folders
 
 SHARD = re.compile(r"^[0-9a-f]{2}$")  # the subfolders keyed files are spread over: a key's first two digits
 KEPT_FILE = re.compile(r"^[0-9a-f]{64}\.k\.(svg|pdf|csv)$")  # a drawing, a laid-out piece, a table (`fsutil.KeptFiles`)

@@ -21,10 +21,10 @@ import sys
 import textwrap
 from pathlib import Path
 
-from report import console as console_mod
-from report import interrupts
-from report.errors import ReportError, shorten, shown
-from report.runs.executor import EXECUTORS, Placement
+from dlreport import console as console_mod
+from dlreport import interrupts
+from dlreport.errors import ReportError, shorten, shown
+from dlreport.runs.executor import EXECUTORS, Placement
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def _version() -> str:
     except PackageNotFoundError:  # a checkout that was never installed: its own pyproject says
         import tomllib
 
-        from report import ROOT
+        from dlreport import ROOT
 
         try:
             return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
@@ -117,8 +117,13 @@ def _whole(low: int, high: int | None = None, what: str = "") -> callable:
 
 def _groups() -> dict[str, argparse.ArgumentParser]:
     """The options, in groups each command takes only if it reads them."""
-    from experiments.profiles import PROFILES
-    from report.data.specs import SPLIT_ENV, SPLITS
+    from dlreport import study
+    from dlreport.data.specs import SPLIT_ENV, SPLITS
+
+    try:
+        profiles: list[str] | None = list(study.current().profiles)
+    except ReportError:  # outside a project: any name parses, and the command then says where it is, in one line
+        profiles = None
 
     titles = {"talk": None, "out": "folders", "cache": "folders", "data": "data", "choice": "which runs",
               "runs": "which runs", "placement": "where runs train"}
@@ -134,8 +139,9 @@ def _groups() -> dict[str, argparse.ArgumentParser]:
     g["data"].add_argument("--notmnist-split", choices=SPLITS, metavar="{" + ",".join(SPLITS) + "}",
                            help=f"which notMNIST split (default: ${SPLIT_ENV}, else the last build's; needed "
                            "once without notMNIST_large)")
-    g["choice"].add_argument("--profile", choices=list(PROFILES), default="full",
-                             metavar="{" + ",".join(PROFILES) + "}", help="the study's size (default: full)")
+    g["choice"].add_argument("--profile", choices=profiles, default="full",
+                             metavar="{" + ",".join(profiles) + "}" if profiles else "NAME",
+                             help="the study's size (default: full)")
     g["choice"].add_argument("--only", metavar="IDS", help="comma-separated experiment ids (default: all)")
     g["runs"].add_argument("--seeds", type=_whole(1, what="a number of seeds"), metavar="N",
                            help="seeds per experiment (default: the profile's: full has 3 for Part A, 5 for B and C)")
@@ -167,7 +173,7 @@ READS = {  # command: the option groups it reads
 
 
 def parser() -> argparse.ArgumentParser:
-    from report.builds.ledger import DEFAULT_KEEP
+    from dlreport.builds.ledger import DEFAULT_KEEP
 
     g = _groups()
     prog = "build.py" if sys.argv[0].endswith("build.py") else "dlreport"
@@ -312,7 +318,7 @@ def console() -> None:
     follows Python's hash seed: a fixed seed makes the same inputs give the same PDF bytes."""
     if os.environ.get("PYTHONHASHSEED") != "0":
         os.environ["PYTHONHASHSEED"] = "0"
-        os.execv(sys.executable, [sys.executable, "-m", "report.cli", *sys.argv[1:]])
+        os.execv(sys.executable, [sys.executable, "-m", "dlreport.cli", *sys.argv[1:]])
     sys.exit(main())
 
 
@@ -345,8 +351,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _config(args: argparse.Namespace):
     """The build configuration the options, the environment and the remembered settings make."""
-    from report import pipeline, settings
-    from report.data import files
+    from dlreport import pipeline, settings
+    from dlreport.data import files
 
     paths = {k: v for k, v in (("out_dir", getattr(args, "out", None)), ("cache_dir", getattr(args, "cache_dir", None)))
              if v is not None}
@@ -373,8 +379,8 @@ def _config(args: argparse.Namespace):
 
 
 def _run(args: argparse.Namespace, cfg, found: dict) -> int:
-    from report import pipeline, settings
-    from report.builds import changes, ledger, status
+    from dlreport import pipeline, settings
+    from dlreport.builds import changes, ledger, status
 
     if args.command == "status":
         report = pipeline.status(cfg)
@@ -407,7 +413,7 @@ def _run(args: argparse.Namespace, cfg, found: dict) -> int:
         log.info("%d data file(s) in %s verified, %d of them downloaded", len(fetched), cfg.data_dir,
                  sum(how == "downloaded" for *_, how in fetched))
     elif args.command == "serve":
-        from report.serve import PreviewServer
+        from dlreport.serve import PreviewServer
 
         pipeline.preflight_preview(cfg)  # a mistake is said here, not served as an error page
         server = PreviewServer(cfg, args.host, args.port)

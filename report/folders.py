@@ -14,8 +14,8 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from report.errors import ReportError, shown
-from report.fsutil import LEFTOVER, atomic_write_text
+from dlreport.errors import ReportError, shown
+from dlreport.fsutil import LEFTOVER, atomic_write_text
 
 MARKER = ".dlreport"
 EXPLAINED = "Made by dlreport, which writes in this folder and deletes only what it made here."

@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from report.errors import ReportError
+from dlreport.errors import ReportError
 
 log = logging.getLogger(__name__)
 

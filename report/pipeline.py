@@ -22,27 +22,21 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from experiments.claims import ORIGINAL_SPLIT
-from experiments.definitions import EXPERIMENTS, Experiment, problems, resolve
-from experiments.metrics import METRICS
-from experiments.profiles import PROFILES
-from report import ROOT, console, folders, interrupts, lock
-from report.builds import changes, ledger, prune, record
-from report.builds import status as status_mod
-from report.cachedir import CacheDir
-from report.data import files, specs
-from report.data.samples import SampleStore, samples_of
-from report.errors import ReportError, shorten, shown
-from report.facts import analysis, stats
-from report.fsutil import KeptFiles, atomic_write_text, ensure_writable, remove_leftovers
-from report.runs import keys, machine, runner, source
-from report.runs.executor import Placement, choose
-from report.runs.store import ResultStore
+from dlreport import ROOT, console, folders, interrupts, lock, project, study
+from dlreport.builds import changes, ledger, prune, record
+from dlreport.builds import status as status_mod
+from dlreport.cachedir import CacheDir
+from dlreport.data import files, specs
+from dlreport.data.samples import SampleStore, samples_of
+from dlreport.errors import ReportError, shorten, shown
+from dlreport.facts import analysis, stats
+from dlreport.fsutil import KeptFiles, atomic_write_text, ensure_writable, remove_leftovers
+from dlreport.runs import keys, machine, runner, source
+from dlreport.runs.executor import Placement, choose
+from dlreport.runs.store import ResultStore
+from dlreport.study import Experiment
 
 log = logging.getLogger(__name__)
-
-RENDER_SOURCES = ("templates", "report", "experiments")
-
 
 @dataclass(frozen=True)
 class BuildConfig:
@@ -95,11 +89,11 @@ def _overridden(experiments: list[Experiment], overrides: tuple[tuple[str, str, 
 
 def select(only: tuple[str, ...]) -> list[Experiment]:
     """The experiments named (all when none is); an unknown id is refused with the closest ids."""
-    known = {e.id: e for e in EXPERIMENTS}
+    known = {e.id: e for e in study.current().experiments}
     unknown = [i for i in only if i not in known]
     if unknown:
         raise ReportError(f"unknown experiment {shown(unknown[0], 40)}{_closest(unknown[0], list(known))}")
-    return [known[i] for i in only] if only else list(EXPERIMENTS)
+    return [known[i] for i in only] if only else list(known.values())
 
 
 def _closest(word: str, known: list[str]) -> str:
@@ -114,23 +108,24 @@ def _closest(word: str, known: list[str]) -> str:
 def sources_digest() -> str:
     """One hash over every file the report is rendered from (templates and code)."""
     h = hashlib.sha256()
-    for folder in RENDER_SOURCES:
-        for path in sorted((ROOT / folder).rglob("*")):
+    for name, folder in project.current().sources().items():
+        for path in sorted(folder.rglob("*")):
             if path.is_file() and path.suffix in {".py", ".j2", ".css", ".html"}:
-                h.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+                h.update(f"{name}/{path.relative_to(folder).as_posix()}".encode() + b"\0" + path.read_bytes())
     return h.hexdigest()
 
 
 def _chosen(cfg: BuildConfig) -> tuple:
     """The profile, experiments (with --set applied) and split a configuration names: each
     checked, so that a mistake is said before any folder is made or anything read."""
-    if cfg.profile not in PROFILES:
-        raise ReportError(f"unknown profile {cfg.profile!r}: choose one of {', '.join(PROFILES)}")
-    profile = PROFILES[cfg.profile]
+    declared = study.current()
+    if cfg.profile not in declared.profiles:
+        raise ReportError(f"unknown profile {cfg.profile!r}: choose one of {', '.join(declared.profiles)}")
+    profile = declared.profiles[cfg.profile]
     experiments = _overridden(select(cfg.only), cfg.overrides)
     for exp in experiments:
         try:
-            found = problems(exp, runner.honoured(exp.trainer))
+            found = declared.problems(exp, runner.honoured(exp.trainer))
         except ReportError as exc:
             raise ReportError(f"experiment {exp.id}: {exc}") from None
         if found:
@@ -157,7 +152,7 @@ def _plan(cfg: BuildConfig, chosen: tuple | None = None) -> tuple:
             if seed in profile.seeds_of(e.part, cfg.seeds):
                 data = specs.data_spec(e.dataset, split if e.dataset == "notmnist" else None,
                                         *profile.data_limits.get(e.dataset, (None, None)))
-                runs.append((e, seed, resolve(e, profile, seed, data)))
+                runs.append((e, seed, study.current().resolve(e, profile, seed, data)))
     return profile, split, store, runner.plan(runs, store, rerun)
 
 
@@ -168,7 +163,7 @@ def status(cfg: BuildConfig) -> dict:
     slots = 1
     to_train = [p for p in planned if p.stored is None]
     if cfg.placement.executor == "ray" and to_train:
-        from report.runs import cluster
+        from dlreport.runs import cluster
 
         slots = cluster.slots(cfg.placement)
     previous = _last_runs_of(cfg.out_dir, profile.name) if to_train else None
@@ -196,7 +191,7 @@ def _last_runs_of(out_dir: Path, profile: str, looked_at: int = 20) -> dict:
 def preflight_preview(cfg: BuildConfig) -> None:
     """What `serve` checks before it binds its port: the configuration plans (profile, ids,
     split, definitions), the templates compile, the cache is the tool's."""
-    from report.document import render
+    from dlreport.document import render
 
     _plan(cfg)
     render.check_templates()
@@ -279,7 +274,7 @@ def _preflight(cfg: BuildConfig, planned: list[runner.Planned]) -> dict:
     time stamp, the templates, the folders to be written, the links to be switched, and the
     data of every run that will train (verified, and decoded into the cache)."""
     record.build_time()
-    from report.document import render
+    from dlreport.document import render
 
     render.check_templates(compiled=cfg.cache.compiled)
     for folder, what in ((cfg.cache.results, "results folder"), (cfg.cache.checkpoints, "checkpoints folder"),
@@ -315,7 +310,7 @@ def _experiments_record(runs: list[dict]) -> dict:
             out[r["id"]]["finals"].append(r["final"])
     for e in out.values():
         finals = e.pop("finals")
-        estimates = {m: stats.summary([f[m] for f in finals]) for m in METRICS} if finals else {}
+        estimates = {m: stats.summary([f[m] for f in finals]) for m in study.current().metric_names} if finals else {}
         e.update(n=len(finals), final={m: v.mean for m, v in estimates.items()},
                  sd={m: v.sd for m, v in estimates.items()})
     return out
@@ -324,8 +319,8 @@ def _experiments_record(runs: list[dict]) -> dict:
 def _render(cfg: BuildConfig, profile, split, runs: list[runner.Outcome], render_inputs: str,
             since: ledger.Entry | None, started: float, missing: list[dict], samples: dict) -> dict:
     """Judge the claims, render HTML and PDF, and keep the build: each step one product."""
-    from report.document.workers import Workers
-    from report.facts import results
+    from dlreport.document.workers import Workers
+    from dlreport.facts import results
 
     with Workers() as workers:  # started first: they get ready while the findings are judged
         rec = {**_record(cfg, profile, split, runs, render_inputs), "missing": missing}
@@ -398,9 +393,9 @@ def _warn_suspect(cfg: BuildConfig, runs: list[dict]) -> None:
 
 def _judge(cfg: BuildConfig, runs: list[runner.Outcome]) -> list:
     """The original's findings judged over this build's seeds; --strict fails on a finding not reproduced."""
-    from report.facts import claims
+    from dlreport.facts import claims
 
-    available = frozenset({ORIGINAL_SPLIT}) if _split_of(runs) == "original" else frozenset()
+    available = study.current().conditions(_split_of(runs))
     judged = claims.judge({i: [o.result for o in os] for i, os in runner.by_experiment(runs).items()}, available=available)
     log.info(claims.summary_line(judged))
     against = [j for j in judged if j.verdict in (stats.NOT_REPRODUCED, stats.PARTLY)]
@@ -419,18 +414,18 @@ class _RenderCaches:
     """The drawing and layout caches one render uses (and lists in its record)."""
 
     def __init__(self, cache: CacheDir, frozen_dir: Path) -> None:
-        from report.document.figure_cache import FigureCache
-        from report.document.pdf_assembly import FROZEN_GUESSES, PieceCache
+        from dlreport.document.figure_cache import FigureCache
+        from dlreport.document.pdf_assembly import FROZEN_GUESSES, PieceCache
 
         self.figures = FigureCache(cache.figures)
-        self.equations = FigureCache(cache.equations, "report.document.equations", "ziamath", ())
+        self.equations = FigureCache(cache.equations, "dlreport.document.equations", "ziamath", ())
         self.pieces = PieceCache(cache.pdf, frozen_dir / FROZEN_GUESSES)
         self.tables = KeptFiles(cache.tables, ".csv", "results table")
         self.compiled = cache.compiled
 
     def html(self, ctx: dict) -> str:
         """The report's HTML from a context, with this cache's equations and compiled templates."""
-        from report.document import render
+        from dlreport.document import render
 
         return render.render_html(ctx, equation_svg=functools.partial(self.equations.svg, "draw"), compiled=self.compiled)
 
@@ -441,13 +436,13 @@ def _html(cfg: BuildConfig, rec: dict, runs: list[runner.Outcome], judged: list,
     equations not yet drawn instead of drawing them one after another; they are then drawn
     all at once in the workers, and the render made again (a second render costs a few tenths
     of a second; drawing sixty figures in one process costs seconds)."""
-    from report.document import context as context_mod
+    from dlreport.document import context as context_mod
 
     build_info = _build_info(rec)
     ctx = context_mod.build_context(runs, judged, profile, split, build_info, caches.figures, samples)
     if since is not None:
         diff = changes.compare(since.record(), rec, changes.Tolerances(), (f"build #{since.seq}", "this build"),
-                               [e.id for e in EXPERIMENTS])
+                               [e.id for e in study.current().experiments])
         ctx["changes"] = context_mod.changes_section(diff, since.series(), ctx["runs"], caches.figures)
     drawings = (caches.figures, caches.equations)
     if workers.parallel:
@@ -473,7 +468,7 @@ def _build_info(rec: dict) -> dict:
 
 def _samples(cfg: BuildConfig, names: set[str]) -> dict:
     """Sample images of each dataset named: stored, or taken from the data and stored."""
-    from report.data.datasets import DecodedCache
+    from dlreport.data.datasets import DecodedCache
 
     store, decoded = SampleStore(cfg.frozen_dir), DecodedCache(cfg.cache.decoded)
     return {d: samples_of(d, store, cfg.data_dir, decoded) for d in sorted(names)}
@@ -488,7 +483,7 @@ def _sample_state(cfg: BuildConfig, names: set[str]) -> dict[str, bool]:
 
 
 def _pdf(html: str, caches: _RenderCaches, workers) -> bytes:
-    from report.document import pdf_assembly
+    from dlreport.document import pdf_assembly
 
     return pdf_assembly.render_pdf(html, caches.pieces, workers)
 
@@ -520,7 +515,7 @@ def diff(cfg: BuildConfig, old_ref: str | None, new_ref: str, tol: changes.Toler
     new = book.find(new_ref)
     old = book.find(old_ref) if old_ref is not None else book.comparable(new)
     return changes.compare(old.record(), new.record(), tol, (f"#{old.seq} {old.build_id}", f"#{new.seq} {new.build_id}"),
-                           [e.id for e in EXPERIMENTS])
+                           [e.id for e in study.current().experiments])
 
 
 def freeze(cfg: BuildConfig) -> tuple[int, int]:
@@ -546,7 +541,7 @@ def _freeze_layout_guesses(cfg: BuildConfig) -> None:
     """Keep the PDF pieces' page counts beside the frozen results: a fresh clone's first render
     then places its pieces at once instead of measuring them first (a hint: a wrong guess
     costs a layout, never a wrong page)."""
-    from report.document.pdf_assembly import FROZEN_GUESSES, GUESSES
+    from dlreport.document.pdf_assembly import FROZEN_GUESSES, GUESSES
 
     try:
         atomic_write_text(cfg.frozen_dir / FROZEN_GUESSES, (cfg.cache.pdf / GUESSES).read_text(encoding="utf-8"))
@@ -575,7 +570,7 @@ def fetch(cfg: BuildConfig, mirrors: list[str] | None = None) -> list[tuple[str,
     downloaded when missing or damaged (`datasets.fetch_file`). Every file is tried; what
     failed ends in one line. Returns (file, path, "present" or "downloaded") per file."""
     planned = _plan(cfg)[3]
-    from report.data import datasets
+    from dlreport.data import datasets
 
     needed = files.files_of({name for p in planned for name in p.spec["data"]["sources"]})
     try:
@@ -651,7 +646,7 @@ class Previewer:
         return Preview(caches.html(ctx), left_out, len(stored))
 
     def _make_context(self, profile, split, store: ResultStore, stored: list[runner.Planned], left_out: list[dict]) -> dict:
-        from report.document import context as context_mod
+        from dlreport.document import context as context_mod
 
         runs = [runner.Outcome(p.experiment, p.seed, p.key, p.components, p.entry["result"],
                                "frozen" if p.present == "frozen" else "cache", 0.0) for p in stored]

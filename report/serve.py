@@ -36,9 +36,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from report import ROOT
-from report.errors import ReportError
-from report.pipeline import RENDER_SOURCES
+from dlreport import ROOT, project
+from dlreport.errors import ReportError
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +130,7 @@ class PreviewServer:
         from watchfiles import watch
 
         logging.getLogger("watchfiles").setLevel(logging.WARNING)  # its "1 change detected" repeats ours
-        folders = [ROOT / s for s in RENDER_SOURCES] + [self.cfg.cache.results, self.cfg.frozen_dir]
+        folders = [*project.current().sources().values(), self.cfg.cache.results, self.cfg.frozen_dir]
         folders = [f for f in folders if f.is_dir()]
         for changes in watch(*folders, watch_filter=_relevant, stop_event=self._stop, step=30, rust_timeout=500,
                              raise_interrupt=False):
@@ -388,7 +387,7 @@ def _renderer_main(conn, fields: dict, level: int) -> None:
             return
         try:
             if previewer is None:
-                from report import pipeline
+                from dlreport import pipeline
 
                 previewer = pipeline.Previewer(pipeline.BuildConfig(**fields))
             p = previewer.render()

@@ -21,9 +21,9 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from report import ROOT
-from report.data import files, specs
-from report.fsutil import atomic_write_text
+from dlreport import ROOT
+from dlreport.data import files, specs
+from dlreport.fsutil import atomic_write_text
 
 REMEMBERED = ".settings.json"  # in the output folder
 SETTINGS = {  # name: (command-line option, environment variable, its value when nothing sets it)

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from report.runs.checkpoints import Checkpoint
+from dlreport.runs.checkpoints import Checkpoint
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -35,10 +35,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def copy_project(dst: Path) -> Path:
-    """The code and templates in a scratch folder, so a test can edit them as a user would."""
-    for name in ("report", "experiments", "templates"):
-        shutil.copytree(ROOT / name, dst / name, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(ROOT / "build.py", dst / "build.py")
+    """The code and templates in a scratch folder, so a test can edit them as a user would. The
+    engine is copied under its import name (`dlreport/`), so that a process started in the copy
+    imports the copy's engine before the installed one, as a Ray worker imports its shipped copy."""
+    for name, folder in (("dlreport", "report"), ("experiments", "experiments"), ("templates", "templates")):
+        shutil.copytree(ROOT / folder, dst / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("build.py", "pyproject.toml"):
+        shutil.copy(ROOT / name, dst / name)
     return dst
 
 
@@ -89,7 +92,7 @@ def write_letter_tar(path: Path, top: str, files: dict[str, bytes]) -> Path:
 def _own_logger_restored():
     """A test that runs the command in this process (`cli.main`) sets the tool's logger up
     (level, handler): the next test starts from the logger as it was."""
-    own = logging.getLogger("report")
+    own = logging.getLogger("dlreport")
     kept = own.level, list(own.handlers), own.propagate
     yield
     own.setLevel(kept[0])
@@ -120,7 +123,7 @@ class KillAfterSave(Checkpoint):
 
 
 def small_run_data(seed: int = 0, n_train: int = 200, n_val: int = 50):
-    from report.data.splits import RunData
+    from dlreport.data.splits import RunData
 
     rng = np.random.default_rng(seed)
     return RunData(rng.random((n_train, 784), np.float32), rng.integers(0, 10, n_train).astype(np.int32),

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from report.document import numbering
-from report.facts import analysis
+from dlreport.document import numbering
+from dlreport.facts import analysis
 
 
 def test_facts_find_the_loss_minimum_the_plateau_and_the_gap():
@@ -41,7 +41,7 @@ def test_numbering_sections_figures_tables_refs_and_toc():
 
 
 def test_a_heading_is_numbered_and_cut_the_same_whatever_the_order_of_its_attributes():
-    from report.document import pdf_assembly
+    from dlreport.document import pdf_assembly
 
     def doc(h3: str) -> str:
         return ('<html><head></head><body><section>title</section><nav class="contents"><!--toc--></nav>\n'

@@ -9,9 +9,9 @@ import sys
 
 import pytest
 
-from report.builds import changes, ledger, record
-from report.errors import ReportError
-from report.fsutil import TEMP_SUFFIX
+from dlreport.builds import changes, ledger, record
+from dlreport.errors import ReportError
+from dlreport.fsutil import TEMP_SUFFIX
 
 COMPONENTS = {
     "scheme": 1,

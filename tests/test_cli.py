@@ -14,9 +14,9 @@ import sys
 
 import pytest
 
-from report import ROOT, cli, settings
-from report.builds import ledger, record
-from report.errors import ReportError
+from dlreport import ROOT, cli, settings
+from dlreport.builds import ledger, record
+from dlreport.errors import ReportError
 
 SUBSTITUTE = ["--notmnist-split", "substitute"]
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from conftest import idx_bytes, png_bytes, write_gz, write_letter_tar
 
-from report.data import datasets, fetch
-from report.errors import ReportError
+from dlreport.data import datasets, fetch
+from dlreport.errors import ReportError
 
 
 def _idx_file(tmp_path, rng):

@@ -43,7 +43,7 @@ def test_bad_hyper_parameters_are_named(base, change, words):
     (B1, {"batch_norm": "yes"}, "batch_norm must be true or false"),
 ])
 def test_what_a_trainer_does_not_read_or_implement_is_refused(base, change, words):
-    from report.runs.runner import honoured
+    from dlreport.runs.runner import honoured
 
     bad = dataclasses.replace(base, hparams={**base.hparams, **change})
     found = problems(bad, honoured(bad.trainer))
@@ -51,7 +51,7 @@ def test_what_a_trainer_does_not_read_or_implement_is_refused(base, change, word
 
 
 def test_the_shipped_trainers_declare_what_they_read_and_every_definition_keeps_to_it():
-    from report.runs.runner import honoured
+    from dlreport.runs.runner import honoured
 
     for e in EXPERIMENTS:
         names, _ = honoured(e.trainer)

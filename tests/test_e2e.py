@@ -34,9 +34,9 @@ class Project:
         self.out = root / "build"
 
     def build(self, *args: str, data: Path = DATA) -> subprocess.CompletedProcess:
-        """Run build.py through report.cli.main and report whether TensorFlow got imported."""
+        """Run build.py through dlreport.cli.main and report whether TensorFlow got imported."""
         code = (
-            "import sys; from report.cli import main; rc = main(sys.argv[1:]); "
+            "import sys; from dlreport.cli import main; rc = main(sys.argv[1:]); "
             "print('TENSORFLOW_IMPORTED=%s' % ('tensorflow' in sys.modules)); sys.exit(rc)"
         )
         env = {**os.environ, "REPORT_DATA_DIR": str(data), "SOURCE_DATE_EPOCH": "1790000000"}
@@ -163,21 +163,21 @@ def test_every_finding_is_judged_and_shown_with_its_verdict(project):
 
 
 def test_the_python_api_reads_builds_as_tables(project):
-    """`report.results()` and friends in a fresh process, as a notebook calls them: the tidy
+    """`dlreport.results()` and friends in a fresh process, as a notebook calls them: the tidy
     schema, two builds stacked, the verdicts table against the record."""
     partial = project.build(*QUICK, "--only", "B1", "--set", "B1.epochs=2")
     assert partial.returncode == 0, partial.stderr
     code = f"""
 import json
-import report
+import dlreport
 out = {str(project.out)!r}
-one = report.results(out=out, build="previous")
-both = report.results(["previous", "latest"], out=out)
-found = report.findings(out=out, build="previous")
+one = dlreport.results(out=out, build="previous")
+both = dlreport.results(["previous", "latest"], out=out)
+found = dlreport.findings(out=out, build="previous")
 print(json.dumps({{
     "columns": list(one.columns), "dtypes": {{c: str(t) for c, t in one.dtypes.items()}}, "rows": len(one),
     "builds": both.groupby("build", observed=True).size().to_dict(), "overrides": sorted(set(both["overrides"])),
-    "findings": found[["id", "verdict", "tests"]].to_dict("records"), "log": len(report.log(out=out)),
+    "findings": found[["id", "verdict", "tests"]].to_dict("records"), "log": len(dlreport.log(out=out)),
 }}))
 """
     result = subprocess.run([sys.executable, "-c", code], cwd=project.root, capture_output=True, text=True, timeout=300)
@@ -272,15 +272,16 @@ def test_the_key_follows_code_into_other_modules_and_into_the_data_stage(project
               "def unused_helper():\n    return 1\n\n\ndef of(hparams: dict) -> Network:")
     assert _stale(project, helper) == set()  # a definition nothing reaches
     assert _stale(project, ("experiments/networks.py", "layers += [", "layers = layers + [")) == PART_A | NOTMNIST
-    assert _stale(project, ("report/data/datasets.py", 'np.frombuffer(content, np.uint8, offset=offset)',
+    assert _stale(project, ("dlreport/data/datasets.py", 'np.frombuffer(content, np.uint8, offset=offset)',
                             'np.frombuffer(content, dtype=np.uint8, offset=offset)')) == PART_A
-    assert _stale(project, ("report/data/datasets.py", 'img.shape != (28, 28)', 'img.shape[:2] != (28, 28)')) == NOTMNIST
+    assert _stale(project, ("dlreport/data/datasets.py", 'img.shape != (28, 28)', 'img.shape[:2] != (28, 28)')) == NOTMNIST
     assert _stale(project, ("experiments/lowlevel.py", "from experiments import metrics, networks",
                             "from experiments import metrics, networks\nfrom experiments.steps import half"),
                   ("experiments/lowlevel.py", "lr, beta1, beta2, eps = hp[", "lr, beta1, beta2, eps = half(2) * hp["),
                   ("experiments/steps.py", "", "def half(x):\n    return x / 2\n")) == PART_A
-    comments = [("report/data/datasets.py", "    ndim = content[3]\n", "    ndim = content[3]  # the dimensions follow\n"),
-                ("report/data/splits.py", "    keep = np.array(sorted(", "    # first copies only\n    keep = np.array(sorted("),
+    comments = [("dlreport/data/datasets.py", "    ndim = content[3]\n", "    ndim = content[3]  # the dimensions follow\n"),
+                ("dlreport/data/splits.py", "    keep = np.array(sorted(",
+                 "    # first copies only\n    keep = np.array(sorted("),
                 ("experiments/networks.py", "    width = N_INPUTS\n", "    width = N_INPUTS  # of the first layer's input\n")]
     assert _stale(project, *comments) == set()
 
@@ -301,7 +302,7 @@ def test_comment_edit_retrains_nothing_and_forward_edit_retrains_part_a_only(pro
 
 def test_changing_one_rate_retrains_only_that_run(project):
     with project.edited(("experiments/definitions.py", "(0.001, 0.003, 0.006)", "(0.001, 0.003, 0.007)"),
-                        ("experiments/definitions.py", "(0.6, Reference(", "(0.5, Reference(")):
+                        ("experiments/definitions.py", "(0.6, _ref(", "(0.5, _ref(")):
         result = project.build(*QUICK)
     assert result.returncode == 0, result.stderr
     runs = {r["id"]: r["source"] for r in project.record()["runs"]}
@@ -370,7 +371,7 @@ def test_one_hparam_change_status_diff_ledger_and_changes_section(project):
 
 
 def _render_cache(project: Project) -> set[str]:
-    from report.cachedir import CacheDir
+    from dlreport.cachedir import CacheDir
 
     cache = CacheDir(project.root / ".cache")
     return {str(p.relative_to(cache.root)) for p in cache.render_entries()}
@@ -519,7 +520,7 @@ def test_the_html_in_a_real_browser_has_no_page_overflow_loaded_figures_and_work
 def test_each_experiment_keeps_one_colour_in_every_figure(project):
     """The figures as drawn (the SVGs in the HTML): an experiment's curves are in its colour
     of the declared palette wherever they appear, alone or beside others."""
-    from report.document import context, palette
+    from dlreport.document import context, palette
 
     groups = {g for e in EXPERIMENTS for g in e.groups}
     members = {g: [e.id for e in EXPERIMENTS if g in e.groups] for g in groups}

@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from report.document import equations
-from report.document.render import TEMPLATES
+from dlreport.document import equations
+from dlreport.document.render import TEMPLATES
 
 INLINE = r"\mu_\mathcal{B} = \frac{1}{m} \sum_{i=1}^{m} x_i"
 DISPLAY = r"y = \gamma \, \frac{x - \hat\mu}{\sqrt{\hat\sigma^2 + \epsilon}} + \beta"
@@ -37,7 +37,7 @@ def test_the_tex_is_a_hidden_text_layer_and_screen_readers_get_mathml():
 
 def test_the_text_layer_is_found_in_the_pdf_and_moves_nothing_else():
     pypdf = pytest.importorskip("pypdf")
-    from report.document.pdf_assembly import lay_out
+    from dlreport.document.pdf_assembly import lay_out
 
     def drawn(html: str) -> tuple[str, list]:
         runs: list = []

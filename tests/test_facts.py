@@ -11,10 +11,10 @@ import re
 import numpy as np
 import pytest
 
-from experiments.claims import Claim, Reading
-from experiments.claims import Test as ClaimTest
+from dlreport.claims import Claim, Reading
+from dlreport.claims import Test as ClaimTest
+from dlreport.facts import analysis, claims, stats
 from experiments.metrics import METRICS
-from report.facts import analysis, claims, stats
 
 H = {  # five steps; validation loss lowest at step 3, accuracy best at step 4
     "train_loss": [1.0, 0.8, 0.6, 0.7, 0.4],
@@ -177,7 +177,7 @@ def _seeds(base: dict, shifts: list[float]) -> list[dict]:
 
 
 def _claim(cid: str, *tests: ClaimTest, **kw) -> Claim:
-    return Claim(cid, "A", cid, False, cid, tests, **kw)
+    return Claim(cid, "A", cid, False, cid, tests, **{"cause": "our set-up", **kw})
 
 
 def test_findings_are_judged_over_seeds_with_flags_and_partial_builds_leave_them_out():
@@ -208,7 +208,7 @@ def test_findings_are_judged_over_seeds_with_flags_and_partial_builds_leave_them
 
 
 def test_a_set_up_dependent_sub_test_is_judged_again_on_the_second_set_up():
-    from experiments.claims import Setup
+    from dlreport.claims import Setup
 
     faster = {m: [values[0], *values[2:], values[-1]] for m, values in H.items()}  # the same curve, a step sooner
     results = {"X": _seeds(H, [0.0, 0.001, -0.001]), "X2": _seeds(faster, [0.0, 0.001, -0.002])}
@@ -223,7 +223,7 @@ def test_a_set_up_dependent_sub_test_is_judged_again_on_the_second_set_up():
 
 
 def test_a_threshold_sweep_says_where_the_verdict_changes():
-    from experiments.claims import Sweep
+    from dlreport.claims import Sweep
 
     results = {"X": _seeds(H, [0.0, 0.002, -0.002])}  # final validation accuracy 0.79 ± 0.002
 
@@ -233,7 +233,7 @@ def test_a_threshold_sweep_says_where_the_verdict_changes():
     test = dataclasses.replace(make(0.02), sweep=Sweep("half-width", (0.005, 0.02, 0.05), make, "pp"))
     (judged,) = claims.judge(results, (_claim("h", test),))
     assert judged.tests[0].sweep == ((0.005, stats.NOT_REPRODUCED), (0.02, stats.CONFIRMED), (0.05, stats.CONFIRMED))
-    from report.document import findings
+    from dlreport.document import findings
 
     assert findings.sweep(judged.tests[0]) == "half-width: not reproduced at 0.5 pp; confirmed for 2–5 pp"
 
@@ -250,13 +250,13 @@ def test_a_difference_of_two_reading_points_of_one_experiment_is_taken_seed_by_s
 def quick_report(tmp_path_factory) -> tuple[str, list]:
     """The whole report rendered from generated curves for every experiment (two seeds each,
     full-profile lengths): the real context and templates, no training and no data."""
+    from dlreport.data import splits
+    from dlreport.document import context, render
+    from dlreport.document.figure_cache import FigureCache
+    from dlreport.runs import keys
+    from dlreport.runs.runner import Outcome
     from experiments.definitions import EXPERIMENTS, resolve
     from experiments.profiles import PROFILES
-    from report.data import splits
-    from report.document import context, render
-    from report.document.figure_cache import FigureCache
-    from report.runs import keys
-    from report.runs.runner import Outcome
 
     profile, rng, runs = PROFILES["full"], np.random.default_rng(0), []  # full lengths: Part B read before the end
     for exp in EXPERIMENTS:
@@ -307,7 +307,9 @@ def test_each_parts_table_against_the_original_holds_each_runs_own_numbers_at_th
     """Read from the rendered table (one body per run): the step it names, our mean over the
     generated seeds at that step, the original's number from the definitions and the
     difference, for every metric the original gave."""
-    from report.document.context import METRIC_LABELS
+    from dlreport import study
+
+    labels = {m.label: m.name for m in study.current().metrics}
 
     html, runs = quick_report
     by_id: dict[str, list] = {}
@@ -317,14 +319,14 @@ def test_each_parts_table_against_the_original_holds_each_runs_own_numbers_at_th
     for table in re.findall(r'<table id="tab-[abc]-results".*?</table>', html, re.S):
         for anchor, body in re.findall(r'<tbody id="([^"]+)" class="run">(.*?)</tbody>', table, re.S):
             exp = next(e for e in by_id.values() if e[0].experiment.id.lower().replace("/", "-").replace(".", "") == anchor)
-            ref = dataclasses.asdict(exp[0].experiment.reference)
+            ref = exp[0].experiment.reference.as_dict()
             steps = len(exp[0].result["history"]["val_acc"])
             at = int(re.search(r"(?:iteration|epoch) (\d+)", body)[1])
             assert at == min(ref.get("at") or steps, steps), anchor
             for row in re.findall(r"<tr>(.*?)</tr>", body, re.S):
                 cells = [html_module.unescape(re.sub(r"<[^>]+>", " ", c)).split()
                          for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
-                metric = {label: m for m, label in METRIC_LABELS}[" ".join(cells[-7])]
+                metric = labels[" ".join(cells[-7])]
                 ours = np.mean([o.result["history"][metric][at - 1] for o in exp])
                 assert cells[-6][0] == f"{ours:.4f}" and cells[-4][0] == f"{ref[metric]:.4f}", (anchor, metric)
                 assert cells[-3][0].replace("\u2212", "-") == f"{ours - ref[metric]:+.4f}", (anchor, metric)

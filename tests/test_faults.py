@@ -29,10 +29,10 @@ from pathlib import Path
 import pytest
 from conftest import DATA, copy_project
 
-from report.builds import ledger, record
-from report.fsutil import TEMP_SUFFIX
-from report.runs.checkpoints import Checkpoint
-from report.runs.store import ResultStore
+from dlreport.builds import ledger, record
+from dlreport.fsutil import TEMP_SUFFIX
+from dlreport.runs.checkpoints import Checkpoint
+from dlreport.runs.store import ResultStore
 
 pytestmark = pytest.mark.e2e
 # a partial build of two experiments, published as the current report like a whole one
@@ -63,7 +63,7 @@ if os.environ.get("KILL_AT"):
             os.kill(BUILD, signal.SIGKILL)
         return out
     setattr(owner, attr, wrapper)
-from report.cli import main
+from dlreport.cli import main
 sys.exit(main(sys.argv[1:]))
 """
 
@@ -79,35 +79,35 @@ sys.exit(main(sys.argv[1:]))
 # forgets the drawn figures, so that they are drawn again.
 MOMENTS = [
     ("decoding data, between two files", "line", "decoded", 0.0, "fresh"),
-    ("decoded, before the decoded copy is written", "self", "report.data.datasets:DecodedCache.put:1:before", 0, "fresh"),
+    ("decoded, before the decoded copy is written", "self", "dlreport.data.datasets:DecodedCache.put:1:before", 0, "fresh"),
     ("decoded-data write: array written, not renamed", "self", "os:replace:-data.npy'#1:before", 0, "fresh"),
     ("second decoded file: checksum written, not renamed", "self", "os:replace:.npy.sha256'#2:before", 0, "fresh"),
     ("starting A1 (TensorFlow import)", "line", "A1 seed 0 running", 0.0, "train"),
     ("A1 training, mid-way", "line", "A1 seed 0 30/60", 0.0, "train"),
-    ("A1 checkpoint saved at iteration 50", "self", "report.runs.checkpoints:Checkpoint.save:1:after", 0, "train"),
-    ("A1 resumed at 51; its cache entry written, not renamed", "self", "report.fsutil:write_synced:/results/#1:after", 0,
+    ("A1 checkpoint saved at iteration 50", "self", "dlreport.runs.checkpoints:Checkpoint.save:1:after", 0, "train"),
+    ("A1 resumed at 51; its cache entry written, not renamed", "self", "dlreport.fsutil:write_synced:/results/#1:after", 0,
      "resume"),
-    ("A1 checkpoint written, not renamed", "self", "report.fsutil:write_synced:/checkpoints/#1:after", 0, "train"),
-    ("A1 trained, before its cache entry is written", "self", "report.runs.store:ResultStore.put:1:before", 0, "train"),
-    ("A1 stored, B1 not started", "self", "report.runs.store:ResultStore.put:1:after", 0, "train"),
+    ("A1 checkpoint written, not renamed", "self", "dlreport.fsutil:write_synced:/checkpoints/#1:after", 0, "train"),
+    ("A1 trained, before its cache entry is written", "self", "dlreport.runs.store:ResultStore.put:1:before", 0, "train"),
+    ("A1 stored, B1 not started", "self", "dlreport.runs.store:ResultStore.put:1:after", 0, "train"),
     ("B1 training, after epoch 1", "line", "B1 seed 0 1/3", 0.0, "train"),
-    ("B1 epoch-2 checkpoint saved", "self", "report.runs.checkpoints:Checkpoint.save:3:after", 0, "train"),
+    ("B1 epoch-2 checkpoint saved", "self", "dlreport.runs.checkpoints:Checkpoint.save:3:after", 0, "train"),
     ("B1 resumed at epoch 3, mid-epoch", "line", "resuming from checkpoint at step 2", 0.3, "resume"),
     ("B1 training, after epoch 2", "line", "B1 seed 0 2/3", 0.0, "train"),
-    ("B1 trained, before its cache entry is written", "self", "report.runs.store:ResultStore.put:2:before", 0, "train"),
+    ("B1 trained, before its cache entry is written", "self", "dlreport.runs.store:ResultStore.put:2:before", 0, "train"),
     ("rendering starts", "line", "rendering the HTML", 0.0, "render"),
-    ("drawing figures", "self", "report.document.figures:panel:1:before", 0, "render-cold"),
+    ("drawing figures", "self", "dlreport.document.figures:panel:1:before", 0, "render-cold"),
     ("drawing figures, by the clock", "line", "rendering the HTML", 0.5, "render-cold"),
-    ("figures drawn and cached, HTML not rendered", "self", "report.document.render:render_html:1:before", 0, "render"),
-    ("HTML rendered, not written", "self", "report.document.render:render_html:1:after", 0, "render"),
-    ("laying out the PDF", "self", "report.document.pdf_assembly:render_pdf:1:before", 0, "render"),
-    ("PDF: one piece laid out, not cached", "self", "report.document.pdf_assembly:lay_out:1:after", 0, "render"),
+    ("figures drawn and cached, HTML not rendered", "self", "dlreport.document.render:render_html:1:before", 0, "render"),
+    ("HTML rendered, not written", "self", "dlreport.document.render:render_html:1:after", 0, "render"),
+    ("laying out the PDF", "self", "dlreport.document.pdf_assembly:render_pdf:1:before", 0, "render"),
+    ("PDF: one piece laid out, not cached", "self", "dlreport.document.pdf_assembly:lay_out:1:after", 0, "render"),
     ("PDF: a laid-out piece written, not renamed", "self", "os:replace:/pdf/#1:before", 0, "render"),
-    ("PDF made, nothing written", "self", "report.document.pdf_assembly:render_pdf:1:after", 0, "render"),
+    ("PDF made, nothing written", "self", "dlreport.document.pdf_assembly:render_pdf:1:after", 0, "render"),
     ("ledger entry written, not renamed", "self", "pathlib:Path.rename:1:before", 0, "render"),
-    ("ledger entry saved, not published", "self", "report.builds.ledger:Ledger._publish:1:before", 0, "render"),
+    ("ledger entry saved, not published", "self", "dlreport.builds.ledger:Ledger._publish:1:before", 0, "render"),
     ("publishing: new link made, not renamed", "self", "os:symlink:1:after", 0, "render"),
-    ("published, output links being checked", "self", "report.builds.ledger:replace_symlink:1:after", 0, "render"),
+    ("published, output links being checked", "self", "dlreport.builds.ledger:replace_symlink:1:after", 0, "render"),
 ]
 # after these kills the next build runs to the end: it must resume and match the reference
 COMPLETE_AFTER = {"A1 resumed at 51; its cache entry written, not renamed", "B1 resumed at epoch 3, mid-epoch"}
@@ -271,7 +271,7 @@ def test_every_kind_of_damaged_cache_file_is_reported_and_remade_with_the_same_r
     laid-out PDF piece (the next render must give the very bytes of an undamaged one), and
     A1's result with the decoded Fashion-MNIST arrays it is retrained from (the retrained
     curves must be bit-identical). Each damaged file is named in one line, and none is used."""
-    from report.data import datasets
+    from dlreport.data import datasets
 
     c = campaign
     epoch = int(EPOCH) + 7000 + 10 * n

@@ -18,9 +18,9 @@ import numpy as np
 import pytest
 from conftest import idx_bytes, png_bytes, write_letter_tar
 
-from report import cli
-from report.data import datasets, fetch, files
-from report.errors import ReportError
+from dlreport import cli
+from dlreport.data import datasets, fetch, files
+from dlreport.errors import ReportError
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -248,8 +248,8 @@ def test_progress_is_plain_lines_off_a_terminal_and_silent_under_quiet(tmp_path,
 def test_missing_data_stops_a_build_before_anything_trains(tmp_path, server, monkeypatch):
     """The build's preflight verifies (and downloads) the data of every run that will train;
     a file that cannot be had ends the build there, not after some runs have trained."""
-    from report import pipeline
-    from report.runs import runner
+    from dlreport import pipeline
+    from dlreport.runs import runner
 
     _declare_fashion(monkeypatch, server)  # declared, never served: every download is a 404
 

@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from report.document import equations, figure_cache, figures
+from dlreport.document import equations, figure_cache, figures
 
 HISTORY = {"train_loss": [1.0, 0.5], "val_loss": [1.1, 0.7], "train_acc": [0.5, 0.8], "val_acc": [0.45, 0.7]}
 RUNS = [("A1", [HISTORY], "#0072B2", {})]  # one run: its label, histories over seeds, colour, the original's values
@@ -67,8 +67,8 @@ def test_equations_are_drawn_once_and_kept_with_the_same_markup(tmp_path, monkey
     real = equations.draw
     monkeypatch.setattr(equations, "draw", lambda tex: calls.append(tex) or real(tex))
 
-    def kept(tex: str) -> str:  # as the build draws them: through a cache of report.document.equations
-        return figure_cache.FigureCache(tmp_path, "report.document.equations", "ziamath").svg("draw", tex)
+    def kept(tex: str) -> str:  # as the build draws them: through a cache of dlreport.document.equations
+        return figure_cache.FigureCache(tmp_path, "dlreport.document.equations", "ziamath").svg("draw", tex)
 
     tex = r"\hat{x} = \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}}"
     first = equations.math(tex, svg_of=kept)
@@ -81,19 +81,19 @@ def test_equations_are_drawn_once_and_kept_with_the_same_markup(tmp_path, monkey
 def test_a_damaged_drawing_is_reported_and_drawn_again_never_used(tmp_path, caplog, how):
     tex = r"\sigma^2"
     store = tmp_path / "equations"
-    first = figure_cache.FigureCache(store, "report.document.equations", "ziamath").svg("draw", tex)
+    first = figure_cache.FigureCache(store, "dlreport.document.equations", "ziamath").svg("draw", tex)
     path = next(store.rglob("*.svg"))
     data = path.read_bytes()
     path.write_bytes({"truncated": data[: len(data) // 2], "empty": b"",
                       "flipped": data[:-40] + bytes([data[-40] ^ 1]) + data[-39:]}[how])
     with caplog.at_level("WARNING"):
-        again = figure_cache.FigureCache(store, "report.document.equations", "ziamath").svg("draw", tex)
+        again = figure_cache.FigureCache(store, "dlreport.document.equations", "ziamath").svg("draw", tex)
     assert again == first and f"damaged cache entry {path}" in caplog.text
-    assert figure_cache.FigureCache(store, "report.document.equations", "ziamath").svg("draw", tex) == first
+    assert figure_cache.FigureCache(store, "dlreport.document.equations", "ziamath").svg("draw", tex) == first
 
 
 def test_each_experiment_one_colour_distinct_from_those_it_is_drawn_with():
-    from report.document import palette
+    from dlreport.document import palette
 
     order = ["A", "B", "C", "D", "E"]
     groups = [["A", "B", "C"], ["C", "D"], ["B", "D", "E"]]

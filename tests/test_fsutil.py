@@ -8,7 +8,7 @@ import stat
 import subprocess
 import sys
 
-from report.fsutil import FILE_MODE, TEMP_SUFFIX, atomic_write_bytes, private_temp_folder, remove_leftovers, temp_name
+from dlreport.fsutil import FILE_MODE, TEMP_SUFFIX, atomic_write_bytes, private_temp_folder, remove_leftovers, temp_name
 
 
 def _dead_pid() -> int:
@@ -69,7 +69,7 @@ def test_a_temp_name_has_this_process_and_the_marker(tmp_path):
 
 
 def test_private_temp_folders_of_dead_processes_are_removed_and_nothing_else(tmp_path, monkeypatch):
-    monkeypatch.setattr("report.fsutil.SYSTEM_TEMP", str(tmp_path))
+    monkeypatch.setattr("dlreport.fsutil.SYSTEM_TEMP", str(tmp_path))
     dead, alive = tmp_path / f"dlreport-test-{_dead_pid()}-abc123", tmp_path / f"dlreport-test-{os.getppid()}-abc123"
     foreign = [tmp_path / "dlreport-test-notapid-abc", tmp_path / "dlreport-other-1-abc", tmp_path / "mine"]
     for folder in (dead, alive, *foreign):

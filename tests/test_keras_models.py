@@ -8,8 +8,8 @@ import pytest
 keras = pytest.importorskip("keras")
 from conftest import KillAfterSave, Killed, small_run_data  # noqa: E402
 
+from dlreport.runs.checkpoints import Checkpoint  # noqa: E402
 from experiments import keras_models, networks  # noqa: E402
-from report.runs.checkpoints import Checkpoint  # noqa: E402
 
 
 @pytest.mark.parametrize("batch_norm", [False, True])
@@ -74,7 +74,7 @@ def test_products_match_the_matrix_products_keras_builds():
     import tensorflow as tf
     from conftest import matmul_shapes
 
-    from report.facts.analysis import products_per_step
+    from experiments.flops import products_per_step
 
     hp = {"hidden": [12, 6], "dropout": [0.4, 0.0], "batch_norm": True, "learning_rate": 1e-3, "batch_size": 8,
           "epochs": 1}

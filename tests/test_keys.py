@@ -6,10 +6,11 @@ import textwrap
 
 import pytest
 
+from dlreport import project
+from dlreport.data import splits
+from dlreport.runs import keys, source
 from experiments.definitions import EXPERIMENTS, resolve
 from experiments.profiles import PROFILES
-from report.data import splits
-from report.runs import keys, source
 
 TRAINER = '''
 """A toy trainer."""
@@ -35,7 +36,7 @@ def toy(tmp_path, monkeypatch):
     """A trainer module in a temporary project root; returns a function that rewrites it."""
     (tmp_path / "toy").mkdir()
     path = tmp_path / "toy" / "trainer.py"
-    monkeypatch.setattr(source, "ROOT", tmp_path)
+    monkeypatch.setattr(project, "current", lambda: project.Project(tmp_path, "toy"))
 
     def write(text: str) -> dict[str, str]:
         path.write_text(textwrap.dedent(text))
@@ -80,7 +81,7 @@ def test_key_moves_with_hyper_parameters_profile_data_and_versions(monkeypatch):
     assert _key(changed_lr) != base
     assert _key(a1, profile="quick") != base
     assert _key(a1, seed=1) != base
-    from report.data import datasets
+    from dlreport.data import datasets
 
     f = datasets.FASHION_MNIST["train-labels"]
     monkeypatch.setitem(datasets.FASHION_MNIST, "train-labels", type(f)(**{**f.__dict__, "content_sha256": "0" * 64}))
@@ -130,8 +131,7 @@ def helper(x):
 
 def test_the_walk_follows_imports_and_moving_code_keeps_the_fingerprint(tmp_path, monkeypatch):
     (tmp_path / "toy").mkdir()
-    monkeypatch.setattr(source, "ROOT", tmp_path)
-    monkeypatch.setattr(source, "PACKAGES", ("toy",))
+    monkeypatch.setattr(project, "current", lambda: project.Project(tmp_path, "toy"))
     trainer = tmp_path / "toy" / "trainer.py"
 
     def fingerprint(helpers_module: str) -> dict[str, str]:

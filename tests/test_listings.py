@@ -8,7 +8,7 @@ from html import unescape
 
 import pytest
 
-from report.document import listings
+from dlreport.document import listings
 
 CODE = '''def f(x):
     if x:
@@ -27,7 +27,7 @@ def test_a_listing_holds_the_source_exactly_one_span_per_line_classed_by_its_ind
 
 def test_in_print_a_wrapped_line_continues_under_its_indentation_not_at_column_zero():
     pypdf = pytest.importorskip("pypdf")
-    from report.document.pdf_assembly import lay_out
+    from dlreport.document.pdf_assembly import lay_out
 
     html = (f"<html><head><style>@page {{ size: A6; margin: 8mm }} .code pre {{ font: 7.6pt/1.35 'DejaVu Sans Mono'; "
             f"white-space: pre-wrap }} {listings.css()}</style></head><body>{listings.highlighted(CODE)}</body></html>")

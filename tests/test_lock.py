@@ -9,9 +9,9 @@ import time
 
 from conftest import ROOT
 
-HOLD = "import sys, time; from report.lock import exclusive; from pathlib import Path\n" \
+HOLD = "import sys, time; from dlreport.lock import exclusive; from pathlib import Path\n" \
        "with exclusive(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(60)"
-TAKE = "import sys, logging; logging.basicConfig(); from report.lock import exclusive; from pathlib import Path\n" \
+TAKE = "import sys, logging; logging.basicConfig(); from dlreport.lock import exclusive; from pathlib import Path\n" \
        "with exclusive(Path(sys.argv[1])):\n    print('acquired', flush=True)"
 
 

@@ -8,8 +8,8 @@ import pytest
 tf = pytest.importorskip("tensorflow")
 from conftest import KillAfterSave, Killed, small_run_data  # noqa: E402
 
+from dlreport.runs.checkpoints import Checkpoint  # noqa: E402
 from experiments import lowlevel, networks  # noqa: E402
-from report.runs.checkpoints import Checkpoint  # noqa: E402
 
 
 def test_log_softmax_is_finite_for_huge_logits_and_matches_the_definition():
@@ -55,7 +55,7 @@ def test_products_match_the_matrix_products_in_the_real_gradient_graph():
     the shapes of the products TensorFlow builds for a training step plus a validation pass."""
     from conftest import matmul_shapes
 
-    from report.facts.analysis import flops_per_step, products_per_step
+    from experiments.flops import flops_per_step, products_per_step
 
     hidden, n_train, n_val = [7, 5], 11, 3
     params = lowlevel.init_params(networks.mlp(hidden).sizes, 0)

@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 from conftest import DATA, copy_project
 
-from report.builds import ledger, record
-from report.fsutil import TEMP_SUFFIX
+from dlreport.builds import ledger, record
+from dlreport.fsutil import TEMP_SUFFIX
 
 pytestmark = pytest.mark.e2e
 ARGS = ["--profile", "quick", "--notmnist-split", "substitute", "--only", "A1", "--seeds", "1", "--publish"]
@@ -46,10 +46,10 @@ if os.environ.get("INTERRUPT_IN_SVG"):
         return original(self, *args, **kwargs)
     svg.SVG.draw = draw
 if os.environ.get("SLOW_LEDGER"):  # each file of a ledger entry takes this long to write: saves overlap
-    import time, report.builds.ledger as ledger
+    import time, dlreport.builds.ledger as ledger
     written = ledger.write_synced
     ledger.write_synced = lambda path, data: (time.sleep(float(os.environ["SLOW_LEDGER"])), written(path, data))[1]
-from report.cli import main
+from dlreport.cli import main
 try:
     code = main(sys.argv[1:])
 finally:  # this process's own high-water mark (getrusage's would count the forking parent's too)

@@ -13,7 +13,7 @@ import pytest
 pypdf = pytest.importorskip("pypdf")
 pytest.importorskip("weasyprint")
 
-from report.document import pdf_assembly  # noqa: E402
+from dlreport.document import pdf_assembly  # noqa: E402
 
 CSS = """@page { size: A6; margin: 12mm; @bottom-center { content: counter(page); } @top-right { content: string(part); } }
 @page title { @bottom-center { content: none; } }
@@ -176,7 +176,7 @@ def test_a_newly_installed_font_keys_every_piece_afresh(tmp_path, monkeypatch):
 
 
 def test_pieces_laid_out_in_worker_processes_give_the_bytes_of_one_process(tmp_path):
-    from report.document.workers import Workers
+    from dlreport.document.workers import Workers
 
     doc = document(beta_paragraphs=40)
     serial = pdf_assembly.render_pdf(doc, pdf_assembly.PieceCache(tmp_path / "serial"), Workers(1))
@@ -216,7 +216,7 @@ LAY_OUT = pdf_assembly.lay_out
 
 
 def test_a_worker_that_dies_costs_time_not_the_build(tmp_path, monkeypatch):
-    from report.document.workers import Workers
+    from dlreport.document.workers import Workers
 
     monkeypatch.setattr(pdf_assembly, "lay_out", dies_in_a_worker)
     doc = document(beta_paragraphs=40)
@@ -232,7 +232,7 @@ def test_workers_die_with_the_build_that_forked_them():
     import sys
     import time
 
-    build = subprocess.Popen([sys.executable, "-c", "import os, time\nfrom report.document.workers import Workers\n"
+    build = subprocess.Popen([sys.executable, "-c", "import os, time\nfrom dlreport.document.workers import Workers\n"
                               "w = Workers(3).__enter__()\ntime.sleep(1)\n"
                               "print([p.pid for p in w._pool._processes.values()], flush=True)\ntime.sleep(60)"],
                              stdout=subprocess.PIPE, text=True)
@@ -259,7 +259,7 @@ def test_a_row_is_never_split_and_the_check_would_see_it():
     whole, and exactly as many with it."""
     from conftest import body_rows
 
-    from report.document.render import TEMPLATES
+    from dlreport.document.render import TEMPLATES
 
     css = (TEMPLATES / "report.css").read_text()
     rows = "".join(f"<tr><td>{i}</td><td>{'<br>'.join(['a line of a tall cell'] * 9)}</td></tr>" for i in range(12))

@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 import sys
 
-from report.runs import progress
+from dlreport.runs import progress
 
 
 def test_off_a_terminal_about_ten_lines_with_the_rate_after_warm_up(caplog, monkeypatch):
     clock = iter(range(10, 200))  # the first report comes after 10 s of tracing and compiling; each step then takes 1 s
     monkeypatch.setattr(progress.time, "perf_counter", lambda: float(next(clock)))
-    with caplog.at_level(logging.INFO, logger="report.runs.runner"):
+    with caplog.at_level(logging.INFO, logger="dlreport.runs.runner"):
         p = progress.RunProgress("A1 seed 0")
         for step in range(1, 101):
             p(step, 100, {"val_acc": 0.5})
@@ -23,7 +23,7 @@ def test_off_a_terminal_about_ten_lines_with_the_rate_after_warm_up(caplog, monk
 
 def test_on_a_terminal_a_live_bar_and_no_lines(caplog, monkeypatch):
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
-    with caplog.at_level(logging.INFO, logger="report"):  # as the command sets it: bars are drawn when INFO is shown
+    with caplog.at_level(logging.INFO, logger="dlreport"):  # as the command sets it: bars are drawn when INFO is shown
         p = progress.RunProgress("B1 seed 0")
         assert p.bar is not None
         for step in range(1, 4):

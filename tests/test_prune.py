@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from report.builds.prune import prune_checkpoints, prune_render_caches, used_entries
-from report.cachedir import CacheDir
-from report.document.figure_cache import FigureCache
-from report.errors import ReportError
+from dlreport.builds.prune import prune_checkpoints, prune_render_caches, used_entries
+from dlreport.cachedir import CacheDir
+from dlreport.document.figure_cache import FigureCache
+from dlreport.errors import ReportError
 
 
 def _files(root):
@@ -57,7 +57,7 @@ def test_only_checkpoints_of_the_layout_whose_run_is_stored_go(tmp_path):
 
 
 def test_a_cache_lists_what_it_read_and_wrote(tmp_path, monkeypatch):
-    monkeypatch.setattr("report.document.figures.panel", lambda *args: "<svg/>")
+    monkeypatch.setattr("dlreport.document.figures.panel", lambda *args: "<svg/>")
     cache = FigureCache(tmp_path / "figures")
     cache.svg("panel", [1])
     FigureCache(tmp_path / "figures").svg("panel", [2])  # another build's drawing

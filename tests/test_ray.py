@@ -142,21 +142,24 @@ def test_a_build_on_ray_with_every_run_stored_renders_without_joining(on_ray, cl
 
 
 def test_workers_get_the_projects_code_and_nothing_else(tmp_path):
-    """What a build uploads to the cluster: the packages the keys hash and templates/ (the
-    project's root marker), byte for byte, without bytecode; never caches, outputs, data or the
-    frozen store, which would be packed and uploaded with every build."""
-    from report import ROOT
-    from report.runs.cluster import Ray
-    from report.runs.executor import Placement
+    """What a build uploads to the cluster: the packages the keys hash (the engine's as
+    `dlreport`), templates/ and the project's configuration, byte for byte, without bytecode;
+    never caches, outputs, data or the frozen store, which would be packed and uploaded with
+    every build."""
+    from dlreport import ROOT
+    from dlreport.runs.cluster import Ray
+    from dlreport.runs.executor import Placement
 
     executor = Ray(Placement("ray"))
     shipped = Path(executor._ship())
     try:
         files = {p.relative_to(shipped) for p in shipped.rglob("*") if p.is_file()}
-        wanted = {p.relative_to(ROOT) for top in ("experiments", "report", "templates") for p in (ROOT / top).rglob("*")
+        wanted = {Path(top) / p.relative_to(ROOT / folder): p for top, folder in (("experiments", "experiments"),
+                  ("dlreport", "report"), ("templates", "templates")) for p in (ROOT / folder).rglob("*")
                   if p.is_file() and "__pycache__" not in p.parts}
-        assert files == wanted
-        assert all((shipped / f).read_bytes() == (ROOT / f).read_bytes() for f in files)
+        wanted[Path("pyproject.toml")] = ROOT / "pyproject.toml"
+        assert files == set(wanted)
+        assert all((shipped / f).read_bytes() == wanted[f].read_bytes() for f in files)
     finally:
         executor.close()
     assert not shipped.exists()  # the copy is the build's own and goes with it
@@ -206,7 +209,7 @@ def test_a_killed_driver_takes_its_tasks_with_it_and_the_next_build_resumes(on_r
             break
     proc.wait(timeout=30)
     assert worker is not None
-    from report.fsutil import SYSTEM_TEMP
+    from dlreport.fsutil import SYSTEM_TEMP
 
     left = list(Path(SYSTEM_TEMP).glob(f"dlreport-shipped-{proc.pid}-*"))
     assert left, "the killed driver left no shipped copy: nothing to check"  # what the next build must remove
@@ -214,7 +217,7 @@ def test_a_killed_driver_takes_its_tasks_with_it_and_the_next_build_resumes(on_r
     while _alive(worker) and time.monotonic() < deadline:
         time.sleep(0.5)
     assert not _alive(worker), "the dead driver's task kept running"
-    from report.runs.store import ResultStore
+    from dlreport.runs.store import ResultStore
 
     store = ResultStore(project / "cache-driver" / "results", project / "frozen")
     assert all(store.get(p.stem) for p in (project / "cache-driver" / "results").glob("*/*.json"))  # nothing half-written

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from report.document.render import render_html
-from report.errors import ReportError
-from report.facts import stats
+from dlreport.document.render import render_html
+from dlreport.errors import ReportError
+from dlreport.facts import stats
 
 
 def _templates(tmp_path, body: str):

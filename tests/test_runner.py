@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from dlreport.cachedir import CacheDir
+from dlreport.errors import ReportError
+from dlreport.runs import runner, training
+from dlreport.runs.store import ResultStore
 from experiments.definitions import EXPERIMENTS
-from report.cachedir import CacheDir
-from report.errors import ReportError
-from report.runs import runner, training
-from report.runs.store import ResultStore
 
 A1 = next(e for e in EXPERIMENTS if e.id == "A1")
 
@@ -27,7 +27,7 @@ def _result(failed: bool = False) -> dict:
 def world(tmp_path, monkeypatch):
     trained, loaded = [], []
     outcome = {"failed": False}
-    monkeypatch.setattr("report.data.splits.load_run_data", lambda spec, data_dir, cache: loaded.append(spec) or "data")
+    monkeypatch.setattr("dlreport.data.splits.load_run_data", lambda spec, data_dir, cache: loaded.append(spec) or "data")
     monkeypatch.setattr(training, "run_spec", lambda spec, data, progress, checkpoint, threads=None:
                         trained.append(spec["seed"]) or _result(outcome["failed"]))
     store = ResultStore(tmp_path / "results", tmp_path / "frozen")
@@ -35,7 +35,7 @@ def world(tmp_path, monkeypatch):
 
 
 def _planned(key: str, seed: int, store: ResultStore, name=A1) -> runner.Planned:
-    from report.runs.keys import key_of
+    from dlreport.runs.keys import key_of
 
     spec = {"seed": seed, "data": {"dataset": "fashion-mnist"}, "trainer": "lowlevel", "hparams": {}}
     components = {"scheme": 0, "spec": spec, "variant": key}

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from conftest import png_bytes, write_letter_tar
 
-from report.data import datasets, samples, splits
+from dlreport.data import datasets, samples, splits
 
 
 def test_the_first_image_of_each_class_in_class_order(rng):

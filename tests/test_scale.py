@@ -17,8 +17,8 @@ CONFIGURATIONS = [(profile, split) for profile in ("full", "quick") for split in
 KEYS = f"CONFIGURATIONS = {CONFIGURATIONS!r}\n" + """
 import json, sys
 from pathlib import Path
-from report import pipeline
-from report.cachedir import CacheDir
+from dlreport import pipeline
+from dlreport.cachedir import CacheDir
 cache = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("/nonexistent-cache")  # a cache of the tool's keeps summaries
 if len(sys.argv) > 1:
     CacheDir(cache).claim()
@@ -58,12 +58,13 @@ def test_the_committed_frozen_store_holds_every_run_of_the_full_profile():
 
 
 def test_a_summary_of_a_file_is_found_by_its_content(tmp_path, monkeypatch):
-    from report.runs import source
+    from dlreport import project
+    from dlreport.runs import source
 
     (tmp_path / "experiments").mkdir()
     module = tmp_path / "experiments" / "toy.py"
     module.write_text("def helper(x):\n    return x + 1\n\n\ndef train(spec):\n    '''Doc.'''\n    return helper(spec)\n")
-    monkeypatch.setattr(source, "ROOT", tmp_path)
+    monkeypatch.setattr(project, "current", lambda: project.Project(tmp_path, "experiments"))
     source.use_cache(tmp_path / "summaries")
     try:
         source.forget()
@@ -83,8 +84,8 @@ def test_a_summary_of_a_file_is_found_by_its_content(tmp_path, monkeypatch):
 
 
 def test_planning_and_status_read_no_stored_result_once_the_index_knows_them(tmp_path, monkeypatch):
-    from report import pipeline
-    from report.runs.store import ResultStore
+    from dlreport import pipeline
+    from dlreport.runs.store import ResultStore
 
     if not (ROOT / "frozen").is_dir():
         pytest.fail("no frozen/ in this checkout: the committed study is missing")

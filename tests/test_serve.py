@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, copy_project
 
-from report import serve
+from dlreport import serve
 
 SELECTION = ("--only", "A1", "--seeds", "2", "--notmnist-split", "substitute")  # stored in frozen/
 START_S = 300  # the first preview draws its figures and equations into an empty cache
@@ -51,7 +51,7 @@ class Served:
     def __init__(self, root: Path) -> None:
         self.root = root
         env = {**os.environ, "REPORT_DATA_DIR": str(root / "no-data"), "PYTHONHASHSEED": "0"}
-        code = "import sys; from report.cli import main; sys.exit(main(sys.argv[1:]))"
+        code = "import sys; from dlreport.cli import main; sys.exit(main(sys.argv[1:]))"
         self.process = subprocess.Popen(
             [sys.executable, "-c", code, "serve", "--port", "0", *SELECTION],
             cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -154,7 +154,7 @@ def test_code_edit_shows_stale_runs_in_a_banner_and_trains_nothing(served):
 
 @pytest.mark.parametrize("port", ["80000", "-1", "http"])
 def test_a_port_out_of_range_is_one_line_and_exit_2(port, capsys):
-    from report import cli
+    from dlreport import cli
 
     with pytest.raises(SystemExit) as exit_:
         cli.main(["serve", "--port", port])
@@ -176,7 +176,7 @@ class Bare:
     """A preview server with no renderer: its HTTP side alone, serving a page of a given size."""
 
     def __init__(self, tmp_path, host: str = "127.0.0.1", page: bytes = b"<html><body>report</body></html>") -> None:
-        from report.pipeline import BuildConfig
+        from dlreport.pipeline import BuildConfig
 
         self.server = serve.PreviewServer(BuildConfig(data_dir=tmp_path), host, 0)
         self.server.page = page

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from conftest import png_bytes, write_letter_tar
 
-from report.data import datasets, splits
-from report.errors import ReportError
+from dlreport.data import datasets, splits
+from dlreport.errors import ReportError
 
 
 @pytest.fixture

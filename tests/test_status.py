@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from report.builds import status
+from dlreport.builds import status
 
 OLD = {
     "scheme": 1,

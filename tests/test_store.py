@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from report.runs.keys import key_of
-from report.runs.store import ResultStore
+from dlreport.runs.keys import key_of
+from dlreport.runs.store import ResultStore
 
 PARTS = {"scheme": 1, "spec": {"x": 1}, "code": {}, "versions": {}}
 KEY = key_of(PARTS)
@@ -31,7 +31,7 @@ def test_truncated_or_edited_entries_are_treated_as_absent(tmp_path):
 
 
 def test_edited_or_truncated_build_record_is_ignored(tmp_path, caplog):
-    from report.builds import record
+    from dlreport.builds import record
 
     path = tmp_path / "record.json"
     record.write(path, {"format": record.RECORD_FORMAT, "id": "x", "duration_s": 1.5})

@@ -14,10 +14,10 @@ import json
 import math
 from dataclasses import dataclass, field
 
-from experiments.metrics import METRICS
-from report.builds import status
-from report.errors import ReportError
-from report.facts import stats
+from dlreport import study
+from dlreport.builds import status
+from dlreport.errors import ReportError
+from dlreport.facts import stats
 
 CACHE_HIT = "identical (cache hit)"
 WITHIN_NOISE, BEYOND_NOISE, NOISE_UNKNOWN = "within seed noise", "beyond noise", "noise unknown (a side has one seed)"
@@ -44,9 +44,10 @@ def parse_tolerances(atol: list[str], rtol: list[str]) -> Tolerances:
         out: dict[str, float] = {}
         for item in items:
             metric, _, value = item.rpartition("=")
-            targets = [metric] if metric else list(METRICS)
-            if metric and metric not in METRICS:
-                raise ReportError(f"{option} {item}: unknown metric {metric!r} (one of {', '.join(METRICS)})")
+            names = study.current().metric_names
+            targets = [metric] if metric else list(names)
+            if metric and metric not in names:
+                raise ReportError(f"{option} {item}: unknown metric {metric!r} (one of {', '.join(names)})")
             try:
                 number = float(value)
             except ValueError:
@@ -72,7 +73,7 @@ def _experiment(exp_id: str, old: list[dict], new: list[dict], sources: tuple[di
     """One experiment's runs (its seeds) in two builds: how its mean final metrics moved, and why."""
     olds, news = [r["final"] for r in old if r["final"]], [r["final"] for r in new if r["final"]]
     metrics = {}
-    for m in (METRICS if olds and news else ()):
+    for m in (study.current().metric_names if olds and news else ()):
         before, after = [f[m] for f in olds], [f[m] for f in news]
         mean_old, mean_new = sum(before) / len(before), sum(after) / len(after)
         metrics[m] = {"old": mean_old, "new": mean_new, "change": mean_new - mean_old, "n": [len(before), len(after)],
@@ -221,11 +222,12 @@ def format_markdown(diff: dict, everything: bool = False) -> str:
     lines = [f"## Changes from `{o['build']}` to `{n['build']}`", "",
              f"Tolerances: {Tolerances(**diff['tolerances']).describe()}.", ""]
     lines += [f"- setting changed: {s}" for s in diff["settings"]]
-    lines += ["", "| experiment | result | cause | " + " | ".join(METRICS) + " |", "|---" * (3 + len(METRICS)) + "|"]
+    names = study.current().metric_names
+    lines += ["", "| experiment | result | cause | " + " | ".join(names) + " |", "|---" * (3 + len(names)) + "|"]
     for r in _shown(diff, everything):
         cause = "; ".join(c["cause"] for c in r["causes"]).replace("|", "\\|") or "—"
         cells = [("**" + _cell(r["metrics"][m]) + "**" if r["metrics"][m]["changed"] else _cell(r["metrics"][m]))
-                 if r["metrics"] and r["state"] != CACHE_HIT else "" for m in METRICS]
+                 if r["metrics"] and r["state"] != CACHE_HIT else "" for m in names]
         lines.append(f"| {r['id']} | {r['state']} | {cause} | " + " | ".join(cells) + " |")
     if diff["claims"]:
         lines += ["", "Findings whose verdict changed:", ""]

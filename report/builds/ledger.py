@@ -34,11 +34,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from report import folders, lock
-from report.builds import record
-from report.errors import ReportError
-from report.facts.stats import FINDING_VERDICTS
-from report.fsutil import remove_leftovers, replace_symlink, temp_name, write_synced
+from dlreport import folders, lock
+from dlreport.builds import record
+from dlreport.errors import ReportError
+from dlreport.facts.stats import FINDING_VERDICTS
+from dlreport.fsutil import remove_leftovers, replace_symlink, temp_name, write_synced
 
 DEFAULT_KEEP = 10
 ENTRY = re.compile(rf"^(?P<seq>\d{{4,}})_(?P<id>{record.BUILD_ID})$")  # a ledger entry's folder: <seq>_<build id>

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from report.cachedir import CacheDir
+from dlreport.cachedir import CacheDir
 
 log = logging.getLogger(__name__)
 

@@ -25,9 +25,9 @@ import os
 import subprocess
 from pathlib import Path
 
-from report.errors import ReportError
-from report.fsutil import atomic_write_text
-from report.runs.keys import digest
+from dlreport.errors import ReportError
+from dlreport.fsutil import atomic_write_text
+from dlreport.runs.keys import digest
 
 log = logging.getLogger(__name__)
 

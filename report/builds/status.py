@@ -12,8 +12,8 @@ from __future__ import annotations
 import difflib
 import json
 
-from report.data.specs import LIMITS
-from report.runs import keys
+from dlreport.data.specs import LIMITS
+from dlreport.runs import keys
 
 ABSENT = "(absent)"
 

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from report.data import fetch
-from report.data.files import (  # noqa: F401 - the declarations, read here as datasets.X too
+from dlreport.data import fetch
+from dlreport.data.files import (  # noqa: F401 - the declarations, read here as datasets.X too
     FASHION_MNIST,
     LETTERS,
     NOTMNIST_LARGE,
@@ -42,8 +42,8 @@ from report.data.files import (  # noqa: F401 - the declarations, read here as d
     published_at,
     resolve_data_dir,
 )
-from report.errors import ReportError, shorten
-from report.fsutil import atomic_write_bytes, unreadable
+from dlreport.errors import ReportError, shorten
+from dlreport.fsutil import atomic_write_bytes, unreadable
 
 log = logging.getLogger(__name__)
 

@@ -37,9 +37,9 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from report import console
-from report.errors import ReportError
-from report.fsutil import FILE_MODE, alive
+from dlreport import console
+from dlreport.errors import ReportError
+from dlreport.fsutil import FILE_MODE, alive
 
 log = logging.getLogger(__name__)
 

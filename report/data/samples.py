@@ -23,15 +23,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from report.data import files, specs
-from report.digests import digest
-from report.errors import ReportError
-from report.fsutil import atomic_write_text
+from dlreport.data import files, specs
+from dlreport.digests import digest
+from dlreport.errors import ReportError
+from dlreport.fsutil import atomic_write_text
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from report.data.datasets import DecodedCache
+    from dlreport.data.datasets import DecodedCache
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +137,7 @@ def from_data(dataset: str, data_dir: Path, cache: DecodedCache) -> Samples | No
     not at hand (looked for first: the loaders would download a missing file)."""
     import numpy as np
 
-    from report.data import splits
+    from dlreport.data import splits
 
     if any(files.find_file(f, data_dir) is None for f in sources_of(dataset)):
         return None

@@ -8,8 +8,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from report.data import files
-from report.errors import ReportError
+from dlreport.data import files
+from dlreport.errors import ReportError
 
 ORIGINAL, SUBSTITUTE = SPLITS = ("original", "substitute")
 SPLIT_ENV = "REPORT_NOTMNIST_SPLIT"

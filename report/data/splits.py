@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from report.data import datasets
-from report.data.specs import (  # noqa: F401 - read here as splits.X too
+from dlreport.data import datasets
+from dlreport.data.specs import (  # noqa: F401 - read here as splits.X too
     ORIGINAL_TRAIN_PER_LETTER,
     SPLIT_ENV,
     SPLITS,
@@ -33,7 +33,7 @@ from report.data.specs import (  # noqa: F401 - read here as splits.X too
     data_spec,
     loader_name,
 )
-from report.errors import ReportError
+from dlreport.errors import ReportError
 
 DATA_SEED = 20170831  # fixed: the split must not move when an experiment's seed does
 

@@ -6,69 +6,21 @@ show is produced here from the outcomes of this build.
 
 from __future__ import annotations
 
-import inspect
-from dataclasses import asdict
-
-from experiments import networks
-from experiments.claims import CAUSES, SECOND_SETUP
-from experiments.definitions import DROPOUT_EPOCHS, EXPERIMENTS, PARTS, Experiment
-from experiments.metrics import METRICS, TRAIN_ACC, TRAIN_LOSS, VAL_ACC, VAL_LOSS
-from experiments.profiles import Profile
-from report.builds import changes
-from report.data import specs
-from report.data.samples import Samples
-from report.document import findings, listings, palette, scales
-from report.document.figure_cache import Figure, FigureCache
-from report.facts import analysis, stats
-from report.facts.claims import Judged
-from report.facts.claims import counts as finding_counts
-from report.runs.runner import Outcome, by_experiment
-
-METRIC_LABELS = (
-    (TRAIN_ACC, "train acc"),
-    (TRAIN_LOSS, "train loss"),
-    (VAL_ACC, "val acc"),
-    (VAL_LOSS, "val loss"),
-)
-HPARAM_LABELS = {
-    "hidden": "hidden layers (ReLU units)",
-    "dropout": "dropout after each hidden layer",
-    "batch_norm": "batch normalisation before each ReLU",
-    "penalty": "weight penalty",
-    "alpha": "penalty rate α",
-    "optimizer": "optimiser",
-    "learning_rate": "learning rate",
-    "iterations": "iterations (full batch)",
-    "epochs": "epochs",
-    "batch_size": "batch size",
-    "init": "weight initialisation",
-}
-SPLIT_LABELS = {
-    "original": "Original split: 200,000 training images from notMNIST_large, validation on notMNIST_small "
-                "without unreadable files and duplicates of training images",
-    "substitute": "Substitute split of notMNIST_small (de-duplicated, 85 % train / 15 % validation per letter); "
-                  "notMNIST_large was not available, so these numbers are not comparable with the original's",
-}
+from dlreport import project, study
+from dlreport.builds import changes
+from dlreport.data import specs
+from dlreport.data.samples import Samples
+from dlreport.document import findings, listings, palette, scales
+from dlreport.document.figure_cache import Figure, FigureCache
+from dlreport.facts import analysis, stats
+from dlreport.facts.claims import Judged
+from dlreport.facts.claims import counts as finding_counts
+from dlreport.runs.runner import Outcome, by_experiment
+from dlreport.study import TRAIN, VAL, Experiment, Profile
 
 
 def _anchor(exp_id: str) -> str:
     return exp_id.lower().replace("/", "-").replace(".", "")
-
-
-def _hparam_text(name: str, value: object) -> str:
-    if name == "hidden":
-        return " → ".join(map(str, value)) if value else "none (softmax only)"
-    if name == "dropout":
-        return ", ".join(f"{r:g}" for r in value) if any(value) else "none"
-    if name == "penalty":
-        return {"l1": "L1 (α·Σ|w|)", "l2": "L2 (α·Σw²)"}.get(value, "none")
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if name == "init":
-        return {"he_normal": "He normal"}.get(value, str(value))
-    if name == "optimizer":
-        return {"adam": "Adam"}.get(value, str(value))
-    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def results_table(histories: list[dict[str, list[float]]], reference: dict[str, float | None]) -> list[dict]:
@@ -76,10 +28,10 @@ def results_table(histories: list[dict[str, list[float]]], reference: dict[str, 
     original's single run lies inside the 95 % prediction interval of one more run of ours —
     per metric, at the step the original's numbers were read (the end of the run unless the
     reference says otherwise)."""
-    steps = len(histories[0][VAL_ACC])
+    steps = len(next(iter(histories[0].values())))
     at = min(reference.get("at") or steps, steps)
     rows = []
-    for metric, label in METRIC_LABELS:
+    for metric, label in ((m.name, m.label) for m in study.current().metrics):
         support = analysis.support("value", metric)
         ours, ref = stats.summary((analysis.value(h, metric, at) for h in histories), support), reference.get(metric)
         predicted = stats.prediction(ours, support)
@@ -105,7 +57,9 @@ def experiment(exp: Experiment, outcomes: list[Outcome], cache: FigureCache, col
     results = [o.result for o in outcomes]
     histories = [o.result["history"] for o in outcomes]
     spec = outcomes[0].components["spec"]
-    reference = asdict(exp.reference)
+    reference = exp.reference.as_dict()
+    declared = study.current()
+    network = declared.network(spec)
     sources = sorted({o.source for o in outcomes})
     comparable = spec["data"].get("split") != specs.SUBSTITUTE  # the original's numbers are drawn only beside its data
     drawn = reference if comparable else {}
@@ -117,26 +71,21 @@ def experiment(exp: Experiment, outcomes: list[Outcome], cache: FigureCache, col
         "groups": list(exp.groups),
         "n": len(outcomes),
         "seeds": [o.seed for o in outcomes],
-        "hparams": [
-            {"name": HPARAM_LABELS.get(k, k), "value": _hparam_text(k, v)}
-            for k, v in spec["hparams"].items()
-            if not (k == "alpha" and not spec["hparams"].get("penalty"))
-        ],
+        "hparams": [{"name": label, "value": text} for label, text in declared.describe(spec["hparams"])],
         "spec": spec["hparams"],
         "data": results[0]["data"],
-        "params": networks.of(spec["hparams"]).params if "hidden" in spec["hparams"] else None,
+        "params": network.params if network is not None else None,
         "unit": results[0]["unit"],
-        "final": {m: stats.summary(r["final"][m] for r in results) for m in METRICS},
+        "final": {m: stats.summary(r["final"][m] for r in results) for m in declared.metric_names},
         "table": results_table(histories, reference),
         "has_reference": (has_reference := any(v is not None for k, v in reference.items() if k != "at")),
         "draws_reference": comparable and has_reference,
         "reference": drawn,
         "colour": colour,
         "figure": panels([(exp.id, histories, colour, drawn)], results[0]["unit"], cache),
-        "diagram": Figure(cache, "network", [asdict(layer) for layer in networks.of(spec["hparams"]).layers])
-        if spec["hparams"].get("batch_norm") else None,
+        "diagram": Figure(cache, "network", layers) if (layers := declared.diagram(spec)) else None,
         "facts": _facts(histories),
-        "first_val_acc": stats.summary(h[VAL_ACC][0] for h in histories),
+        "first": {m: stats.summary(h[m][0] for h in histories) for m in declared.metric_names},
         "train_seconds": stats.summary(r["train_seconds"] for r in results),
         "gflops": sum(analysis.achieved_gflops(spec, r) for r in results) / len(results),
         "device": ", ".join(sorted({r["hardware"]["device"] for r in results})),
@@ -157,8 +106,8 @@ def panels(runs: list[scales.Run], unit: str, cache: FigureCache) -> dict:
             "runs": [{"label": label, "colour": colour} for label, _, colour, _ in runs],
             "ink": palette.KEY if len(runs) > 1 else runs[0][2],  # the key's line samples: the run's colour when alone
             "seeds": max(len(hs) for _, hs, _, _ in runs),
-            "reference": [split for split in ("train", "val")
-                          if any(ref.get(f"{split}_{m}") is not None for _, _, _, ref in runs for m in ("loss", "acc"))]}
+            "reference": [split for split in (TRAIN, VAL) if any(ref.get(m.name) is not None for _, _, _, ref in runs
+                                                                for m in study.current().metrics if m.split == split)]}
 
 
 def failure(outcome: Outcome, cache: FigureCache, colour: str) -> dict:
@@ -200,17 +149,8 @@ def _listings(parts, trainers: dict[str, str]) -> dict[str, dict]:
 
 def _listed(part, trainers: dict[str, str]) -> list[tuple[str, str]]:
     """(module, entry) of the code a part lists: its trainer's `train`, then its own listings."""
-    trainer = [(f"experiments.{trainers[part.letter]}", "train")] if part.letter in trainers else []
+    trainer = [(f"{project.current().study}.{trainers[part.letter]}", "train")] if part.letter in trainers else []
     return trainer + list(part.listings)
-
-
-def _batch_norm_settings() -> dict:
-    """Momentum and ε of batch normalisation as our runs use it: the defaults of the
-    step-by-step version, which a test checks against Keras' layer."""
-    from experiments import batchnorm
-
-    params = inspect.signature(batchnorm.batch_norm).parameters
-    return {"momentum": params["momentum"].default, "epsilon": params["eps"].default}
 
 
 def changes_section(diff: dict, old_series: dict, runs: dict[str, dict], cache: FigureCache) -> dict:
@@ -272,10 +212,10 @@ def dips(experiments: list[dict]) -> list[dict]:
     next), gathered per seed into episodes (falls less than a tenth of the run apart): where,
     how many falls, the largest, and whether the level before the first was regained by the
     end. The seeds' mean shows them only as notches, so the text names them."""
-    found = []
+    found, primary = [], study.current().primary
     for e in experiments:
         for seed, h in zip(e["seeds"], e["histories"]):
-            acc = h[VAL_ACC]
+            acc = h[primary]
             falls = [i for i in range(1, len(acc)) if acc[i - 1] - acc[i] >= DIP]
             gap = max(2, len(acc) // 10)
             for episode in _episodes(falls, gap):
@@ -312,13 +252,15 @@ def build_context(runs: list[Outcome], judged: list[Judged], profile: Profile, s
 
     A build of some experiments only (`--only`) gets the sections whose runs it has:
     a comparison is drawn only when every run of its group is present (`sweeps`)."""
-    groups = {g for e in EXPERIMENTS for g in e.groups}
-    colour = palette.colours([e.id for e in EXPERIMENTS], [[e.id for e in EXPERIMENTS if g in e.groups] for g in groups])
+    declared = study.current()
+    every = declared.experiments
+    groups = {g for e in every for g in e.groups}
+    colour = palette.colours([e.id for e in every], [[e.id for e in every if g in e.groups] for g in groups])
     failed = [failure(o, cache, colour[o.experiment.id]) for o in runs if "failed" in o.result]
     suspect = [{"id": o.experiment.id, "seed": o.seed, "why": "; ".join(found)} for o in runs
                if "failed" not in o.result and (found := analysis.suspicions(o.result["history"]))]
     by_id = by_experiment(runs)
-    defined = [e for e in EXPERIMENTS if e.id in by_id]
+    defined = [e for e in every if e.id in by_id]
     experiments = {e.id: experiment(e, by_id[e.id], cache, colour[e.id]) for e in defined}
     parts: dict[str, list[dict]] = {}
     for e in defined:
@@ -326,7 +268,7 @@ def build_context(runs: list[Outcome], judged: list[Judged], profile: Profile, s
     sweeps = {
         g: sweep([experiments[e.id] for e in defined if g in e.groups], cache)
         for g in sorted(groups)
-        if all(e.id in experiments for e in EXPERIMENTS if g in e.groups) and sum(g in e.groups for e in EXPERIMENTS) > 1
+        if all(e.id in experiments for e in every if g in e.groups) and sum(g in e.groups for e in every) > 1
     }
     for e in experiments.values():  # a curve already drawn beside others (with the original's values) is not drawn alone
         drawn_in = [g for g in sorted(e["groups"]) if g in sweeps]
@@ -335,30 +277,30 @@ def build_context(runs: list[Outcome], judged: list[Judged], profile: Profile, s
     claims = {j.claim.id: j for j in judged}
     seeds = sorted({len(v) for v in by_id.values()})
     return {
+        **declared.context(profile, split),
+        "study": {"title": declared.title},
         "runs": experiments,
-        "n_defined": len(EXPERIMENTS),
+        "n_defined": len(every),
         "failed": failed,
         "suspect": suspect,
         "overrides": build.get("overrides", []),
-        "dropout_epochs": min(DROPOUT_EPOCHS, profile.max_epochs or DROPOUT_EPOCHS),
         "claims": claims,
-        "claims_by_part": {p.letter: [j for j in judged if j.claim.part == p.letter] for p in PARTS},
+        "claims_by_part": {p.letter: [j for j in judged if j.claim.part == p.letter] for p in declared.parts},
         "verdict_counts": finding_counts(judged),
         "findings": {"headline": findings.headline(judged), "forest": findings.forest(judged, cache),
-                     "second_setup": findings.second_setup(judged), "setup": SECOND_SETUP.name,
-                     "causes": CAUSES, "verdicts": stats.FINDING_VERDICTS, "alpha": stats.ALPHA, "power": stats.POWER},
+                     "second_setup": findings.second_setup(judged),
+                     "setup": declared.second_setup.name if declared.second_setup else None, "causes": declared.causes,
+                     "verdicts": stats.FINDING_VERDICTS, "alpha": stats.ALPHA, "power": stats.POWER},
         "seeds": {"min": seeds[0] if seeds else 0, "max": seeds[-1] if seeds else 0},
         "sweeps": sweeps,
         "members": lambda group: [experiments[e.id] for e in defined if group in e.groups],
         "profile": {"name": profile.name, "description": profile.description, "quick": profile.name != "full"},
         "split": split,
-        "split_label": SPLIT_LABELS.get(split or "", ""),
         "parts": parts,
-        "document_parts": [p for p in PARTS if p.letter in parts],
-        **_listings(PARTS, trainers),
+        "document_parts": [p for p in declared.parts if p.letter in parts],
+        **_listings(declared.parts, trainers),
         "pygments_css": listings.css(),
         "samples": sample_grids(samples or {}, cache),
-        "bn_layer": _batch_norm_settings(),
         "build": build,
         "left_out": _left_out(build.get("missing") or [], set(by_id)),
         "compute": _compute(parts),

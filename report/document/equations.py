@@ -17,7 +17,7 @@ from collections.abc import Callable
 import latex2mathml.converter
 from markupsafe import Markup, escape
 
-from report.document.figure_cache import data_uri
+from dlreport.document.figure_cache import data_uri
 
 SIZE = 14.0  # px per em at which equations are drawn; scaled to the text with em units
 _VIEWBOX = re.compile(r'viewBox="([-\d.]+) ([-\d.]+) ([-\d.]+) ([-\d.]+)"')

@@ -17,8 +17,8 @@ import importlib.util
 from importlib.metadata import version
 from pathlib import Path
 
-from report.fsutil import KeptFiles
-from report.runs.keys import digest
+from dlreport.fsutil import KeptFiles
+from dlreport.runs.keys import digest
 
 
 def data_uri(svg: str) -> str:
@@ -31,8 +31,8 @@ class FigureCache(KeptFiles):
     `report.document.equations` with ziamath), kept under `root`. `helpers`: modules of ours the
     drawing code reads (their source is in every key too)."""
 
-    def __init__(self, root: Path, module: str = "report.document.figures", library: str = "matplotlib",
-                 helpers: tuple[str, ...] = ("report.document.scales", "report.document.palette")) -> None:
+    def __init__(self, root: Path, module: str = "dlreport.document.figures", library: str = "matplotlib",
+                 helpers: tuple[str, ...] = ("dlreport.document.scales", "dlreport.document.palette")) -> None:
         super().__init__(root, ".svg", "drawing")
         self.module = module
         # read, not imported: the drawing library's import costs up to a second, and a render

@@ -17,7 +17,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from report.document import palette, scales  # noqa: E402
+from dlreport.document import palette, scales  # noqa: E402
 
 STYLE = {
     "font.family": ["DejaVu Sans", "sans-serif"],

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import math
 
-from report.document import palette
-from report.document.figure_cache import Figure, FigureCache
-from report.facts import stats
-from report.facts.claims import Judged, TestResult
+from dlreport.document import palette
+from dlreport.document.figure_cache import Figure, FigureCache
+from dlreport.facts import stats
+from dlreport.facts.claims import Judged, TestResult
 
 
 def _digits(x: float) -> int:
@@ -108,7 +108,7 @@ def key(judged: Judged) -> TestResult:
 
 def headline(judged: list[Judged]) -> str:
     """E.g. "6 confirmed, 7 partly reproduced, 2 not reproduced and 5 undecided"."""
-    from report.facts.claims import counts
+    from dlreport.facts.claims import counts
 
     c = counts(judged)
     parts = [f"{c[v]} {v}" for v in stats.FINDING_VERDICTS]

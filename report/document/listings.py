@@ -15,8 +15,8 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
-from report.document.figure_cache import data_uri
-from report.runs import source
+from dlreport.document.figure_cache import data_uri
+from dlreport.runs import source
 
 MAX_INDENT = 40  # spaces; deeper lines hang as if indented this far
 LINE_HEIGHT = 1.35  # of the listing's text, in em (report.css sets the same): the marker's rows follow it

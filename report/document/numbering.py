@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from report.document import structure
+from dlreport.document import structure
 
 _REF = re.compile(r'<a\s+class="ref"\s+href="#([^"]+)"></a>')  # wherever the template breaks its line
 TOC_PLACEHOLDER = "<!--toc-->"

@@ -44,12 +44,12 @@ from html import unescape
 from importlib.metadata import version
 from pathlib import Path
 
-from report import console, interrupts
-from report.document import pdf_structure, structure
-from report.document.render import TEMPLATES
-from report.document.workers import Workers
-from report.errors import ReportError
-from report.fsutil import KeptFiles, atomic_write_text
+from dlreport import console, interrupts
+from dlreport.document import pdf_structure, structure
+from dlreport.document.render import TEMPLATES
+from dlreport.document.workers import Workers
+from dlreport.errors import ReportError
+from dlreport.fsutil import KeptFiles, atomic_write_text
 
 log = logging.getLogger(__name__)
 

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import jinja2
 
-from report import ROOT
-from report.document import equations, findings, numbering, structure
-from report.errors import ReportError
-from report.facts.stats import Estimate
-from report.fsutil import atomic_write_bytes
+from dlreport import ROOT
+from dlreport.document import equations, findings, numbering, structure
+from dlreport.errors import ReportError
+from dlreport.facts.stats import Estimate
+from dlreport.fsutil import atomic_write_bytes
 
 TEMPLATES = ROOT / "templates"
 

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from experiments.claims import CAUSES, CLAIMS, SECOND_SETUP, Claim, Reading, Setup, Test
-from report.facts import analysis, stats
+from dlreport import study
+from dlreport.claims import SEED_NOISE, SET_UP, Claim, Reading, Setup, Test
+from dlreport.facts import analysis, stats
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class TestResult:
     testable: bool
     alternative: TestResult | None = None  # the same sub-test on the second set-up, where it was run
     sweep: tuple[tuple[float, str], ...] = ()  # (threshold value, verdict) over the test's sweep
-    cause: str | None = None  # for a sub-test not confirmed: the likeliest reason (a key of CAUSES)
+    cause: str | None = None  # for a sub-test not confirmed: the likeliest reason (a key of `Study.causes`)
 
     @property
     def estimate(self) -> stats.Estimate:
@@ -84,19 +85,23 @@ class Judged:
 
 
 def _values(reading: Reading, results: dict[str, list[dict]]) -> list[float]:
-    return [analysis.read(r, reading.fact, reading.metric, reading.at, reading.param) for r in results[reading.experiment]]
+    return [analysis.read(r, reading.fact, _metric(reading), reading.at, reading.param) for r in results[reading.experiment]]
+
+
+def _metric(reading: Reading) -> str:
+    return reading.metric or study.current().primary
 
 
 def _length(reading: Reading, results: dict[str, list[dict]]) -> float:
     """The longest a step count of this reading can be: the runs' steps, or the reading point."""
-    steps = min(len(r["history"][analysis.VAL_LOSS]) for r in results[reading.experiment])
+    steps = min(len(next(iter(r["history"].values()))) for r in results[reading.experiment])
     return min(steps, reading.at or steps)
 
 
 def evidence(test: Test, results: dict[str, list[dict]]) -> stats.Evidence:
     """A sub-test's evidence over the seeds in `results` (experiment id → its seeds' results)."""
     of = test.of
-    support = analysis.support(of.fact, of.metric)
+    support = analysis.support(of.fact, _metric(of))
     values = _values(of, results)
     if test.minus is None:
         return stats.evidence(values, None, test.above, test.below, support, _length(of, results))
@@ -126,22 +131,22 @@ def _remapped(test: Test, setup: Setup) -> Test | None:
 
 def _cause(claim: Claim, result: TestResult) -> str | None:
     if not result.testable:
-        return "the substitute data"
+        return study.current().unmet
     if result.verdict == stats.UNDECIDED:
-        return "seed noise"
+        return SEED_NOISE
     if result.verdict == stats.NOT_REPRODUCED:
         if result.alternative is not None and result.alternative.verdict != stats.NOT_REPRODUCED:
-            return "our set-up"
+            return SET_UP
         return result.test.cause or claim.cause
     return None
 
 
 def judge_claim(claim: Claim, results: dict[str, list[dict]], available: frozenset[str] = frozenset(),
-                setup: Setup = SECOND_SETUP) -> Judged:
+                setup: Setup | None = None) -> Judged:
     """One finding: its sub-tests as a family, each with its second-set-up verdict and its sweep."""
     base = _family(claim.tests, results, available)
     alternative: dict[int, TestResult] = {}
-    remapped = [_remapped(t, setup) for t in claim.tests]
+    remapped = [_remapped(t, setup) if setup is not None else None for t in claim.tests]
     if any(r is not None and _present(r, results) for r in remapped):
         family = tuple(r if r is not None and _present(r, results) else t for t, r in zip(claim.tests, remapped))
         again = _family(family, results, available)
@@ -165,11 +170,14 @@ def _present(test: Test, results: dict[str, list[dict]]) -> bool:
     return all(results.get(e) for e in _needed(test))
 
 
-def judge(results: dict[str, list[dict]], claims: tuple[Claim, ...] = CLAIMS, available: frozenset[str] = frozenset(),
-          setup: Setup = SECOND_SETUP) -> list[Judged]:
-    """Every claim whose experiments all have results: `results` maps an experiment id to
-    the results of its seeds (failed runs left out); `available` names the conditions on the
-    data this build meets (a sub-test that needs another is shown but not counted)."""
+def judge(results: dict[str, list[dict]], claims: tuple[Claim, ...] | None = None, available: frozenset[str] = frozenset(),
+          setup: Setup | None = None) -> list[Judged]:
+    """Every claim (by default the study's) whose experiments all have results: `results` maps
+    an experiment id to the results of its seeds (failed runs left out); `available` names the
+    conditions on the data this build meets (a sub-test that needs another is shown but not
+    counted); `setup` is the second set-up (by default the study's, when judging its claims)."""
+    if claims is None:
+        claims, setup = study.current().claims, study.current().second_setup
     return [judge_claim(c, results, available, setup) for c in claims if all(_present(t, results) for t in c.tests)]
 
 
@@ -188,4 +196,4 @@ def summary_line(judged: list[Judged]) -> str:
             f"{c['set-up dependent']} set-up dependent)")
 
 
-__all__ = ["CAUSES", "Judged", "TestResult", "counts", "judge", "judge_claim", "summary_line"]
+__all__ = ["Judged", "TestResult", "counts", "judge", "judge_claim", "summary_line"]

@@ -3,7 +3,7 @@ value), each row also naming its build, profile and overrides so that several bu
 tables stack into one.
 
 The build writes it beside the report as `results.csv` for readers' own notebooks
-(`pandas.read_csv("build/results.csv")`, or `report.results()`), straight from the runs
+(`pandas.read_csv("build/results.csv")`, or `dlreport.results()`), straight from the runs
 with the csv module: a build needs no pandas. The runs' part is made once per set of runs
 and kept (`to_csv`); the build's part is added to every row as the build is saved
 (`stamped`). Failed runs are left out.
@@ -15,7 +15,7 @@ import csv
 import io
 from collections.abc import Iterator
 
-from experiments.metrics import METRICS
+from dlreport import study
 
 RUN_COLUMNS = ["experiment", "part", "seed", "step", "step_unit", "metric", "value"]
 FORMAT = 2  # of the kept runs' part: a table kept in another form is made again
@@ -28,7 +28,7 @@ def rows(runs: list) -> Iterator[tuple]:
     for o in runs:
         if "failed" in o.result:
             continue
-        for metric in METRICS:
+        for metric in study.current().metric_names:
             for step, value in enumerate(o.result["history"][metric], start=1):
                 yield o.experiment.id, o.experiment.part, o.seed, step, o.result["unit"], metric, value
 

@@ -38,8 +38,8 @@ from dataclasses import asdict, dataclass
 from enum import Enum
 from pathlib import Path
 
-from report.digests import digest
-from report.fsutil import atomic_write_text
+from dlreport.digests import digest
+from dlreport.fsutil import atomic_write_text
 
 _memo: dict[str, object] = {}  # the digest of a computation's inputs -> its result, as plain data
 _memo_path: Path | None = None

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from report.fsutil import atomic_write_bytes, unreadable
+from dlreport.fsutil import atomic_write_bytes, unreadable
 
 log = logging.getLogger(__name__)
 

@@ -30,21 +30,21 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from report import ROOT
-from report.data import splits
-from report.errors import ReportError, shorten
-from report.fsutil import SYSTEM_TEMP, private_temp_folder
-from report.runs import keys, source, training
-from report.runs.checkpoints import Checkpoint
-from report.runs.executor import Placement, elapsed_label, length
-from report.runs.progress import Board
+from dlreport import project
+from dlreport.data import splits
+from dlreport.errors import ReportError, shorten
+from dlreport.fsutil import SYSTEM_TEMP, private_temp_folder
+from dlreport.runs import keys, training
+from dlreport.runs.checkpoints import Checkpoint
+from dlreport.runs.executor import Placement, elapsed_label, length
+from dlreport.runs.progress import Board
 
-log = logging.getLogger("report.runs.runner")
+log = logging.getLogger("dlreport.runs.runner")
 
-# What a worker gets of the driver's project: the code the keys hash, and templates/, which marks
-# a project's root (`report.ROOT`). Only these, so that caches, outputs or data a user keeps in the
-# project (a build's own `--cache-dir`, say) are never packed and uploaded with each build.
-SHIPPED = (*source.PACKAGES, "templates")
+# What a worker gets of the driver's project: the code the keys hash (the engine's package and
+# the study's), templates/, and the configuration that makes the folder a project (`project.find`).
+# Only these, so that caches, outputs or data a user keeps in the project (a build's own
+# `--cache-dir`, say) are never packed and uploaded with each build.
 MAX_RETRIES = 3  # a task whose worker process or node died is run again, up to this many times
 REPORT_EVERY_S = 0.5  # how often a task sends its progress to the driver at most
 NODES_EVERY_S = 5.0  # how often a build waiting for its runs checks that a node can still train them
@@ -228,8 +228,10 @@ class Ray:
         """A folder holding a copy of the project's code, for Ray to pack and upload (the
         copies of drivers that were killed are removed first: `private_temp_folder`)."""
         self.shipped = private_temp_folder("shipped")
-        for name in SHIPPED:
-            shutil.copytree(ROOT / name, self.shipped / name, ignore=shutil.ignore_patterns("__pycache__"))
+        here = project.current()
+        for name, folder in here.sources().items():
+            shutil.copytree(folder, self.shipped / name, ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copy2(here.root / project.CONFIG, self.shipped / project.CONFIG)
         return str(self.shipped)
 
     def _probe_nodes(self, nodes: list[dict], sample) -> None:

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from report.cachedir import CacheDir
-from report.runs import keys
+from dlreport.cachedir import CacheDir
+from dlreport.runs import keys
 
 if TYPE_CHECKING:  # the training side is imported when something trains: planning needs none of it
-    from report.data import splits
+    from dlreport.data import splits
 
-log = logging.getLogger("report.runs.runner")
+log = logging.getLogger("dlreport.runs.runner")
 
 EXECUTORS = ("local", "ray")
 
@@ -65,10 +65,10 @@ class Local:
         pass
 
     def train(self, runs: list, loaded: dict[str, splits.RunData]) -> Iterator[tuple]:
-        from report.data import datasets, splits
-        from report.runs import training
-        from report.runs.checkpoints import Checkpoint
-        from report.runs.progress import Board
+        from dlreport.data import datasets, splits
+        from dlreport.runs import training
+        from dlreport.runs.checkpoints import Checkpoint
+        from dlreport.runs.progress import Board
 
         board, began = Board(), time.perf_counter()
         try:
@@ -97,7 +97,7 @@ class Local:
 def choose(placement: Placement, data_dir: Path, cache: CacheDir) -> Executor:
     """The executor a placement asks for; Ray is imported only here, and only when asked."""
     if placement.executor == "ray":
-        from report.runs.cluster import Ray
+        from dlreport.runs.cluster import Ray
 
         return Ray(placement)
     return Local(data_dir, cache, placement.cpus_per_run)

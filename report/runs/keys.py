@@ -34,12 +34,12 @@ import platform
 from functools import cache
 from importlib import metadata
 
-from report.digests import canonical_json, digest  # noqa: F401 - keys.digest is the recipe's usual name
-from report.runs import source
+from dlreport import project
+from dlreport.digests import canonical_json, digest  # noqa: F401 - keys.digest is the recipe's usual name
+from dlreport.runs import source
 
 KEY_SCHEME = 2  # bump when the meaning of a key's components changes
-TRAINERS_PACKAGE = "experiments"
-DATA_MODULE = "report.data.splits"
+DATA_MODULE = "dlreport.data.splits"
 NOT_FOLLOWED = frozenset({"locate", "published_at"})
 FRAMEWORKS = ("tensorflow", "keras", "numpy")
 # TensorFlow reads this when it is imported. Its oneDNN kernels are off by default on CPUs
@@ -69,7 +69,7 @@ def engine() -> dict[str, str]:
 
 def code_definitions(spec: dict) -> tuple[source.Definition, ...]:
     """Everything the run's trainer and its data loader reach (see the module's docstring)."""
-    from report.data.specs import loader_name
+    from dlreport.data.specs import loader_name
 
     return _reached(spec["trainer"], loader_name(spec["data"]))
 
@@ -79,14 +79,14 @@ def _reached(trainer: str, loader: str) -> tuple[source.Definition, ...]:
     """What a trainer and a data loader reach: the same for every run that pairs them, so
     it is walked once per process however many runs a study has."""
     return tuple(sorted({
-        *source.reachable(f"{TRAINERS_PACKAGE}.{trainer}", "train", NOT_FOLLOWED),
+        *source.reachable(f"{project.current().study}.{trainer}", "train", NOT_FOLLOWED),
         *source.reachable(DATA_MODULE, loader, NOT_FOLLOWED),
     }))
 
 
 def code_sources(spec: dict) -> dict[str, str]:
     """The source text behind each code fingerprint of a spec's key, by the same names."""
-    from report.data.specs import loader_name
+    from dlreport.data.specs import loader_name
 
     return dict(_sources(spec["trainer"], loader_name(spec["data"])))
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 import time
 
-from report import console
+from dlreport import console
 
-log = logging.getLogger("report.runs.runner")
+log = logging.getLogger("dlreport.runs.runner")
 
 
 class Board:

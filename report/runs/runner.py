@@ -13,16 +13,16 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from experiments.definitions import Experiment
-from experiments.metrics import VAL_ACC
-from report.cachedir import CacheDir
-from report.errors import ReportError
-from report.runs import keys, source
-from report.runs.executor import Executor, Local
-from report.runs.store import ResultStore, Stored
+from dlreport import project, study
+from dlreport.cachedir import CacheDir
+from dlreport.errors import ReportError
+from dlreport.runs import keys, source
+from dlreport.runs.executor import Executor, Local
+from dlreport.runs.store import ResultStore, Stored
+from dlreport.study import Experiment
 
 if TYPE_CHECKING:
-    from report.data import splits
+    from dlreport.data import splits
 
 log = logging.getLogger(__name__)
 
@@ -85,9 +85,9 @@ def plan(runs: list[tuple[Experiment, int, dict]], store: ResultStore, rerun: se
 def honoured(trainer: str) -> tuple[tuple[str, ...], dict[str, tuple]] | None:
     """What a trainer module declares it reads and implements (read from its source, so that
     checking a definition costs no TensorFlow import); None when it declares nothing."""
-    module = f"{keys.TRAINERS_PACKAGE}.{trainer}"
+    module = f"{project.current().study}.{trainer}"
     if not source.module_file(module).is_file():
-        raise ReportError(f"trainer {trainer!r} is not a module of {keys.TRAINERS_PACKAGE}/")
+        raise ReportError(f"trainer {trainer!r} is not a module of the study's package {project.current().study}/")
     names = source.constant(module, "HYPER_PARAMETERS")
     return None if names is None else (tuple(names), dict(source.constant(module, "CHOICES", {})))
 
@@ -104,7 +104,7 @@ def _check_failure(label: str, result: dict, keep_going: bool) -> None:
 def load_data(planned: list[Planned], data_dir: Path, cache: CacheDir) -> dict[str, splits.RunData]:
     """The arrays of every run that must train, by the digest of its data spec: verified and
     decoded once, before anything trains (a damaged file stops the build here, not mid-way)."""
-    from report.data import datasets, splits
+    from dlreport.data import datasets, splits
 
     decoded = datasets.DecodedCache(cache.decoded)
     specs = {keys.digest(p.spec["data"]): p.spec["data"] for p in planned if p.entry is None}
@@ -147,6 +147,7 @@ def obtain(planned: list[Planned], store: ResultStore, data_dir: Path, cache: Ca
     tiers = ", ".join(f"{n} {tier}" for tier in ("frozen", "cache") if (n := sum(o.source == tier for o in stored)))
     log.info("%d of %d runs stored%s%s (-v lists them)", len(stored), len(planned), f" ({tiers})" if tiers else "",
              f", {len(first)} to train" if first else "")
+    primary = study.current().primary
     for p, result, where, seconds in executor.train([planned[i] for i in first.values()], loaded) if first else ():
         try:
             store.put(p.key, p.components, result)
@@ -154,7 +155,7 @@ def obtain(planned: list[Planned], store: ResultStore, data_dir: Path, cache: Ca
             raise ReportError(f"cannot store the result of {p.label} in {store.local}: {exc.strerror or exc}") from None
         _check_failure(p.label, result, keep_going)
         log.info("%s done in %.1f s: %s", p.label, seconds,
-                 f"{VAL_ACC}={result['final'][VAL_ACC]:.4f}" if result["final"] else "failed")
+                 f"{primary}={result['final'][primary]:.4f}" if result["final"] and primary in result["final"] else "failed")
         outcomes[first[p.key]] = Outcome(p.experiment, p.seed, p.key, p.components, result, "run", seconds, where)
     for i, p in enumerate(planned):
         if outcomes[i] is None:

@@ -11,8 +11,8 @@ whose fingerprint is in the cache key:
 * listings for the report: the functions' source text as it is on disk now.
 
 What is *passed in* (a callback, a cache object, a checkpoint) is not followed: its
-code is not named in the function that uses it. Only the project's own packages
-(`PACKAGES`) are followed; libraries enter a key through their versions.
+code is not named in the function that uses it. Only the study's package and the engine's
+(`project.code_folders`) are followed; libraries enter a key through their versions.
 
 Reading the files instead of importing them keeps TensorFlow out of builds that
 train nothing (its import alone costs seconds).
@@ -34,11 +34,9 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from report import ROOT as PROJECT_ROOT
-from report.fsutil import atomic_write_text
+from dlreport import project
+from dlreport.fsutil import atomic_write_text
 
-ROOT = PROJECT_ROOT
-PACKAGES = ("experiments", "report")
 SUMMARY_FORMAT = 1  # of the summaries kept on disk: a change of what they hold, or how, bumps it
 _cache_dir: Path | None = None
 
@@ -58,13 +56,15 @@ class Definition:
 
 
 def module_file(module: str) -> Path:
-    path = ROOT / module.replace(".", "/")
+    """The file of a module of the study's package or the engine's (`project.code_folders`)."""
+    top, _, rest = module.partition(".")
+    path = project.current().code_folders()[top] / rest.replace(".", "/") if rest else project.current().code_folders()[top]
     return path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
 
 
 @cache
 def _is_module(module: str) -> bool:
-    return module.split(".")[0] in PACKAGES and module_file(module).is_file()
+    return module.split(".")[0] in project.current().code_folders() and module_file(module).is_file()
 
 
 @dataclass(frozen=True)

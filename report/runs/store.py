@@ -23,8 +23,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from report.fsutil import atomic_write_text, temp_name, unreadable
-from report.runs.keys import digest, key_of
+from dlreport.fsutil import atomic_write_text, temp_name, unreadable
+from dlreport.runs.keys import digest, key_of
 
 log = logging.getLogger(__name__)
 

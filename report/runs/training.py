@@ -9,7 +9,6 @@ build that trains nothing never pays for it.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import math
 import os
@@ -17,10 +16,11 @@ import sys
 import tempfile
 import time
 
-from report.data import splits
-from report.fsutil import private_temp_folder
-from report.runs import keys, machine
-from report.runs.checkpoints import Checkpoint
+from dlreport import study
+from dlreport.data import splits
+from dlreport.fsutil import private_temp_folder
+from dlreport.runs import keys, machine
+from dlreport.runs.checkpoints import Checkpoint
 
 
 def import_tensorflow():
@@ -95,7 +95,7 @@ def run_spec(spec: dict, data: splits.RunData, progress, checkpoint: Checkpoint,
     size_thread_pools(threads)
     tf = import_tensorflow()
     tf.config.experimental.enable_op_determinism()
-    trainer = importlib.import_module(f"experiments.{spec['trainer']}")
+    trainer = study.current().trainer(spec["trainer"])
     seen: dict[str, list[float]] = {}
 
     def watched(step: int, total: int, metrics: dict) -> None:

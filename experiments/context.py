@@ -1,0 +1,78 @@
+"""What this study's templates are told besides the engine's context: how its
+hyper-parameters read in a set-up table, and the few settings its text states."""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import asdict
+
+from dlreport.study import Profile
+from experiments import networks
+from experiments.definitions import DROPOUT_EPOCHS
+
+HPARAM_LABELS = {
+    "hidden": "hidden layers (ReLU units)",
+    "dropout": "dropout after each hidden layer",
+    "batch_norm": "batch normalisation before each ReLU",
+    "penalty": "weight penalty",
+    "alpha": "penalty rate α",
+    "optimizer": "optimiser",
+    "learning_rate": "learning rate",
+    "iterations": "iterations (full batch)",
+    "epochs": "epochs",
+    "batch_size": "batch size",
+    "init": "weight initialisation",
+}
+SPLIT_LABELS = {
+    "original": "Original split: 200,000 training images from notMNIST_large, validation on notMNIST_small "
+                "without unreadable files and duplicates of training images",
+    "substitute": "Substitute split of notMNIST_small (de-duplicated, 85 % train / 15 % validation per letter); "
+                  "notMNIST_large was not available, so these numbers are not comparable with the original's",
+}
+
+
+def describe(hparams: dict) -> list[tuple[str, str]]:
+    """A run's hyper-parameters as the set-up table shows them: label and value, without a
+    penalty rate where there is no penalty."""
+    return [(HPARAM_LABELS.get(k, k), hparam_text(k, v)) for k, v in hparams.items()
+            if not (k == "alpha" and not hparams.get("penalty"))]
+
+
+def hparam_text(name: str, value: object) -> str:
+    """A hyper-parameter's value in words."""
+    if name == "hidden":
+        return " → ".join(map(str, value)) if value else "none (softmax only)"
+    if name == "dropout":
+        return ", ".join(f"{r:g}" for r in value) if any(value) else "none"
+    if name == "penalty":
+        return {"l1": "L1 (α·Σ|w|)", "l2": "L2 (α·Σw²)"}.get(value, "none")
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if name == "init":
+        return {"he_normal": "He normal"}.get(value, str(value))
+    if name == "optimizer":
+        return {"adam": "Adam"}.get(value, str(value))
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _batch_norm_settings() -> dict:
+    """Momentum and ε of batch normalisation as our runs use it: the defaults of the
+    step-by-step version, which a test checks against Keras' layer."""
+    from experiments import batchnorm
+
+    params = inspect.signature(batchnorm.batch_norm).parameters
+    return {"momentum": params["momentum"].default, "epsilon": params["eps"].default}
+
+
+def extra(profile: Profile, split: str | None) -> dict:
+    return {
+        "dropout_epochs": min(DROPOUT_EPOCHS, profile.max_epochs or DROPOUT_EPOCHS),
+        "split_label": SPLIT_LABELS.get(split or "", ""),
+        "bn_layer": _batch_norm_settings(),
+    }
+
+
+def diagram(spec: dict) -> list[dict] | None:
+    """The layers of a network with batch normalisation, which Part C draws (the others need no picture)."""
+    hparams = spec["hparams"]
+    return [asdict(layer) for layer in networks.of(hparams).layers] if hparams.get("batch_norm") else None
