@@ -30,15 +30,16 @@ sys.path.insert(0, str(ROOT))
 
 from dlreport import pipeline  # noqa: E402
 from dlreport.cachedir import CacheDir  # noqa: E402
-from dlreport.data.datasets import resolve_data_dir  # noqa: E402
-from dlreport.runs import runner, training  # noqa: E402
+from dlreport.data.files import resolve_data_dir  # noqa: E402
+from dlreport.frameworks import tensorflow  # noqa: E402
+from dlreport.runs import runner  # noqa: E402
 from dlreport.runs.executor import Local, Placement  # noqa: E402
 
 RUNS = ("A1", "A2a", "B1", "B2")  # quick profile, two seeds each: 8 runs
 
 
 def _planned(data_dir: Path, cache: Path) -> tuple[list, dict]:
-    cfg = pipeline.BuildConfig(data_dir=data_dir, profile="quick", notmnist_split="substitute", only=RUNS,
+    cfg = pipeline.BuildConfig(data_dir=data_dir, profile="quick", data_choice="substitute", only=RUNS,
                                cache_dir=cache, frozen_dir=cache / "no-frozen")
     planned = pipeline._plan(cfg)[3]
     return planned, runner.load_data(planned, data_dir, cfg.cache)
@@ -80,7 +81,7 @@ def main() -> None:
     cores = os.cpu_count() or 1
     with tempfile.TemporaryDirectory(prefix="dlreport-bench-") as tmp:
         planned, loaded = _planned(resolve_data_dir(args.data_dir), Path(tmp))
-        training.import_tensorflow()  # as a Ray worker does while its node is probed (counted in start-up there)
+        tensorflow.import_tensorflow()  # as a Ray worker does while its node is probed (counted in start-up there)
         local_s, local_out = _timed(Local(Path(tmp), CacheDir(Path(tmp)), threads=cores), planned, loaded)
         one = _ray(Placement("ray", None, cores), planned, loaded)  # one worker with every core: one run at a time
         per_core = _ray(Placement("ray", None, 1), planned, loaded)  # one single-threaded run per core

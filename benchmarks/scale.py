@@ -88,7 +88,7 @@ class Project:
 def _runs(project: Project) -> list:
     """The planned runs of the project copy, with their stores (imported from the copy)."""
     code = ("import json, sys; sys.path.insert(0, '.'); from pathlib import Path; from dlreport import pipeline; "
-            "cfg = pipeline.BuildConfig(data_dir=Path('.'), notmnist_split='substitute', "
+            "cfg = pipeline.BuildConfig(data_dir=Path('.'), data_choice='substitute', "
             f"seeds={project.seeds!r}); "
             "p = pipeline._plan(cfg)[3]; print(json.dumps([[x.experiment.id, x.seed, x.key, x.present is not None] "
             "for x in p]))")
@@ -110,7 +110,7 @@ sys.path.insert(0, '.')
 from pathlib import Path
 from dlreport import pipeline
 from dlreport.runs.store import ResultStore
-cfg = pipeline.BuildConfig(data_dir=Path('.'), notmnist_split='substitute', seeds={seeds})
+cfg = pipeline.BuildConfig(data_dir=Path('.'), data_choice='substitute', seeds={seeds})
 pipeline.claim(cfg)
 _, _, store, planned = pipeline._plan(cfg)
 local = ResultStore(cfg.cache.results, cfg.frozen_dir)

@@ -403,7 +403,7 @@ def study_now(data_dir: Path, peak_gflops: float, rates: ProductRates) -> dict:
     from dlreport.runs import keys, runner
 
     with tempfile.TemporaryDirectory() as tmp:
-        cfg = pipeline.BuildConfig(data_dir=data_dir, profile="full", notmnist_split="substitute",
+        cfg = pipeline.BuildConfig(data_dir=data_dir, profile="full", data_choice="substitute",
                                    cache_dir=Path(tmp), frozen_dir=Path(tmp) / "no-frozen")
         planned = pipeline._plan(cfg)[3]
         loaded = runner.load_data(planned, data_dir, CHECKOUT.cache)  # the checkout's decoded datasets
@@ -469,7 +469,7 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from dlreport.data import datasets, splits
-    from dlreport.runs.training import import_tensorflow
+    from dlreport.frameworks.tensorflow import import_tensorflow
 
     data_dir = datasets.resolve_data_dir(args.data_dir)
     results = {} if args.study_only else {"build": build_level(data_dir)}

@@ -4,7 +4,7 @@ original's findings (`claims`), what its templates are told (`context`), and the
 code its experiments run (`lowlevel` for Part A, `keras_models` for Parts B and C)."""
 
 from dlreport.study import Study
-from experiments import claims, context, definitions, flops, metrics, networks, profiles
+from experiments import claims, context, data, definitions, flops, metrics, networks, profiles
 
 STUDY = Study(
     title="Training fully connected networks",
@@ -12,6 +12,7 @@ STUDY = Study(
     experiments=tuple(definitions.EXPERIMENTS),
     profiles=profiles.PROFILES,
     metrics=metrics.DECLARED,
+    data=data.DATA,
     primary=metrics.VAL_ACC,
     resolve=definitions.resolve,
     problems=definitions.problems,
@@ -19,7 +20,7 @@ STUDY = Study(
     causes=claims.CAUSES,
     second_setup=claims.SECOND_SETUP,
     unmet=claims.SUBSTITUTE_DATA,
-    conditions=lambda split: frozenset({claims.ORIGINAL_SPLIT}) if split == "original" else frozenset(),
+    conditions=data.conditions,
     describe=context.describe,
     network=lambda spec: networks.of(spec["hparams"]) if "hidden" in spec["hparams"] else None,
     flops=flops.flops_per_step,

@@ -118,12 +118,13 @@ def _whole(low: int, high: int | None = None, what: str = "") -> callable:
 def _groups() -> dict[str, argparse.ArgumentParser]:
     """The options, in groups each command takes only if it reads them."""
     from dlreport import study
-    from dlreport.data.specs import SPLIT_ENV, SPLITS
 
     try:
-        profiles: list[str] | None = list(study.current().profiles)
+        declared = study.current()
+        profiles: list[str] | None = list(declared.profiles)
+        choice = declared.data.choice
     except ReportError:  # outside a project: any name parses, and the command then says where it is, in one line
-        profiles = None
+        profiles, choice = None, None
 
     titles = {"talk": None, "out": "folders", "cache": "folders", "data": "data", "choice": "which runs",
               "runs": "which runs", "placement": "where runs train"}
@@ -136,18 +137,19 @@ def _groups() -> dict[str, argparse.ArgumentParser]:
     g["data"].add_argument("--data-dir", metavar="DIR",
                            help="where the datasets are (default: $REPORT_DATA_DIR, else the last build's, "
                            "else ~/.cache/dlreport/data; `config` shows which)")
-    g["data"].add_argument("--notmnist-split", choices=SPLITS, metavar="{" + ",".join(SPLITS) + "}",
-                           help=f"which notMNIST split (default: ${SPLIT_ENV}, else the last build's; needed "
-                           "once without notMNIST_large)")
+    if choice is not None:
+        g["data"].add_argument(f"--{choice.option}", dest="data_choice", choices=choice.values,
+                               metavar="{" + ",".join(choice.values) + "}",
+                               help=f"{choice.help} (default: ${choice.env}, else the last build's)")
     g["choice"].add_argument("--profile", choices=profiles, default="full",
                              metavar="{" + ",".join(profiles) + "}" if profiles else "NAME",
                              help="the study's size (default: full)")
     g["choice"].add_argument("--only", metavar="IDS", help="comma-separated experiment ids (default: all)")
     g["runs"].add_argument("--seeds", type=_whole(1, what="a number of seeds"), metavar="N",
-                           help="seeds per experiment (default: the profile's: full has 3 for Part A, 5 for B and C)")
+                           help="seeds per experiment (default: the profile's, per part)")
     g["runs"].add_argument("--set", action="append", default=[], metavar="ID.NAME=VALUE", dest="overrides",
                            help="change a hyper-parameter of the experiments whose id matches ID (a glob) without "
-                           "editing code: --set A1.learning_rate=3e-3, --set 'A3-*.iterations=200' (repeatable)")
+                           "editing code: --set ID.learning_rate=3e-3, --set 'ID-*.epochs=20' (repeatable)")
     g["placement"].add_argument("--executor", choices=EXECUTORS, default="local", metavar="{" + ",".join(EXECUTORS) + "}",
                                 help="where runs train: this process (local, the default) or a Ray cluster (ray)")
     g["placement"].add_argument("--ray-address", metavar="HOST:PORT",
@@ -224,7 +226,7 @@ def parser() -> argparse.ArgumentParser:
     made["prune"].add_argument("--keep", type=_whole(1, what="a number of builds"), default=DEFAULT_KEEP, metavar="N",
                                help=f"builds to keep (default {DEFAULT_KEEP}; never the newest of a profile)")
     made["fetch"].add_argument("--mirror", action="append", metavar="URL",
-                               help="a mirror holding the data folder's layout (URL/fashion-mnist/…), tried before the "
+                               help="a mirror holding the data folder's layout (URL/FOLDER/FILE), tried before the "
                                "publisher (repeatable; default: $REPORT_DATA_MIRROR, addresses separated by spaces)")
     v = made["serve"]
     v.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
@@ -290,7 +292,7 @@ def _ids(value: str | None, option: str) -> tuple[str, ...]:
         return ()
     ids = [i.strip() for i in value.split(",") if i.strip()]
     if not ids:
-        raise ReportError(f"{option} {shown(value)} names no experiment: give comma-separated ids, e.g. {option} A1,B2")
+        raise ReportError(f"{option} {shown(value)} names no experiment: give comma-separated ids, e.g. {option} ID1,ID2")
     once = tuple(dict.fromkeys(ids))
     if len(once) < len(ids):
         twice = sorted({i for i in ids if ids.count(i) > 1})
@@ -351,18 +353,21 @@ def main(argv: list[str] | None = None) -> int:
 
 def _config(args: argparse.Namespace):
     """The build configuration the options, the environment and the remembered settings make."""
-    from dlreport import pipeline, settings
+    from dlreport import pipeline, settings, study
     from dlreport.data import files
 
     paths = {k: v for k, v in (("out_dir", getattr(args, "out", None)), ("cache_dir", getattr(args, "cache_dir", None)))
              if v is not None}
     out_dir = paths.get("out_dir", pipeline.BuildConfig.out_dir)
-    found = settings.resolve({"data-dir": getattr(args, "data_dir", None),
-                              "notmnist-split": getattr(args, "notmnist_split", None)}, out_dir)
+    choice = study.current().data.choice
+    given = {settings.DATA_DIR: getattr(args, "data_dir", None)}
+    if choice is not None:
+        given[choice.option] = getattr(args, "data_choice", None)
+    found = settings.resolve(given, out_dir)
     cfg = pipeline.BuildConfig(
         data_dir=files.resolve_data_dir(found["data-dir"].value),
         profile=getattr(args, "profile", "full"),
-        notmnist_split=found["notmnist-split"].value,
+        data_choice=found[choice.option].value if choice is not None else None,
         only=_ids(getattr(args, "only", None), "--only"),
         rerun=frozenset(_ids(getattr(args, "rerun", ""), "--rerun")),
         seeds=getattr(args, "seeds", None),
@@ -379,7 +384,7 @@ def _config(args: argparse.Namespace):
 
 
 def _run(args: argparse.Namespace, cfg, found: dict) -> int:
-    from dlreport import pipeline, settings
+    from dlreport import pipeline, settings, study
     from dlreport.builds import changes, ledger, status
 
     if args.command == "status":
@@ -423,7 +428,9 @@ def _run(args: argparse.Namespace, cfg, found: dict) -> int:
         print(json.dumps({k: vars(s) for k, s in found.items()}, indent=1) if args.json else settings.format_text(found))
     else:
         pipeline.build(cfg)
-        settings.remember(cfg.out_dir, {"data-dir": str(cfg.data_dir.resolve()), "notmnist-split": cfg.notmnist_split})
+        choice = study.current().data.choice
+        settings.remember(cfg.out_dir, {settings.DATA_DIR: str(cfg.data_dir.resolve()),
+                                        **({choice.option: cfg.data_choice} if choice is not None else {})})
     return 0
 
 

@@ -34,11 +34,20 @@ def live() -> bool:
     return sys.stderr.isatty() and logging.getLogger(OWN).isEnabledFor(logging.INFO)
 
 
+def _ours() -> list[str]:
+    """The loggers that speak at the chosen level: the engine's, and the study's package's
+    (its loaders say what they decode) when the command runs in a project."""
+    from dlreport import project
+    from dlreport.errors import ReportError
+
+    try:
+        return [OWN, project.current().study]
+    except ReportError:
+        return [OWN]
+
+
 def setup(level: int = NORMAL) -> None:
     """Route this tool's log lines at `level` to stderr (other libraries speak at WARNING)."""
-    own = logging.getLogger(OWN)
-    for handler in list(own.handlers):
-        own.removeHandler(handler)
     if sys.stderr.isatty():
         from rich.highlighter import NullHighlighter
         from rich.logging import RichHandler
@@ -48,12 +57,16 @@ def setup(level: int = NORMAL) -> None:
     else:
         handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
-    own.addHandler(handler)
-    own.setLevel(level)
-    # ours stop here: a library that configures the root logger (basicConfig) must not print
-    # them twice. No handler is put on the root: the other libraries' loggers stay at
-    # Python's default, WARNING, and their warnings reach stderr through logging's last resort.
-    own.propagate = False
+    for name in _ours():
+        own = logging.getLogger(name)
+        for old in list(own.handlers):
+            own.removeHandler(old)
+        own.addHandler(handler)
+        own.setLevel(level)
+        # ours stop here: a library that configures the root logger (basicConfig) must not print
+        # them twice. No handler is put on the root: the other libraries' loggers stay at
+        # Python's default, WARNING, and their warnings reach stderr through logging's last resort.
+        own.propagate = False
 
 
 @contextlib.contextmanager

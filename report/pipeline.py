@@ -22,11 +22,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dlreport import ROOT, console, folders, interrupts, lock, project, study
+from dlreport import ROOT, console, folders, frameworks, interrupts, lock, project, study
 from dlreport.builds import changes, ledger, prune, record
 from dlreport.builds import status as status_mod
 from dlreport.cachedir import CacheDir
-from dlreport.data import files, specs
+from dlreport.data import files
 from dlreport.data.samples import SampleStore, samples_of
 from dlreport.errors import ReportError, shorten, shown
 from dlreport.facts import analysis, stats
@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 class BuildConfig:
     data_dir: Path
     profile: str = "full"
-    notmnist_split: str | None = None
+    data_choice: str | None = None  # the study's choice about its data (`Data.choice`), where it has one
     only: tuple[str, ...] = ()
     rerun: frozenset[str] = field(default_factory=frozenset)  # experiment ids, or {"all"}
     out_dir: Path = ROOT / "build"
@@ -67,7 +67,7 @@ def parse_override(text: str) -> tuple[str, str, object]:
     target, sep, raw = text.partition("=")
     pattern, dot, name = target.rpartition(".")
     if not sep or not dot or not pattern or not name:
-        raise ReportError(f"--set {shown(text)}: write PATTERN.NAME=VALUE, e.g. --set A1.learning_rate=3e-3")
+        raise ReportError(f"--set {shown(text)}: write PATTERN.NAME=VALUE, e.g. --set ID.learning_rate=3e-3")
     try:
         value = json.loads(raw)
     except ValueError:
@@ -97,7 +97,7 @@ def select(only: tuple[str, ...]) -> list[Experiment]:
 
 
 def _closest(word: str, known: list[str]) -> str:
-    """" — did you mean A1?" for a near miss (case aside), else the list of known ids."""
+    """" — did you mean X1?" for a near miss (case aside), else the list of known ids."""
     by_case = {k.casefold(): k for k in known}
     close = difflib.get_close_matches(word.casefold(), list(by_case), n=3, cutoff=0.6)
     if close:
@@ -134,7 +134,7 @@ def _chosen(cfg: BuildConfig) -> tuple:
     if unknown:
         raise ReportError(f"--rerun names {', '.join(sorted(unknown))}, not among this build's experiments")
     rerun = {e.id for e in experiments} if "all" in cfg.rerun else set(cfg.rerun)
-    split = specs.choose_split(cfg.notmnist_split, cfg.data_dir) if any(e.dataset == "notmnist" for e in experiments) else None
+    split = study.current().data.choose(cfg.data_choice, cfg.data_dir, {e.dataset for e in experiments})
     return profile, experiments, rerun, split
 
 
@@ -150,7 +150,7 @@ def _plan(cfg: BuildConfig, chosen: tuple | None = None) -> tuple:
     for seed in range(max(len(profile.seeds_of(e.part, cfg.seeds)) for e in experiments)):
         for e in experiments:  # seed by seed: an interrupted build has whole seeds of the study
             if seed in profile.seeds_of(e.part, cfg.seeds):
-                data = specs.data_spec(e.dataset, split if e.dataset == "notmnist" else None,
+                data = study.current().data.spec(e.dataset, split,
                                         *profile.data_limits.get(e.dataset, (None, None)))
                 runs.append((e, seed, study.current().resolve(e, profile, seed, data)))
     return profile, split, store, runner.plan(runs, store, rerun)
@@ -364,12 +364,12 @@ def _record(cfg: BuildConfig, profile, split, runs: list[runner.Outcome], render
         "id": record.build_id(when, render_inputs),
         "time": when.isoformat().replace("+00:00", "Z"),
         "git": record.git_state(ROOT),
-        "versions": keys.versions(),
+        "versions": frameworks.versions(tuple(sorted({p for o in runs for p in frameworks.of(o.experiment.trainer).packages}))),
         "hardware": machine.host(),
         "counts": {"run": sum(o.source == "run" for o in runs), "cached": sum(o.source != "run" for o in runs),
                    "failed": sum("failed" in o.result for o in runs)},
         "profile": profile.name,
-        "notmnist_split": split,
+        "data_choice": split,
         "render_inputs": render_inputs,
         "sources": {name: text for o in runs for name, text in status_mod.sources_of(o.components).items()},
         "runs": (per_run := _runs_record(runs)),
@@ -395,7 +395,7 @@ def _judge(cfg: BuildConfig, runs: list[runner.Outcome]) -> list:
     """The original's findings judged over this build's seeds; --strict fails on a finding not reproduced."""
     from dlreport.facts import claims
 
-    available = study.current().conditions(_split_of(runs))
+    available = study.current().conditions([o.components["spec"]["data"] for o in runs])
     judged = claims.judge({i: [o.result for o in os] for i, os in runner.by_experiment(runs).items()}, available=available)
     log.info(claims.summary_line(judged))
     against = [j for j in judged if j.verdict in (stats.NOT_REPRODUCED, stats.PARTLY)]
@@ -403,11 +403,6 @@ def _judge(cfg: BuildConfig, runs: list[runner.Outcome]) -> list:
         raise ReportError(f"{len(against)} finding(s) of the original not (or only partly) reproduced (--strict): "
                           f"{against[0].claim.id}. {against[0].claim.original}")
     return judged
-
-
-def _split_of(runs: list[runner.Outcome]) -> str | None:
-    """The notMNIST split the build's runs trained on (None when none reads notMNIST)."""
-    return next((o.components["spec"]["data"].get("split") for o in runs if o.experiment.dataset == "notmnist"), None)
 
 
 class _RenderCaches:
@@ -525,7 +520,7 @@ def freeze(cfg: BuildConfig) -> tuple[int, int]:
     latest = record.read(cfg.out_dir / "record.json")
     if latest is None:
         raise ReportError(f"no build record in {cfg.out_dir}: run a build first")
-    whole = BuildConfig(data_dir=cfg.data_dir, profile=latest["profile"], notmnist_split=latest["notmnist_split"] or "substitute",
+    whole = BuildConfig(data_dir=cfg.data_dir, profile=latest["profile"], data_choice=latest["data_choice"] or cfg.data_choice,
                         cache_dir=cfg.cache_dir, frozen_dir=cfg.frozen_dir, out_dir=cfg.out_dir)
     used = [r["key"] for r in latest["runs"]]
     current = {p.key for p in _plan(whole)[3]} | set(used)

@@ -1,14 +1,15 @@
-"""Settings that stick: the data directory and the notMNIST split, chosen once, not per command.
+"""Settings that stick: the data directory and the study's choice about its data (this
+`Data.choice`: which split of a dataset, say), chosen once, not per command.
 
 Each setting is looked for in this order, the first found winning:
 
-  1. the command line (`--data-dir`, `--notmnist-split`);
-  2. the environment (`REPORT_DATA_DIR`, `REPORT_NOTMNIST_SPLIT`);
+  1. the command line (`--data-dir`, and the option the study names for its choice);
+  2. the environment (`REPORT_DATA_DIR`, and the variable the study names for its choice);
   3. the project's own file: `[tool.dlreport]` in its `pyproject.toml` (written by the user;
      the tool only reads it);
   4. what the last successful build of this output folder used (`.settings.json` there,
      the tool's own file), so that `status`, `serve` or `fetch` after a build need no options;
-  5. the default (the per-user data folder; no split: a build that needs one says so).
+  5. the default (the per-user data folder; no choice: a build that needs one says so).
 
 `dlreport config` shows each setting with where it came from.
 """
@@ -21,15 +22,21 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from dlreport import ROOT
-from dlreport.data import files, specs
+from dlreport import ROOT, study
+from dlreport.data import files
 from dlreport.fsutil import atomic_write_text
 
 REMEMBERED = ".settings.json"  # in the output folder
-SETTINGS = {  # name: (command-line option, environment variable, its value when nothing sets it)
-    "data-dir": ("--data-dir", files.DATA_DIR_ENV, lambda: str(files.default_data_dir())),
-    "notmnist-split": ("--notmnist-split", specs.SPLIT_ENV, lambda: None),  # no default: a build that needs one says so
-}
+DATA_DIR = "data-dir"
+
+
+def declared() -> dict[str, tuple]:
+    """name: (command-line option, environment variable, its value when nothing sets it)."""
+    found = {DATA_DIR: ("--data-dir", files.DATA_DIR_ENV, lambda: str(files.default_data_dir()))}
+    choice = study.current().data.choice
+    if choice is not None:  # no default: a build that needs it says so
+        found[choice.option] = (f"--{choice.option}", choice.env, lambda: None)
+    return found
 
 
 @dataclass(frozen=True)
@@ -44,7 +51,7 @@ def resolve(given: dict[str, str | None], out_dir: Path, project: Path = ROOT) -
     project_file = _project_settings(project)
     remembered = _remembered(out_dir)
     found = {}
-    for name, (option, variable, default) in SETTINGS.items():
+    for name, (option, variable, default) in declared().items():
         if given.get(name):
             found[name] = Setting(name, given[name], f"option {option}")
         elif os.environ.get(variable):

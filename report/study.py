@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from dlreport import project
+from dlreport.data.interface import Data
 from dlreport.errors import ReportError
 
 LOSS, ACCURACY = "loss", "accuracy"  # the metric kinds whose facts the engine computes (`facts.analysis`)
@@ -109,6 +110,7 @@ class Study:
     experiments: tuple[Experiment, ...]
     profiles: Mapping[str, Profile]
     metrics: tuple[Metric, ...]
+    data: Data  # its datasets: declared files, data specs, loaders (`data.interface.Data`)
     # experiment, profile, seed, the data's description -> the run spec the key hashes and the trainer gets
     resolve: Callable[[Experiment, Profile, int, dict], dict]
     primary: str = VAL_ACC  # the metric a run's line reports, a finding reads unless it names another, dips are found in
@@ -118,12 +120,14 @@ class Study:
     causes: Mapping[str, str] = field(default_factory=dict)  # a claim's likely cause -> what it means
     second_setup: object | None = None  # a `claims.Setup`, where the study runs one
     unmet: str = "data this build lacks"  # the cause of a sub-test whose `needs` the build's data do not meet
-    # the build's data split (None: its data have one) -> the `needs` of sub-tests it meets
-    conditions: Callable[[str | None], frozenset[str]] = lambda split: frozenset()
+    # the data specs of a build's runs -> the `needs` of sub-tests they meet
+    conditions: Callable[[list[dict]], frozenset[str]] = lambda specs: frozenset()
     # a run's hyper-parameters -> the rows (label, value in words) a set-up table shows of them
     describe: Callable[[dict], list[tuple[str, str]]] = lambda hparams: [(k, str(v)) for k, v in hparams.items()]
     # a run spec -> its network (`params`, `layers`, `macs` for the FLOP count), None when it has none
     network: Callable[[dict], object | None] = lambda spec: None
+    framework: str = "tensorflow"  # the framework of a trainer that names none (`frameworks`)
+    frameworks: tuple = ()  # `frameworks.Framework`s of the study's own, beside the engine's
     # a run spec and its training and validation set sizes -> floating-point operations of one step
     # (0: not known; the runs table then gives no arithmetic rate)
     flops: Callable[[dict, int, int], float] = lambda spec, n_train, n_val: 0.0

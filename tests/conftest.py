@@ -123,7 +123,7 @@ class KillAfterSave(Checkpoint):
 
 
 def small_run_data(seed: int = 0, n_train: int = 200, n_val: int = 50):
-    from dlreport.data.splits import RunData
+    from dlreport.data.rundata import RunData
 
     rng = np.random.default_rng(seed)
     return RunData(rng.random((n_train, 784), np.float32), rng.integers(0, 10, n_train).astype(np.int32),

@@ -26,7 +26,7 @@ FINAL = {"train_acc": 0.9, "train_loss": 0.3, "val_acc": 0.88, "val_loss": 0.4}
 def _record(build_id: str, **experiments: list[dict]) -> dict:
     runs = [{**run, "id": exp_id} for exp_id, seeds in experiments.items() for run in seeds]
     return {"format": record.RECORD_FORMAT, "id": build_id, "time": "2026-11-27T10:00:00Z", "profile": "quick",
-            "notmnist_split": "substitute", "git": {"commit": "abc", "dirty": False}, "claims": [],
+            "data_choice": "substitute", "git": {"commit": "abc", "dirty": False}, "claims": [],
             "counts": {"run": 0, "cached": len(runs)}, "duration_s": 1.0,
             "sources": {"build_model": "def build_model():\n    return 1\n"}, "runs": runs, "experiments": {}}
 

@@ -99,7 +99,7 @@ def test_first_build_trains_both_parts_and_reports_progress(project):
     distinct = len({r["key"] for r in rec["runs"]})  # C-plain-lr1e-3 is B4 under another name
     assert distinct == N - 1
     assert f"{distinct} trained, 1 cached" in err and "C-plain-lr1e-3 seed 0 is the same run as B4 seed 0" in err
-    assert rec["profile"] == "quick" and rec["notmnist_split"] == "substitute"
+    assert rec["profile"] == "quick" and rec["data_choice"] == "substitute"
     for r in rec["runs"]:
         if r["id"] in ("A1", "A3-L1-0.0003", "B1", "B3-d0.4/0.2"):
             assert r["source"] == "run" and len(r["key"]) == 64
@@ -272,15 +272,15 @@ def test_the_key_follows_code_into_other_modules_and_into_the_data_stage(project
               "def unused_helper():\n    return 1\n\n\ndef of(hparams: dict) -> Network:")
     assert _stale(project, helper) == set()  # a definition nothing reaches
     assert _stale(project, ("experiments/networks.py", "layers += [", "layers = layers + [")) == PART_A | NOTMNIST
-    assert _stale(project, ("dlreport/data/datasets.py", 'np.frombuffer(content, np.uint8, offset=offset)',
+    assert _stale(project, ("experiments/data/datasets.py", 'np.frombuffer(content, np.uint8, offset=offset)',
                             'np.frombuffer(content, dtype=np.uint8, offset=offset)')) == PART_A
-    assert _stale(project, ("dlreport/data/datasets.py", 'img.shape != (28, 28)', 'img.shape[:2] != (28, 28)')) == NOTMNIST
+    assert _stale(project, ("experiments/data/datasets.py", 'img.shape != (28, 28)', 'img.shape[:2] != (28, 28)')) == NOTMNIST
     assert _stale(project, ("experiments/lowlevel.py", "from experiments import metrics, networks",
                             "from experiments import metrics, networks\nfrom experiments.steps import half"),
                   ("experiments/lowlevel.py", "lr, beta1, beta2, eps = hp[", "lr, beta1, beta2, eps = half(2) * hp["),
                   ("experiments/steps.py", "", "def half(x):\n    return x / 2\n")) == PART_A
-    comments = [("dlreport/data/datasets.py", "    ndim = content[3]\n", "    ndim = content[3]  # the dimensions follow\n"),
-                ("dlreport/data/splits.py", "    keep = np.array(sorted(",
+    comments = [("experiments/data/datasets.py", "    ndim = content[3]\n", "    ndim = content[3]  # the dimensions follow\n"),
+                ("experiments/data/splits.py", "    keep = np.array(sorted(",
                  "    # first copies only\n    keep = np.array(sorted("),
                 ("experiments/networks.py", "    width = N_INPUTS\n", "    width = N_INPUTS  # of the first layer's input\n")]
     assert _stale(project, *comments) == set()

@@ -26,6 +26,8 @@ import numpy as np
 
 from experiments import metrics
 
+FRAMEWORK = "numpy"  # its runs are keyed by NumPy's version, not TensorFlow's
+
 
 def scores(centroids, x):
     """Minus the squared distance of every image to every centroid (images × classes)."""
@@ -94,6 +96,11 @@ def test_a_toy_part_d_in_three_files_gets_sections_contents_figures_table_and_pd
     assert re.search(r'<table id="tab-d1-results">\s*<caption><span class="capnum">Table \d+\.</span>', html)
     rec = json.loads((root / "build" / "record.json").read_text())
     assert rec["experiments"]["D1"]["n"] == 2
+    for run in rec["runs"]:  # each stored with its key's components: keyed by its own framework's libraries
+        entry = json.loads(next((root / ".cache" / "results").glob(f"*/{run['key']}.json")).read_text())
+        assert set(entry["components"]["versions"]) == {"python", "numpy"} and entry["components"]["engine"] == {}
+        assert entry["result"]["versions"] == entry["components"]["versions"]
+    assert "TensorFlow" not in rec["versions"] and "tensorflow" not in rec["versions"]
 
     from pypdf import PdfReader
 

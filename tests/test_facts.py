@@ -250,19 +250,20 @@ def test_a_difference_of_two_reading_points_of_one_experiment_is_taken_seed_by_s
 def quick_report(tmp_path_factory) -> tuple[str, list]:
     """The whole report rendered from generated curves for every experiment (two seeds each,
     full-profile lengths): the real context and templates, no training and no data."""
-    from dlreport.data import splits
+    from dlreport import frameworks
     from dlreport.document import context, render
     from dlreport.document.figure_cache import FigureCache
     from dlreport.runs import keys
     from dlreport.runs.runner import Outcome
+    from experiments import STUDY
     from experiments.definitions import EXPERIMENTS, resolve
     from experiments.profiles import PROFILES
 
     profile, rng, runs = PROFILES["full"], np.random.default_rng(0), []  # full lengths: Part B read before the end
     for exp in EXPERIMENTS:
         for seed in range(2):
-            spec = resolve(exp, profile, seed, splits.data_spec(exp.dataset, "substitute" if exp.dataset == "notmnist" else None,
-                                                                *profile.data_limits.get(exp.dataset, (None, None))))
+            spec = resolve(exp, profile, seed, STUDY.data.spec(exp.dataset, "substitute",
+                                                               *profile.data_limits.get(exp.dataset, (None, None))))
             steps = spec["hparams"].get("iterations") or spec["hparams"]["epochs"]
             decay = np.exp(-np.arange(1, steps + 1) / steps)
             history = {"train_loss": list(0.3 + decay), "val_loss": list(0.4 + decay + rng.normal(0, 0.01, steps)),
@@ -276,7 +277,7 @@ def quick_report(tmp_path_factory) -> tuple[str, list]:
     for o in runs:
         finished.setdefault(o.experiment.id, []).append(o.result)
     build = {"id": "test", "time": "2026-12-01T00:00:00Z", "git": {"commit": "0" * 40, "dirty": False},
-             "versions": keys.versions(), "hardware": {"cpu": "test CPU", "cpu_count": 2},
+             "versions": frameworks.versions(("tensorflow", "keras", "numpy")), "hardware": {"cpu": "test CPU", "cpu_count": 2},
              "counts": {"run": 0, "cached": len(runs)}}
 
     ctx = context.build_context(runs, claims.judge(finished), profile, "substitute", build,

@@ -271,7 +271,7 @@ def test_every_kind_of_damaged_cache_file_is_reported_and_remade_with_the_same_r
     laid-out PDF piece (the next render must give the very bytes of an undamaged one), and
     A1's result with the decoded Fashion-MNIST arrays it is retrained from (the retrained
     curves must be bit-identical). Each damaged file is named in one line, and none is used."""
-    from dlreport.data import datasets
+    from experiments.data import files as catalogue
 
     c = campaign
     epoch = int(EPOCH) + 7000 + 10 * n
@@ -290,7 +290,7 @@ def test_every_kind_of_damaged_cache_file_is_reported_and_remade_with_the_same_r
         assert {name: (c.out / name).read_bytes() for name in reference} == reference  # the very same bytes
     damaged = []
     if how != "list":
-        fashion = sorted(p for f in datasets.FASHION_MNIST.values() for p in c.cache.glob(f"decoded/{f.content_sha256[:20]}-*"))
+        fashion = sorted(p for f in catalogue.FASHION_MNIST.values() for p in c.cache.glob(f"decoded/{f.content_sha256[:20]}-*"))
         damaged += [next(p for p in fashion if p.suffix == ".npy"), next(p for p in fashion if p.suffix == ".sha256")]
     a1 = next(r["key"] for r in record.read(c.out / "record.json")["runs"] if r["id"] == "A1")
     damaged.append(c.cache / "results" / a1[:2] / f"{a1}.json")

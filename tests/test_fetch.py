@@ -19,8 +19,12 @@ import pytest
 from conftest import idx_bytes, png_bytes, write_letter_tar
 
 from dlreport import cli
-from dlreport.data import datasets, fetch, files
+from dlreport.data import datasets as engine_data
+from dlreport.data import fetch
+from dlreport.data import files as data_files
 from dlreport.errors import ReportError
+from experiments.data import datasets
+from experiments.data import files as catalogue
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -66,10 +70,10 @@ def quick_retries(monkeypatch):
     monkeypatch.delenv(fetch.MIRROR_ENV, raising=False)
 
 
-def _idx_gz(seed: int, name: str = "x-idx3-ubyte.gz") -> tuple[datasets.DataFile, bytes]:
+def _idx_gz(seed: int, name: str = "x-idx3-ubyte.gz") -> tuple[data_files.DataFile, bytes]:
     """A tiny idx file, gzipped, and its declaration (the checksum of its decompressed content)."""
     content = idx_bytes(np.random.default_rng(seed).integers(0, 256, size=(20, 28, 28), dtype=np.uint8))
-    return datasets.DataFile("fashion-mnist", name, hashlib.sha256(content).hexdigest()), gzip.compress(content, mtime=0)
+    return data_files.DataFile("fashion-mnist", name, hashlib.sha256(content).hexdigest()), gzip.compress(content, mtime=0)
 
 
 def _altered(gz: bytes) -> bytes:
@@ -86,21 +90,21 @@ def _entries(folder: Path) -> list[str]:
 def test_good_file_lands_and_verifies(tmp_path, server, monkeypatch):
     f, gz = _idx_gz(0)
     server.routes[f"/pub/{f.name}"] = ("good", gz)
-    monkeypatch.setitem(datasets.PUBLISHED, f.label, f"{server.base}/pub/{f.name}")
-    path = datasets.locate(f, tmp_path)
+    monkeypatch.setitem(catalogue.PUBLISHED, f.label, f"{server.base}/pub/{f.name}")
+    path = engine_data.locate(f, tmp_path)
     assert path == tmp_path / f.subdir / f.name and path.read_bytes() == gz
     assert datasets.content_problem(f, path) is None
     assert _entries(path.parent) == [f.name]  # no staging folder, no temporary file left
-    array = datasets.load_idx(f, tmp_path, datasets.DecodedCache(tmp_path / "decoded"))
+    array = datasets.load_idx(f, tmp_path, engine_data.DecodedCache(tmp_path / "decoded"))
     assert array.shape == (20, 28, 28)
 
 
 def test_truncated_download_is_retried_and_never_lands(tmp_path, server, monkeypatch):
     f, gz = _idx_gz(1)
     server.routes[f"/pub/{f.name}"] = ("truncated", gz)
-    monkeypatch.setitem(datasets.PUBLISHED, f.label, f"{server.base}/pub/{f.name}")
+    monkeypatch.setitem(catalogue.PUBLISHED, f.label, f"{server.base}/pub/{f.name}")
     with pytest.raises(ReportError) as exc:
-        datasets.locate(f, tmp_path)
+        engine_data.locate(f, tmp_path)
     message = str(exc.value)
     assert server.hits.count(f"/pub/{f.name}") == 1 + fetch.RETRIES
     assert "\n" not in message and f.name in message and "closed before the end" in message
@@ -111,7 +115,7 @@ def test_truncated_download_is_retried_and_never_lands(tmp_path, server, monkeyp
 def test_a_transfer_cut_once_is_retried_and_lands(tmp_path, server):
     f, gz = _idx_gz(2)
     server.routes[f"/m/{f.label}"] = ("flaky", gz)
-    path = datasets.locate(f, tmp_path, [f"{server.base}/m"])
+    path = engine_data.locate(f, tmp_path, [f"{server.base}/m"])
     assert path.read_bytes() == gz and server.hits.count(f"/m/{f.label}") == 2
     assert _entries(path.parent) == [f.name]
 
@@ -119,9 +123,9 @@ def test_a_transfer_cut_once_is_retried_and_lands(tmp_path, server):
 def test_altered_file_is_set_aside_with_one_line_naming_it(tmp_path, server, monkeypatch):
     f, gz = _idx_gz(3)
     server.routes[f"/pub/{f.name}"] = ("good", _altered(gz))
-    monkeypatch.setitem(datasets.PUBLISHED, f.label, f"{server.base}/pub/{f.name}")
+    monkeypatch.setitem(catalogue.PUBLISHED, f.label, f"{server.base}/pub/{f.name}")
     with pytest.raises(ReportError) as exc:
-        datasets.locate(f, tmp_path)
+        engine_data.locate(f, tmp_path)
     message = str(exc.value)
     assert "\n" not in message and f.name in message and "content sha256" in message and "set aside as" in message
     assert server.hits.count(f"/pub/{f.name}") == 1  # a wrong file is not fetched again from the same address
@@ -136,15 +140,15 @@ def test_not_a_gzip_file_is_set_aside_too(tmp_path, server):
     f, _ = _idx_gz(4)
     server.routes[f"/m/{f.label}"] = ("good", b"<html>a captive portal's page</html>")
     with pytest.raises(ReportError, match="not a complete gzip file"):
-        datasets.locate(f, tmp_path, [f"{server.base}/m"])
+        engine_data.locate(f, tmp_path, [f"{server.base}/m"])
     assert not (tmp_path / f.subdir / f.name).exists() and list((tmp_path / f.subdir).glob("*.rejected-*"))
 
 
 def test_mirrors_are_tried_in_order_before_the_publisher(tmp_path, server, monkeypatch):
     f, gz = _idx_gz(5)
     server.routes[f"/second/{f.label}"] = ("good", gz)
-    monkeypatch.setitem(datasets.PUBLISHED, f.label, f"{server.base}/pub/{f.name}")
-    path = datasets.locate(f, tmp_path, [f"{server.base}/first/", f"{server.base}/second"])
+    monkeypatch.setitem(catalogue.PUBLISHED, f.label, f"{server.base}/pub/{f.name}")
+    path = engine_data.locate(f, tmp_path, [f"{server.base}/first/", f"{server.base}/second"])
     assert path.read_bytes() == gz
     assert server.hits == [f"/first/{f.label}", f"/second/{f.label}"]  # a 404 is not retried; the publisher not asked
 
@@ -153,8 +157,8 @@ def test_mirror_from_the_environment_and_the_option_overrides_it(tmp_path, serve
     f, gz = _idx_gz(6)
     server.routes[f"/env/{f.label}"] = ("good", gz)
     monkeypatch.setenv(fetch.MIRROR_ENV, f"{server.base}/nothing-here  {server.base}/env")
-    monkeypatch.setitem(datasets.PUBLISHED, f.label, f"{server.base}/pub/{f.name}")
-    assert datasets.locate(f, tmp_path).read_bytes() == gz
+    monkeypatch.setitem(catalogue.PUBLISHED, f.label, f"{server.base}/pub/{f.name}")
+    assert engine_data.locate(f, tmp_path).read_bytes() == gz
     assert server.hits == [f"/nothing-here/{f.label}", f"/env/{f.label}"]
     assert fetch.mirrors(["http://given"]) == ("http://given",)
 
@@ -163,14 +167,14 @@ def test_archive_is_verified_by_its_images(tmp_path, server):
     rng = np.random.default_rng(7)
     files = {f"{letter}/img{i}.png": png_bytes(rng.integers(0, 256, (28, 28))) for letter in "AB" for i in range(2)}
     archive = write_letter_tar(tmp_path / "src" / "letters.tar.gz", "letters", files).read_bytes()
-    f = datasets.DataFile("notmnist", "letters.tar.gz", datasets.tar_content_digest(sorted(files.items())))
+    f = data_files.DataFile("notmnist", "letters.tar.gz", datasets.tar_content_digest(sorted(files.items())))
     server.routes[f"/m/{f.label}"] = ("good", archive)
     (tmp_path / "data").mkdir()
-    assert datasets.locate(f, tmp_path / "data", [f"{server.base}/m"]).read_bytes() == archive
-    wrong = datasets.DataFile("notmnist", "other.tar.gz", "0" * 64)
+    assert engine_data.locate(f, tmp_path / "data", [f"{server.base}/m"]).read_bytes() == archive
+    wrong = data_files.DataFile("notmnist", "other.tar.gz", "0" * 64)
     server.routes[f"/m/{wrong.label}"] = ("good", archive)
     with pytest.raises(ReportError, match="other.tar.gz.*content sha256"):
-        datasets.locate(wrong, tmp_path / "data", [f"{server.base}/m"])
+        engine_data.locate(wrong, tmp_path / "data", [f"{server.base}/m"])
 
 
 def test_damaged_copy_in_the_data_directory_is_set_aside_and_fetched_again(tmp_path, server):
@@ -179,11 +183,11 @@ def test_damaged_copy_in_the_data_directory_is_set_aside_and_fetched_again(tmp_p
     folder.mkdir()
     (folder / f.name).write_bytes(gz[: len(gz) // 2])
     server.routes[f"/m/{f.label}"] = ("good", gz)
-    path, how = datasets.fetch_file(f, tmp_path, [f"{server.base}/m"])
+    path, how = engine_data.fetch_file(f, tmp_path, [f"{server.base}/m"])
     assert how == "downloaded" and path.read_bytes() == gz
     (aside,) = folder.glob(f"{f.name}.rejected-*")
     assert aside.read_bytes() == gz[: len(gz) // 2]
-    assert datasets.fetch_file(f, tmp_path, [f"{server.base}/m"]) == (path, "present")  # verified, not fetched again
+    assert engine_data.fetch_file(f, tmp_path, [f"{server.base}/m"]) == (path, "present")  # verified, not fetched again
     assert server.hits == [f"/m/{f.label}"]
 
 
@@ -191,12 +195,12 @@ def _declare_fashion(monkeypatch, server) -> dict[str, bytes]:
     """Tiny stand-ins for the four Fashion-MNIST files, published on the loopback server."""
     served = {}
     declared = {}
-    for i, (key, real) in enumerate(datasets.FASHION_MNIST.items()):
+    for i, (key, real) in enumerate(catalogue.FASHION_MNIST.items()):
         f, gz = _idx_gz(10 + i, real.name)
         declared[key], served[f.name] = f, gz
-        monkeypatch.setitem(datasets.PUBLISHED, f.label, f"{server.base}/pub/{f.name}")
+        monkeypatch.setitem(catalogue.PUBLISHED, f.label, f"{server.base}/pub/{f.name}")
     monkeypatch.setattr(datasets, "FASHION_MNIST", declared)  # where the loaders read it …
-    monkeypatch.setattr(files, "FASHION_MNIST", declared)  # … and where the plan names a run's data
+    monkeypatch.setattr(catalogue, "FASHION_MNIST", declared)  # … and where the plan names a run's data
     return served
 
 
@@ -220,7 +224,7 @@ def test_fetch_command_downloads_every_file_the_build_reads(tmp_path, server, mo
 
 def test_fetch_command_missing_file_is_one_error_line_and_exit_2(tmp_path, server, monkeypatch, capsys):
     served = _declare_fashion(monkeypatch, server)
-    lost = datasets.FASHION_MNIST["train-labels"].name
+    lost = catalogue.FASHION_MNIST["train-labels"].name
     server.routes.update({f"/pub/{name}": ("good", gz) for name, gz in served.items() if name != lost})
     assert _fetch_cli(tmp_path, "-q") == 2
     err = capsys.readouterr().err
@@ -232,16 +236,16 @@ def test_fetch_command_missing_file_is_one_error_line_and_exit_2(tmp_path, serve
 
 def test_progress_is_plain_lines_off_a_terminal_and_silent_under_quiet(tmp_path, server, caplog, capsys):
     content = np.random.default_rng(9).integers(0, 256, 600_000, dtype=np.uint8).tobytes()
-    f = datasets.DataFile("fashion-mnist", "big.gz", hashlib.sha256(content).hexdigest())
+    f = data_files.DataFile("fashion-mnist", "big.gz", hashlib.sha256(content).hexdigest())
     server.routes[f"/m/{f.label}"] = ("good", gzip.compress(content, compresslevel=1))
     for name in ("a", "b"):
         (tmp_path / name).mkdir()
     caplog.set_level(logging.INFO)
-    datasets.locate(f, tmp_path / "a", [f"{server.base}/m"])
+    engine_data.locate(f, tmp_path / "a", [f"{server.base}/m"])
     assert "50 % of" in caplog.text
     caplog.clear()
     caplog.set_level(logging.WARNING)  # what -q sets
-    datasets.locate(f, tmp_path / "b", [f"{server.base}/m"])
+    engine_data.locate(f, tmp_path / "b", [f"{server.base}/m"])
     assert caplog.text == "" and "\r" not in capsys.readouterr().err
 
 

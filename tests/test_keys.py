@@ -6,9 +6,11 @@ import textwrap
 
 import pytest
 
-from dlreport import project
-from dlreport.data import splits
+from dlreport import frameworks, project
+from dlreport.frameworks import tensorflow
 from dlreport.runs import keys, source
+from experiments.data import files as catalogue
+from experiments.data import specs
 from experiments.definitions import EXPERIMENTS, resolve
 from experiments.profiles import PROFILES
 
@@ -69,7 +71,7 @@ def test_unreachable_code_is_not_part_of_the_key(toy):
 
 def _key(exp, profile="full", split="substitute", seed=0):
     limits = PROFILES[profile].data_limits.get(exp.dataset, (None, None))
-    data = splits.data_spec(exp.dataset, split if exp.dataset == "notmnist" else None, *limits)
+    data = specs.data_spec(exp.dataset, split if exp.dataset == "notmnist" else None, *limits)
     return keys.key_of(keys.components(resolve(exp, PROFILES[profile], seed, data)))
 
 
@@ -81,21 +83,19 @@ def test_key_moves_with_hyper_parameters_profile_data_and_versions(monkeypatch):
     assert _key(changed_lr) != base
     assert _key(a1, profile="quick") != base
     assert _key(a1, seed=1) != base
-    from dlreport.data import datasets
-
-    f = datasets.FASHION_MNIST["train-labels"]
-    monkeypatch.setitem(datasets.FASHION_MNIST, "train-labels", type(f)(**{**f.__dict__, "content_sha256": "0" * 64}))
+    f = catalogue.FASHION_MNIST["train-labels"]
+    monkeypatch.setitem(catalogue.FASHION_MNIST, "train-labels", type(f)(**{**f.__dict__, "content_sha256": "0" * 64}))
     assert _key(a1) != base
     monkeypatch.undo()
     assert _key(a1) == base
-    real = keys.versions()
-    monkeypatch.setattr(keys, "versions", lambda: {**real, "tensorflow": "9.9"})
+    real = frameworks.versions
+    monkeypatch.setattr(frameworks, "versions", lambda packages: {**real(packages), "tensorflow": "9.9"})
     assert _key(a1) != base
     monkeypatch.undo()
-    monkeypatch.setenv(keys.ONEDNN_VARIABLE, "0")  # other kernels, other rounding
-    assert keys.engine() == {"onednn": "off"} and _key(a1) != base
-    monkeypatch.delenv(keys.ONEDNN_VARIABLE)
-    assert keys.engine() == {"onednn": "on"} and _key(a1) == base
+    monkeypatch.setenv(tensorflow.ONEDNN_VARIABLE, "0")  # other kernels, other rounding
+    assert tensorflow.settings() == {"onednn": "off"} and _key(a1) != base
+    monkeypatch.delenv(tensorflow.ONEDNN_VARIABLE)
+    assert tensorflow.settings() == {"onednn": "on"} and _key(a1) == base
 
 
 def test_key_ignores_experiment_name_and_reference_numbers():
@@ -117,10 +117,10 @@ def test_a_python_patch_release_keeps_every_key_and_a_minor_one_does_not(monkeyp
     a1 = next(e for e in EXPERIMENTS if e.id == "A1")
     base = _key(a1)
     for version, same in ((("3", "11", "2"), True), (("3", "11", "99"), True), (("3", "12", "0"), False)):
-        keys.versions.cache_clear()
+        frameworks.versions.cache_clear()
         monkeypatch.setattr(platform, "python_version_tuple", lambda v=version: v)
         assert (_key(a1) == base) == same, version
-    keys.versions.cache_clear()
+    frameworks.versions.cache_clear()
 
 
 HELPERS = '''

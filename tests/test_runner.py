@@ -27,7 +27,7 @@ def _result(failed: bool = False) -> dict:
 def world(tmp_path, monkeypatch):
     trained, loaded = [], []
     outcome = {"failed": False}
-    monkeypatch.setattr("dlreport.data.splits.load_run_data", lambda spec, data_dir, cache: loaded.append(spec) or "data")
+    monkeypatch.setattr("experiments.data.splits.load_run_data", lambda spec, data_dir, cache: loaded.append(spec) or "data")
     monkeypatch.setattr(training, "run_spec", lambda spec, data, progress, checkpoint, threads=None:
                         trained.append(spec["seed"]) or _result(outcome["failed"]))
     store = ResultStore(tmp_path / "results", tmp_path / "frozen")

@@ -24,7 +24,7 @@ if len(sys.argv) > 1:
     CacheDir(cache).claim()
 out = {}
 for profile, split in CONFIGURATIONS:
-    cfg = pipeline.BuildConfig(data_dir=Path("/nonexistent"), profile=profile, notmnist_split=split, cache_dir=cache)
+    cfg = pipeline.BuildConfig(data_dir=Path("/nonexistent"), profile=profile, data_choice=split, cache_dir=cache)
     out[profile + "/" + split] = [[p.experiment.id, p.seed, p.key] for p in pipeline._plan(cfg)[3]]
 print(json.dumps(out))
 """
@@ -89,7 +89,7 @@ def test_planning_and_status_read_no_stored_result_once_the_index_knows_them(tmp
 
     if not (ROOT / "frozen").is_dir():
         pytest.fail("no frozen/ in this checkout: the committed study is missing")
-    cfg = pipeline.BuildConfig(data_dir=Path("/nonexistent"), notmnist_split="substitute", cache_dir=tmp_path / "cache",
+    cfg = pipeline.BuildConfig(data_dir=Path("/nonexistent"), data_choice="substitute", cache_dir=tmp_path / "cache",
                                out_dir=tmp_path / "out")
     cfg.cache.claim()
     first = pipeline.status(cfg)  # reads every entry once, and indexes it

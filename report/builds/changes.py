@@ -137,7 +137,7 @@ def compare(old: dict, new: dict, tol: Tolerances, labels: tuple[str, str], orde
         else:
             rows.append(_experiment(exp_id, olds[exp_id], news[exp_id], sources, tol))
     setting = [
-        f"{name} {old.get(name)} → {new.get(name)}" for name in ("profile", "notmnist_split") if old.get(name) != new.get(name)
+        f"{name} {old.get(name)} → {new.get(name)}" for name in ("profile", "data_choice") if old.get(name) != new.get(name)
     ]
     if old["git"] != new["git"]:
         def commit(git: dict) -> str:

@@ -261,7 +261,7 @@ def summary(entry: Entry) -> dict:
         return {"seq": entry.seq, "id": entry.build_id, "damaged": True}
     return {
         "seq": entry.seq, "id": rec["id"], "time": rec["time"], "commit": rec["git"]["commit"][:10],
-        "dirty": rec["git"]["dirty"], "profile": rec["profile"], "split": rec.get("notmnist_split"),
+        "dirty": rec["git"]["dirty"], "profile": rec["profile"], "split": rec.get("data_choice"),
         "trained": rec["counts"]["run"], "cached": rec["counts"]["cached"], "duration_s": rec["duration_s"],
         "experiments": len(rec.get("experiments", {})), "runs": len(rec.get("runs", [])),
         "only": bool(rec.get("only")),

@@ -3,7 +3,7 @@
 Format (version `RECORD_FORMAT`):
 
     {"format", "id", "ledger": "<seq>_<id>", "time", "git": {"commit", "dirty"}, "profile",
-     "notmnist_split", "only", "versions", "hardware", "counts": {"run", "cached", "failed"},
+     "data_choice", "only", "versions", "hardware", "counts": {"run", "cached", "failed"},
      "duration_s", "render_inputs", "changes_since", "outputs": {file: sha256},
      "figures": {experiment id: digest of the curves its figures are drawn from},
      "claims": [{"id", "part", "claim", "verdict", "tests": [{"test", "estimate", "lo", "hi", "n", "verdict"}]}],

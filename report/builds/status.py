@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import json
 
-from dlreport.data.specs import LIMITS
+from dlreport.data.interface import LIMITS
 from dlreport.runs import keys
 
 ABSENT = "(absent)"

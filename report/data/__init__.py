@@ -1,4 +1,4 @@
-"""Stage 1, data: the study's datasets read from their published files and verified by the
-checksum of their content (`datasets`), and turned into the train/validation arrays one
-run trains on, deterministically (`splits`); one image of each class, kept for the figures
-that show the data (`samples`). Nothing here knows about runs or reports."""
+"""Stage 1, data: what the engine asks of a study's data (`interface.Data`), where data files
+are looked for and downloaded to (`files`, `fetch`, `datasets`), the decoded-array cache, the
+arrays one run trains on (`rundata`), and one image of each class, kept for the figures that
+show the data (`samples`). Nothing here knows about runs or reports, or about any dataset."""

@@ -54,8 +54,8 @@ _STAGING = ".fetching"
 def mirrors(cli_values: Sequence[str] | None = None) -> tuple[str, ...]:
     """The mirror base addresses: those given with --mirror, else those in $REPORT_DATA_MIRROR.
 
-    A mirror holds the files as the data directory does (``<mirror>/fashion-mnist/...``,
-    ``<mirror>/notmnist/...``), so any copy of a data directory served over HTTP is one."""
+    A mirror holds the files as the data directory does (``<mirror>/<folder>/<file>``, a
+    file's `DataFile.label`), so any copy of a data directory served over HTTP is one."""
     values = list(cli_values or []) or os.environ.get(MIRROR_ENV, "").split()
     return tuple(v.strip() for v in values if v.strip())
 

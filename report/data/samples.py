@@ -1,16 +1,15 @@
 """A few images of each dataset for the report's description of it: one per class, the
-first training image of its class in a split the runs train on (`spec_of`), so that the
-choice never moves. notMNIST's come from the substitute split, whose source
-(notMNIST_small) every machine can have, and whose shuffled order shows several fonts.
+first training image of its class in the data the study names for its samples
+(`Data.sample_spec`), so that the choice never moves.
 
-Ten 28×28 images are a figure's input, not the dataset, and a fresh clone renders without
+A handful of images is a figure's input, not the dataset, and a fresh clone renders without
 any data. So they are kept in a small committed store beside the frozen results,
 `frozen/samples/<dataset>/<digest of the data spec>.json` (the spec names the source files
 by their declared content checksums), with a checksum of their pixels; the results store
 reads only `frozen/<two hex digits>/<key>.json`, a level higher. A build that has the data
-takes the images from the verified arrays (`splits.load_run_data`) and stores them when the
-store lacks them; a build without the data reads the store; with neither, there are no
-samples and the report says so. Nothing here downloads: a figure never justifies a download.
+takes the images from the verified arrays (`Data.load`) and stores them when the store lacks
+them; a build without the data reads the store; with neither, there are no samples and the
+report says so. Nothing here downloads: a figure never justifies a download.
 """
 
 from __future__ import annotations
@@ -23,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dlreport.data import files, specs
+from dlreport import study
+from dlreport.data import files
 from dlreport.digests import digest
 from dlreport.errors import ReportError
 from dlreport.fsutil import atomic_write_text
@@ -35,9 +35,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
-CLASSES = {"fashion-mnist": FASHION_CLASSES, "notmnist": tuple(files.LETTERS)}
-SHAPE = (28, 28)
 FORMAT = 1
 
 
@@ -46,11 +43,11 @@ class Samples:
     """One image per class, in class order."""
 
     dataset: str
-    images: np.ndarray  # (classes, 28, 28), uint8 (NumPy is imported where images are made: planning needs none)
+    images: np.ndarray  # (classes, height, width), uint8 (NumPy is imported where images are made: planning needs none)
 
     @property
     def classes(self) -> tuple[str, ...]:
-        return CLASSES[self.dataset]
+        return study.current().data.classes(self.dataset)
 
 
 def first_of_each_class(images: np.ndarray, labels: np.ndarray, n_classes: int) -> np.ndarray:
@@ -66,20 +63,9 @@ def first_of_each_class(images: np.ndarray, labels: np.ndarray, n_classes: int) 
     return np.stack(firsts).astype(np.uint8)
 
 
-def spec_of(dataset: str) -> dict:
-    """The data the samples are taken from: all of a dataset's training images, and for
-    notMNIST those of the substitute split."""
-    return specs.data_spec(dataset, "substitute" if dataset == "notmnist" else None, None, None)
-
-
-def sources_of(dataset: str) -> tuple[files.DataFile, ...]:
-    """The files `spec_of(dataset)` is read from."""
-    return tuple(files.FASHION_MNIST.values()) if dataset == "fashion-mnist" else (files.NOTMNIST_SMALL,)
-
-
 def spec_digest(dataset: str) -> str:
     """What names a dataset's samples: the description of the data they are taken from."""
-    return digest(spec_of(dataset))
+    return digest(study.current().data.sample_spec(dataset))
 
 
 class SampleStore:
@@ -103,14 +89,18 @@ class SampleStore:
             return None
         import numpy as np
 
+        data = study.current().data
         try:
             entry = json.loads(path.read_text(encoding="utf-8"))
             pixels = base64.b64decode(entry["pixels"], validate=True)
             if hashlib.sha256(pixels).hexdigest() != entry["pixels_sha256"]:
                 raise ValueError("pixels do not match their checksum")
-            if entry["dataset"] != dataset or entry["spec"] != spec_of(dataset):
+            if entry["dataset"] != dataset or entry["spec"] != data.sample_spec(dataset):
                 raise ValueError("not the samples of this data")
-            images = np.frombuffer(pixels, np.uint8).reshape(len(CLASSES[dataset]), *SHAPE)
+            shape = tuple(entry["shape"])
+            if shape[0] != len(data.classes(dataset)):
+                raise ValueError("not one image per class")
+            images = np.frombuffer(pixels, np.uint8).reshape(shape)
         except (ValueError, KeyError, TypeError, OSError) as exc:
             log.warning("damaged sample file %s (%s): not used", path, exc)
             return None
@@ -121,7 +111,7 @@ class SampleStore:
 
         pixels = np.ascontiguousarray(samples.images, np.uint8).tobytes()
         entry = {
-            "format": FORMAT, "dataset": samples.dataset, "spec": spec_of(samples.dataset),
+            "format": FORMAT, "dataset": samples.dataset, "spec": study.current().data.sample_spec(samples.dataset),
             "choice": "the first training image of each class", "classes": list(samples.classes),
             "shape": list(samples.images.shape),
             "pixels": base64.b64encode(pixels).decode(), "pixels_sha256": hashlib.sha256(pixels).hexdigest(),
@@ -135,15 +125,12 @@ class SampleStore:
 def from_data(dataset: str, data_dir: Path, cache: DecodedCache) -> Samples | None:
     """The samples taken from the verified training arrays, or None when the data files are
     not at hand (looked for first: the loaders would download a missing file)."""
-    import numpy as np
-
-    from dlreport.data import splits
-
-    if any(files.find_file(f, data_dir) is None for f in sources_of(dataset)):
+    data = study.current().data
+    if any(files.find_file(f, data_dir) is None for f in data.sample_sources(dataset)):
         return None
-    data = splits.load_run_data(spec_of(dataset), data_dir, cache)
-    images = np.rint(data.x_train.reshape(-1, *SHAPE) * 255).astype(np.uint8)  # the inputs are grey levels / 255
-    return Samples(dataset, first_of_each_class(images, data.y_train, len(CLASSES[dataset])))
+    arrays = data.load(data.sample_spec(dataset), data_dir, cache)
+    images = data.sample_images(arrays)
+    return Samples(dataset, first_of_each_class(images, arrays.y_train, len(data.classes(dataset))))
 
 
 def samples_of(dataset: str, store: SampleStore, data_dir: Path, cache: DecodedCache) -> Samples | None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dlreport import project, study
 from dlreport.builds import changes
-from dlreport.data import specs
 from dlreport.data.samples import Samples
 from dlreport.document import findings, listings, palette, scales
 from dlreport.document.figure_cache import Figure, FigureCache
@@ -61,7 +60,7 @@ def experiment(exp: Experiment, outcomes: list[Outcome], cache: FigureCache, col
     declared = study.current()
     network = declared.network(spec)
     sources = sorted({o.source for o in outcomes})
-    comparable = spec["data"].get("split") != specs.SUBSTITUTE  # the original's numbers are drawn only beside its data
+    comparable = study.current().data.comparable(spec["data"])  # the original's numbers are drawn only beside its data
     drawn = reference if comparable else {}
     return {
         "id": exp.id,
@@ -133,7 +132,7 @@ def sweep(members: list[dict], cache: FigureCache) -> dict:
 
 def _listings(parts, trainers: dict[str, str]) -> dict[str, dict]:
     """Per part, the listings its text shows (`Part.in_text`), and those for the appendix,
-    where code a part shares with an earlier one (Part C trains with Part B's loop) is
+    where code a part shares with an earlier one (a part that trains with an earlier part's loop) is
     listed once."""
     text: dict[str, list[dict]] = {}
     appendix: dict[str, list[dict]] = {}

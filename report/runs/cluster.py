@@ -30,8 +30,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from dlreport import project
-from dlreport.data import splits
+from dlreport import frameworks, project
+from dlreport.data.rundata import RunData
 from dlreport.errors import ReportError, shorten
 from dlreport.fsutil import SYSTEM_TEMP, private_temp_folder
 from dlreport.runs import keys, training
@@ -113,10 +113,11 @@ def _here() -> dict:
 
 def _probe(spec: dict) -> dict:
     """On one node: can it train, and does it compute the driver's key for `spec`?"""
+    framework = frameworks.of(spec["trainer"])
     try:
-        training.import_tensorflow()
+        framework.load()
     except Exception as exc:  # noqa: BLE001 - any reason a worker cannot import it is reported the same way
-        return {**_here(), "error": f"TensorFlow cannot be imported there ({type(exc).__name__}: {exc})"}
+        return {**_here(), "error": f"{framework.label} cannot be imported there ({type(exc).__name__}: {exc})"}
     parts = keys.components(spec)
     return {**_here(), "key": keys.key_of(parts), "components": parts}
 
@@ -142,7 +143,7 @@ def _train_task(spec: dict, key: str, label: str, boxed_data: list, sink, thread
     where = _here()
     sink.put.remote(("start", label, where))
     began = time.perf_counter()
-    data: splits.RunData = ray.get(boxed_data[0])
+    data: RunData = ray.get(boxed_data[0])
     waited = time.perf_counter() - began
     if keys.key_of(keys.components(spec)) != key:  # the probe checked the node; a worker must agree too
         raise RuntimeError(f"worker on {where['host']} computes another cache key for {label}")
@@ -195,12 +196,12 @@ class Ray:
         self.refs: dict[str, object] = {}
         self.shipped: Path | None = None
 
-    def start(self, runs: list, loaded: dict[str, splits.RunData]) -> None:
+    def start(self, runs: list, loaded: dict[str, RunData]) -> None:
         address = resolved_address(self.placement)
         ray = _ray(address)
         if address is not None:
             _check_reachable(address)
-        env = {keys.ONEDNN_VARIABLE: os.environ.get(keys.ONEDNN_VARIABLE, keys.ONEDNN_DEFAULT), "TF_CPP_MIN_LOG_LEVEL": "3"}
+        env = {k: v for f in {frameworks.of(p.spec["trainer"]) for p in runs} for k, v in f.environment().items()}
         shipped = {"working_dir": self._ship(), "env_vars": env}
         began = time.perf_counter()
         try:
@@ -252,7 +253,7 @@ class Ray:
                 raise ReportError(f"{where} computes another cache key for {sample.label} ({', '.join(differ)} differ"
                                   f"{f': {detail}' if detail else ''}): install the driver's versions there")
 
-    def train(self, runs: list, loaded: dict[str, splits.RunData]) -> Iterator[tuple]:
+    def train(self, runs: list, loaded: dict[str, RunData]) -> Iterator[tuple]:
         """The runs' results as they finish; a cluster that stops answering (every node gone,
         the head unreachable) ends the build in one line, the results had so far stored."""
         if not runs:

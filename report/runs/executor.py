@@ -19,7 +19,7 @@ from dlreport.cachedir import CacheDir
 from dlreport.runs import keys
 
 if TYPE_CHECKING:  # the training side is imported when something trains: planning needs none of it
-    from dlreport.data import splits
+    from dlreport.data.rundata import RunData
 
 log = logging.getLogger("dlreport.runs.runner")
 
@@ -37,10 +37,10 @@ class Placement:
 
 
 class Executor(Protocol):
-    def start(self, runs: list, loaded: dict[str, splits.RunData]) -> None:
+    def start(self, runs: list, loaded: dict[str, RunData]) -> None:
         """Connect and check everything that could stop training half-way, before anything trains."""
 
-    def train(self, runs: list, loaded: dict[str, splits.RunData]) -> Iterator[tuple]:
+    def train(self, runs: list, loaded: dict[str, RunData]) -> Iterator[tuple]:
         """(planned run, result, where it trained, seconds) for each run, as each finishes."""
 
     def close(self) -> None: ...
@@ -61,11 +61,12 @@ class Local:
     def __init__(self, data_dir: Path, cache: CacheDir, threads: int | None = None) -> None:
         self.data_dir, self.cache, self.threads = data_dir, cache, threads
 
-    def start(self, runs: list, loaded: dict[str, splits.RunData]) -> None:
+    def start(self, runs: list, loaded: dict[str, RunData]) -> None:
         pass
 
-    def train(self, runs: list, loaded: dict[str, splits.RunData]) -> Iterator[tuple]:
-        from dlreport.data import datasets, splits
+    def train(self, runs: list, loaded: dict[str, RunData]) -> Iterator[tuple]:
+        from dlreport import study
+        from dlreport.data import datasets
         from dlreport.runs import training
         from dlreport.runs.checkpoints import Checkpoint
         from dlreport.runs.progress import Board
@@ -78,7 +79,7 @@ class Local:
                 data_key = keys.digest(p.spec["data"])
                 if data_key not in loaded:
                     decoded = datasets.DecodedCache(self.cache.decoded)
-                    loaded[data_key] = splits.load_run_data(p.spec["data"], self.data_dir, decoded)
+                    loaded[data_key] = study.current().data.load(p.spec["data"], self.data_dir, decoded)
                 checkpoint = Checkpoint(self.cache.checkpoint(p.key))
                 progress = board.run(p.label, length(p.spec))
                 try:

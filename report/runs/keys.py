@@ -17,82 +17,51 @@ What a key holds, and why (scheme 2):
   fills error messages. Code that is *passed in* to a trainer (the
   progress callback, the checkpoint) only reports or stores; the harness around the
   trainer (`training.run_spec`) calls it, watches for NaNs and records times;
-* the versions of the libraries that compute the numbers (TensorFlow, Keras, NumPy)
-  and the kernel settings (`engine`);
+* the versions of the libraries of the trainer's framework, which compute the numbers
+  (`frameworks`: TensorFlow, Keras and NumPy for a TensorFlow trainer, NumPy alone for a
+  NumPy one), and the settings that choose its kernels (`engine`);
 * Python's *major.minor* version only. A patch release of CPython changes no
-  floating-point arithmetic (NumPy and TensorFlow do the work, and their wheels are
-  built per minor version: `cp311`), and A1 and B1 trained under 3.11.2 and 3.11.7 with
-  the same lock file gave bit-identical metrics; a minor release brings other wheels,
-  so it stays in. Scheme 1 held the full version, so a clone on Debian's python3.11
-  (3.11.2) retrained the whole study.
+  floating-point arithmetic (the libraries do the work, and their wheels are built per
+  minor version: `cp311`), and two runs of the first study trained under 3.11.2 and 3.11.7 with the same
+  lock file gave bit-identical metrics; a minor release brings other wheels, so it stays
+  in. Scheme 1 held the full version, so a clone on Debian's python3.11 (3.11.2)
+  retrained the whole study.
 """
 
 from __future__ import annotations
 
-import os
-import platform
 from functools import cache
-from importlib import metadata
 
-from dlreport import project
+from dlreport import frameworks, project, study
 from dlreport.digests import canonical_json, digest  # noqa: F401 - keys.digest is the recipe's usual name
 from dlreport.runs import source
 
 KEY_SCHEME = 2  # bump when the meaning of a key's components changes
-DATA_MODULE = "dlreport.data.splits"
 NOT_FOLLOWED = frozenset({"locate", "published_at"})
-FRAMEWORKS = ("tensorflow", "keras", "numpy")
-# TensorFlow reads this when it is imported. Its oneDNN kernels are off by default on CPUs
-# without AVX-512; turned on, Part A's XLA step ran 17 % faster here with bit-identical
-# results, so builds turn them on unless told otherwise. They change rounding elsewhere
-# (Keras' own kernels), hence the setting's place in every key.
-ONEDNN_VARIABLE, ONEDNN_DEFAULT = "TF_ENABLE_ONEDNN_OPTS", "1"
-
-
-@cache
-def versions() -> dict[str, str]:
-    """Library versions, read from package metadata (importing TensorFlow would cost seconds)."""
-    found = {"python": ".".join(platform.python_version_tuple()[:2])}
-    for name in FRAMEWORKS:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = "absent"
-    return found
-
-
-def engine() -> dict[str, str]:
-    """Settings that choose TensorFlow's kernels, as the process will import it."""
-    value = os.environ.get(ONEDNN_VARIABLE, ONEDNN_DEFAULT).strip().lower()
-    return {"onednn": "on" if value in ("1", "true") else "off"}
 
 
 def code_definitions(spec: dict) -> tuple[source.Definition, ...]:
     """Everything the run's trainer and its data loader reach (see the module's docstring)."""
-    from dlreport.data.specs import loader_name
-
-    return _reached(spec["trainer"], loader_name(spec["data"]))
+    return _reached(spec["trainer"], study.current().data.loader(spec["data"]))
 
 
 @cache
-def _reached(trainer: str, loader: str) -> tuple[source.Definition, ...]:
-    """What a trainer and a data loader reach: the same for every run that pairs them, so
-    it is walked once per process however many runs a study has."""
+def _reached(trainer: str, loader: tuple[str, str]) -> tuple[source.Definition, ...]:
+    """What a trainer and a data loader (module, function) reach: the same for every run that
+    pairs them, so it is walked once per process however many runs a study has."""
     return tuple(sorted({
         *source.reachable(f"{project.current().study}.{trainer}", "train", NOT_FOLLOWED),
-        *source.reachable(DATA_MODULE, loader, NOT_FOLLOWED),
+        *source.reachable(*loader, NOT_FOLLOWED),
     }))
 
 
 def code_sources(spec: dict) -> dict[str, str]:
     """The source text behind each code fingerprint of a spec's key, by the same names."""
-    from dlreport.data.specs import loader_name
-
-    return dict(_sources(spec["trainer"], loader_name(spec["data"])))
+    return dict(_sources(spec["trainer"], study.current().data.loader(spec["data"])))
 
 
 @cache
-def _sources(trainer: str, loader: str) -> tuple[tuple[str, str], ...]:
+def _sources(trainer: str, loader: tuple[str, str]) -> tuple[tuple[str, str], ...]:
     out: dict[str, list[str]] = {}
     for d in _reached(trainer, loader):
         out.setdefault(d.name, []).append(source.source_of(d.module, d.name))
@@ -101,12 +70,13 @@ def _sources(trainer: str, loader: str) -> tuple[tuple[str, str], ...]:
 
 def components(spec: dict) -> dict:
     """Everything the key is made of."""
+    framework = frameworks.of(spec["trainer"])
     return {
         "scheme": KEY_SCHEME,
         "spec": spec,
         "code": dict(source.fingerprints(code_definitions(spec))),
-        "versions": versions(),
-        "engine": engine(),
+        "versions": frameworks.versions(framework.packages),
+        "engine": framework.settings(),
     }
 
 

@@ -22,7 +22,7 @@ from dlreport.runs.store import ResultStore, Stored
 from dlreport.study import Experiment
 
 if TYPE_CHECKING:
-    from dlreport.data import splits
+    from dlreport.data.rundata import RunData
 
 log = logging.getLogger(__name__)
 
@@ -101,14 +101,14 @@ def _check_failure(label: str, result: dict, keep_going: bool) -> None:
     log.warning("%s FAILED: %s (--keep-going: the report shows it as failed)", label, result["failed"]["reason"])
 
 
-def load_data(planned: list[Planned], data_dir: Path, cache: CacheDir) -> dict[str, splits.RunData]:
+def load_data(planned: list[Planned], data_dir: Path, cache: CacheDir) -> dict[str, RunData]:
     """The arrays of every run that must train, by the digest of its data spec: verified and
     decoded once, before anything trains (a damaged file stops the build here, not mid-way)."""
-    from dlreport.data import datasets, splits
+    from dlreport.data import datasets
 
     decoded = datasets.DecodedCache(cache.decoded)
     specs = {keys.digest(p.spec["data"]): p.spec["data"] for p in planned if p.entry is None}
-    return {digest: splits.load_run_data(spec, data_dir, decoded) for digest, spec in specs.items()}
+    return {digest: study.current().data.load(spec, data_dir, decoded) for digest, spec in specs.items()}
 
 
 def by_experiment(runs: list[Outcome]) -> dict[str, list[Outcome]]:
@@ -121,7 +121,7 @@ def by_experiment(runs: list[Outcome]) -> dict[str, list[Outcome]]:
 
 
 def obtain(planned: list[Planned], store: ResultStore, data_dir: Path, cache: CacheDir,
-           keep_going: bool = False, loaded: dict[str, splits.RunData] | None = None,
+           keep_going: bool = False, loaded: dict[str, RunData] | None = None,
            executor: Executor | None = None) -> list[Outcome]:
     """Every planned run's result, in the planned order: from the store when its key is
     there, else trained by the executor (in this process unless told otherwise) and stored

@@ -1,6 +1,6 @@
 """What a run's data is, as plain data: the notMNIST split chosen, and the data spec that
 enters a run's cache key — computed from the declarations alone, without the files and
-without NumPy, so that planning and `status` stay light. `report.data.splits` makes the arrays.
+without NumPy, so that planning and `status` stay light. `splits` makes the arrays.
 """
 
 from __future__ import annotations
@@ -8,12 +8,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from dlreport.data import files
+from dlreport.data.files import find_file
 from dlreport.errors import ReportError
+from experiments.data import files
 
 ORIGINAL, SUBSTITUTE = SPLITS = ("original", "substitute")
 SPLIT_ENV = "REPORT_NOTMNIST_SPLIT"
-LIMITS = ("n_train", "n_val")  # how many examples a run reads of each part; None: all of it
 ORIGINAL_TRAIN_PER_LETTER = 20_000
 SUBSTITUTE_TEST_FRACTION = 0.15
 
@@ -24,7 +24,7 @@ def choose_split(cli_value: str | None, data_dir: Path) -> str:
         if value not in SPLITS:
             raise ReportError(f"unknown notMNIST split {value!r}: choose one of {', '.join(SPLITS)}")
         return value
-    if files.find_file(files.NOTMNIST_LARGE, data_dir):
+    if find_file(files.NOTMNIST_LARGE, data_dir):
         return "original"
     raise ReportError(
         f"notMNIST_large.tar.gz is not in {data_dir / 'notmnist'}: put it there for the original split, "

@@ -18,41 +18,16 @@ notMNIST has two splits:
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from dlreport.data import datasets
-from dlreport.data.specs import (  # noqa: F401 - read here as splits.X too
-    ORIGINAL_TRAIN_PER_LETTER,
-    SPLIT_ENV,
-    SPLITS,
-    SUBSTITUTE_TEST_FRACTION,
-    choose_split,
-    data_spec,
-    loader_name,
-)
+from dlreport.data.rundata import RunData
 from dlreport.errors import ReportError
+from experiments.data import datasets
+from experiments.data.specs import ORIGINAL_TRAIN_PER_LETTER, SUBSTITUTE_TEST_FRACTION, loader_name
 
 DATA_SEED = 20170831  # fixed: the split must not move when an experiment's seed does
-
-
-@dataclass(frozen=True)
-class RunData:
-    """Arrays ready for training: images flattened to floats in [0, 1], labels as int32."""
-
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_val: np.ndarray
-    y_val: np.ndarray
-
-    def summary(self) -> dict:
-        """Counts and a checksum of exactly what was trained on, for the record and the report."""
-        h = hashlib.sha256()
-        for a in (self.x_train, self.y_train, self.x_val, self.y_val):
-            h.update(np.ascontiguousarray(a).tobytes())
-        return {"n_train": int(len(self.y_train)), "n_val": int(len(self.y_val)), "sha256": h.hexdigest()}
 
 
 def load_run_data(spec: dict, data_dir: Path, cache: datasets.DecodedCache) -> RunData:
