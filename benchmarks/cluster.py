@@ -33,7 +33,8 @@ from dlreport.cachedir import CacheDir  # noqa: E402
 from dlreport.data.files import resolve_data_dir  # noqa: E402
 from dlreport.frameworks import tensorflow  # noqa: E402
 from dlreport.runs import runner  # noqa: E402
-from dlreport.runs.executor import Local, Placement  # noqa: E402
+from dlreport.runs.executor import Local  # noqa: E402
+from dlreport.runs.placement import Placement  # noqa: E402
 
 RUNS = ("A1", "A2a", "B1", "B2")  # quick profile, two seeds each: 8 runs
 
@@ -41,7 +42,7 @@ RUNS = ("A1", "A2a", "B1", "B2")  # quick profile, two seeds each: 8 runs
 def _planned(data_dir: Path, cache: Path) -> tuple[list, dict]:
     cfg = pipeline.BuildConfig(data_dir=data_dir, profile="quick", data_choice="substitute", only=RUNS,
                                cache_dir=cache, frozen_dir=cache / "no-frozen")
-    planned = pipeline._plan(cfg)[3]
+    planned = pipeline._plan(cfg).runs
     return planned, runner.load_data(planned, data_dir, cfg.cache)
 
 

@@ -8,6 +8,8 @@ from experiments import claims, context, data, definitions, flops, metrics, netw
 
 STUDY = Study(
     title="Training fully connected networks",
+    subtitle="Low-level TensorFlow on Fashion-MNIST, Keras on notMNIST, batch normalisation — a study regenerated "
+             "from its experiments",
     parts=definitions.PARTS,
     experiments=tuple(definitions.EXPERIMENTS),
     profiles=profiles.PROFILES,

@@ -24,7 +24,7 @@ from pathlib import Path
 from dlreport import console as console_mod
 from dlreport import interrupts
 from dlreport.errors import ReportError, shorten, shown
-from dlreport.runs.executor import EXECUTORS, Placement
+from dlreport.runs.placement import EXECUTORS, Placement
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,7 @@ COMMANDS = {  # name: what it does, in one line (the top-level help and the READ
     "fetch": "download and verify the data files the build reads",
     "serve": "preview the report in a browser, rendered again on every edit (nothing is trained)",
     "config": "the settings each command uses and where each comes from",
+    "init": "write a small working study into a new folder DIR, to build and then make your own",
 }
 ALIASES = {"builds": "log"}  # the command's former name
 HELP_FLAGS = ("-h", "--help", "--version")
@@ -171,6 +172,7 @@ READS = {  # command: the option groups it reads
     "fetch": ("data", "choice"),
     "serve": ("cache", "data", "choice", "runs"),
     "config": ("out", "data"),
+    "init": (),
 }
 
 
@@ -234,6 +236,7 @@ def parser() -> argparse.ArgumentParser:
                    help="port to listen on (default: 8000; 0: any free port)")
     v.add_argument("--open", action="store_true", help="open the page in a browser")
     made["config"].add_argument("--json", action="store_true", help="print JSON instead of text")
+    made["init"].add_argument("folder", metavar="DIR", type=Path, help="a folder that does not exist yet, or is empty")
     return p
 
 
@@ -335,6 +338,8 @@ def main(argv: list[str] | None = None) -> int:
             _commands(p)[args.command].error(f"unrecognized arguments: {' '.join(extra)}")
         args.command = ALIASES.get(args.command, args.command)
         console_mod.setup(console_mod.QUIET if args.quiet else console_mod.VERBOSE if args.verbose else console_mod.NORMAL)
+        if args.command == "init":  # the one command that needs no project: it makes one
+            return _init(args.folder)
         cfg, found = _config(args)
         return _run(args, cfg, found)
     except ReportError as exc:
@@ -349,6 +354,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: cache and outputs are unchanged", file=sys.stderr)
         return 130
+
+
+def _init(folder: Path) -> int:
+    from dlreport import init
+
+    written = init.create(folder)
+    log.info("wrote a study in %s (%d files): cd there and run `dlreport build --profile quick`", folder, len(written))
+    return 0
 
 
 def _config(args: argparse.Namespace):

@@ -21,6 +21,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from dlreport import ROOT, console, folders, frameworks, interrupts, lock, project, study
 from dlreport.builds import changes, ledger, prune, record
@@ -32,9 +33,10 @@ from dlreport.errors import ReportError, shorten, shown
 from dlreport.facts import analysis, stats
 from dlreport.fsutil import KeptFiles, atomic_write_text, ensure_writable, remove_leftovers
 from dlreport.runs import keys, machine, runner, source
-from dlreport.runs.executor import Placement, choose
+from dlreport.runs.executor import choose
+from dlreport.runs.placement import Placement
 from dlreport.runs.store import ResultStore
-from dlreport.study import Experiment
+from dlreport.study import Experiment, Profile
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +117,25 @@ def sources_digest() -> str:
     return h.hexdigest()
 
 
-def _chosen(cfg: BuildConfig) -> tuple:
+class Chosen(NamedTuple):
+    """What a configuration names, checked (`_chosen`)."""
+
+    profile: Profile
+    experiments: list[Experiment]  # with --set applied
+    rerun: set[str]
+    split: str | None  # the study's data choice, where its data need one
+
+
+class Plan(NamedTuple):
+    """A configuration's runs, planned (`_plan`): each with its key and what is stored of it."""
+
+    profile: Profile
+    split: str | None
+    store: ResultStore
+    runs: list[runner.Planned]
+
+
+def _chosen(cfg: BuildConfig) -> Chosen:
     """The profile, experiments (with --set applied) and split a configuration names: each
     checked, so that a mistake is said before any folder is made or anything read."""
     declared = study.current()
@@ -135,10 +155,10 @@ def _chosen(cfg: BuildConfig) -> tuple:
         raise ReportError(f"--rerun names {', '.join(sorted(unknown))}, not among this build's experiments")
     rerun = {e.id for e in experiments} if "all" in cfg.rerun else set(cfg.rerun)
     split = study.current().data.choose(cfg.data_choice, cfg.data_dir, {e.dataset for e in experiments})
-    return profile, experiments, rerun, split
+    return Chosen(profile, experiments, rerun, split)
 
 
-def _plan(cfg: BuildConfig, chosen: tuple | None = None) -> tuple:
+def _plan(cfg: BuildConfig, chosen: Chosen | None = None) -> Plan:
     """Profile, split, store and planned runs of a configuration (reads no data, imports no
     TensorFlow); `chosen` is what `_chosen` made of it, when the caller has it already."""
     profile, experiments, rerun, split = chosen or _chosen(cfg)
@@ -153,7 +173,7 @@ def _plan(cfg: BuildConfig, chosen: tuple | None = None) -> tuple:
                 data = study.current().data.spec(e.dataset, split,
                                         *profile.data_limits.get(e.dataset, (None, None)))
                 runs.append((e, seed, study.current().resolve(e, profile, seed, data)))
-    return profile, split, store, runner.plan(runs, store, rerun)
+    return Plan(profile, split, store, runner.plan(runs, store, rerun))
 
 
 def status(cfg: BuildConfig) -> dict:
@@ -523,7 +543,7 @@ def freeze(cfg: BuildConfig) -> tuple[int, int]:
     whole = BuildConfig(data_dir=cfg.data_dir, profile=latest["profile"], data_choice=latest["data_choice"] or cfg.data_choice,
                         cache_dir=cfg.cache_dir, frozen_dir=cfg.frozen_dir, out_dir=cfg.out_dir)
     used = [r["key"] for r in latest["runs"]]
-    current = {p.key for p in _plan(whole)[3]} | set(used)
+    current = {p.key for p in _plan(whole).runs} | set(used)
     store = ResultStore(cfg.cache.results, cfg.frozen_dir)
     cfg.cache.claim()
     with lock.exclusive(cfg.cache.lock):
@@ -564,7 +584,7 @@ def fetch(cfg: BuildConfig, mirrors: list[str] | None = None) -> list[tuple[str,
     or not (a later --rerun or code edit then trains offline), verified by its content and
     downloaded when missing or damaged (`datasets.fetch_file`). Every file is tried; what
     failed ends in one line. Returns (file, path, "present" or "downloaded") per file."""
-    planned = _plan(cfg)[3]
+    planned = _plan(cfg).runs
     from dlreport.data import datasets
 
     needed = files.files_of({name for p in planned for name in p.spec["data"]["sources"]})
@@ -615,7 +635,7 @@ class Previewer:
 
     def __init__(self, cfg: BuildConfig) -> None:
         self.cfg = dataclasses.replace(cfg, cached_only=True, rerun=frozenset())
-        self._planning: tuple | None = None
+        self._planning: Plan | None = None
         self._context: tuple[tuple, dict] | None = None  # (what it was made from, context)
 
     def render(self) -> Preview:
@@ -623,9 +643,9 @@ class Previewer:
         cfg = self.cfg
         if self._planning is None:
             self._planning = _plan(cfg)
-            planned = self._planning[3]
+            planned = self._planning.runs
         else:  # the stores are read again: a run a build beside it stored appears now
-            planned = [dataclasses.replace(p) for p in self._planning[3]]
+            planned = [dataclasses.replace(p) for p in self._planning.runs]
         profile, split, store, _ = self._planning
         missing = any(p.entry is None for p in planned)
         survey = status_mod.survey(planned, _last_runs_of(cfg.out_dir, profile.name) if missing else None)

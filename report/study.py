@@ -128,6 +128,8 @@ class Study:
     network: Callable[[dict], object | None] = lambda spec: None
     framework: str = "tensorflow"  # the framework of a trainer that names none (`frameworks`)
     frameworks: tuple = ()  # `frameworks.Framework`s of the study's own, beside the engine's
+    subtitle: str = ""  # under the title
+    original: str = "The original study."  # the original report, as the references cite it
     # a run spec and its training and validation set sizes -> floating-point operations of one step
     # (0: not known; the runs table then gives no arithmetic rate)
     flops: Callable[[dict, int, int], float] = lambda spec, n_train, n_val: 0.0

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from dlreport.document import equations
-from dlreport.document.render import TEMPLATES
+from dlreport.document.render import stylesheet
 
 INLINE = r"\mu_\mathcal{B} = \frac{1}{m} \sum_{i=1}^{m} x_i"
 DISPLAY = r"y = \gamma \, \frac{x - \hat\mu}{\sqrt{\hat\sigma^2 + \epsilon}} + \beta"
@@ -22,7 +22,7 @@ def page(text_layer: bool) -> str:
             f" text.</p><div class='equation'>{display}<span class='eqnum'>(1)</span></div><p>After it.</p>")
     if not text_layer:
         body = TEXT_LAYER.sub("", body)
-    return f"<html><head><style>{(TEMPLATES / 'report.css').read_text()}</style></head><body>{body}</body></html>"
+    return f"<html><head><style>{stylesheet()}</style></head><body>{body}</body></html>"
 
 
 def test_the_tex_is_a_hidden_text_layer_and_screen_readers_get_mathml():

@@ -259,9 +259,9 @@ def test_a_row_is_never_split_and_the_check_would_see_it():
     whole, and exactly as many with it."""
     from conftest import body_rows
 
-    from dlreport.document.render import TEMPLATES
+    from dlreport.document.render import stylesheet
 
-    css = (TEMPLATES / "report.css").read_text()
+    css = stylesheet()
     rows = "".join(f"<tr><td>{i}</td><td>{'<br>'.join(['a line of a tall cell'] * 9)}</td></tr>" for i in range(12))
     body = f"<table><caption>tall rows</caption><thead><tr><th>n</th><th>text</th></tr></thead><tbody>{rows}</tbody></table>"
     loose = css.replace("tr { page-break-inside: avoid; }", "")

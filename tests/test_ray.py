@@ -114,8 +114,17 @@ def test_runs_spread_over_both_nodes_and_the_record_says_where(on_ray, cluster, 
     assert re.search(r"A1 seed 0 on \S+ 60/60", on_ray)  # progress of a remote run on the driver's console
 
 
-def test_a_worker_killed_mid_run_is_retried(on_ray):
+def test_a_worker_killed_mid_run_is_retried(on_ray, project):
+    """The run whose worker was killed runs again and its result is whole: stored under the
+    planned key with every step of its history and its final metrics, and in the record."""
     assert "running again on" in on_ray and "its worker was lost" in on_ray, on_ray
+    victim = re.search(r"(\S+) seed (\d) running on \S+ \(pid \d+\)", on_ray)  # the first run that started: the one killed
+    rec = json.loads((project / "out-ray" / "record.json").read_text())
+    (run,) = [r for r in rec["runs"] if (r["id"], r["seed"]) == (victim[1], int(victim[2]))]
+    result = results(project, "ray")[run["key"]]
+    steps = {len(v) for v in result["history"].values()}
+    assert "failed" not in result and len(steps) == 1 and steps.pop() > 1, result.get("failed")
+    assert result["final"] == {m: v[-1] for m, v in result["history"].items()} and run["source"] == "run"
 
 
 def test_ray_results_are_bit_identical_to_local_training(on_ray, project):
@@ -148,7 +157,7 @@ def test_workers_get_the_projects_code_and_nothing_else(tmp_path):
     every build."""
     from dlreport import ROOT
     from dlreport.runs.cluster import Ray
-    from dlreport.runs.executor import Placement
+    from dlreport.runs.placement import Placement
 
     executor = Ray(Placement("ray"))
     shipped = Path(executor._ship())

@@ -25,7 +25,7 @@ if len(sys.argv) > 1:
 out = {}
 for profile, split in CONFIGURATIONS:
     cfg = pipeline.BuildConfig(data_dir=Path("/nonexistent"), profile=profile, data_choice=split, cache_dir=cache)
-    out[profile + "/" + split] = [[p.experiment.id, p.seed, p.key] for p in pipeline._plan(cfg)[3]]
+    out[profile + "/" + split] = [[p.experiment.id, p.seed, p.key] for p in pipeline._plan(cfg).runs]
 print(json.dumps(out))
 """
 

@@ -69,8 +69,9 @@ class Data(Protocol):
     def classes(self, dataset: str) -> tuple[str, ...]:
         """A dataset's class names, in label order (the sample figure's labels)."""
 
-    def sample_spec(self, dataset: str) -> dict:
-        """The data a dataset's sample images are taken from (names the committed samples)."""
+    def sample_spec(self, dataset: str) -> dict | None:
+        """The data a dataset's sample images are taken from (names the committed samples); None:
+        the report shows no samples of it (its examples are not images)."""
 
     def sample_sources(self, dataset: str) -> tuple[DataFile, ...]:
         """The files `sample_spec(dataset)` is read from (samples are drawn only when all are at hand)."""

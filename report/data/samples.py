@@ -136,7 +136,10 @@ def from_data(dataset: str, data_dir: Path, cache: DecodedCache) -> Samples | No
 def samples_of(dataset: str, store: SampleStore, data_dir: Path, cache: DecodedCache) -> Samples | None:
     """A dataset's samples: from the store, else from the data (and then stored), else None.
     A data file that fails verification costs the figure, not the build: rendering from
-    stored results needs no data."""
+    stored results needs no data. A dataset the study shows no samples of (`Data.sample_spec`
+    None: not images, say) has none."""
+    if study.current().data.sample_spec(dataset) is None:
+        return None
     found = store.read(dataset)
     if found is not None:
         return found

@@ -199,7 +199,8 @@ def _compute(parts: dict[str, list[dict]]) -> dict:
 def sample_grids(samples: dict[str, Samples | None], cache: FigureCache) -> dict[str, dict]:
     """Per dataset whose sample images are at hand, their grid (a dataset without them is
     absent, and its part says so in one line)."""
-    return {d: {"figure": Figure(cache, "samples", list(s.classes), s.images.tolist()), "classes": s.classes}
+    return {d: {"figure": Figure(cache, "samples", list(s.classes), s.images.tolist()), "classes": s.classes,
+                "shape": list(s.images.shape[1:])}
             for d, s in samples.items() if s is not None}
 
 
@@ -277,7 +278,7 @@ def build_context(runs: list[Outcome], judged: list[Judged], profile: Profile, s
     seeds = sorted({len(v) for v in by_id.values()})
     return {
         **declared.context(profile, split),
-        "study": {"title": declared.title},
+        "study": {"title": declared.title, "subtitle": declared.subtitle, "original": declared.original},
         "runs": experiments,
         "n_defined": len(every),
         "failed": failed,

@@ -130,7 +130,7 @@ def panel(runs: list[scales.Run], unit: str, kind: str, zoom: bool = False) -> s
 
 def network(layers: list[dict]) -> str:
     """The network as a chain of operations, hidden layers bracketed, batch norm highlighted,
-    drawn from its description (`experiments.networks`), so the diagram shows exactly
+    drawn from the layers the study gives (`Study.diagram`), so the diagram shows exactly
     where the normalisation sits in the model that ran."""
     labels = {"dense": "Dense\n{units}", "batch_norm": "Batch\nNorm\nγ, β", "relu": "ReLU",
               "dropout": "Dropout\n{rate:g}", "softmax": "soft-\nmax"}

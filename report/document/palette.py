@@ -2,7 +2,7 @@
 
 The colours are Okabe and Ito's colour-blind-safe set (without its yellow, too pale on
 white, and its black, kept for text), with Paul Tol's wine and indigo for a seventh and
-eighth. Experiments shown together in a figure (a group of `experiments.definitions`) must
+eighth. Experiments shown together in a figure (a group of the study's experiments) must
 differ, and an experiment must keep its colour from figure to figure: each experiment, in
 the study's order, takes the first colour that no experiment it shares a group with has
 taken already. The split is told by line style (training solid, validation dashed), never

@@ -19,7 +19,8 @@ from dlreport.errors import ReportError
 from dlreport.facts.stats import Estimate
 from dlreport.fsutil import atomic_write_bytes
 
-TEMPLATES = ROOT / "templates"
+TEMPLATES = ROOT / "templates"  # the study's, searched first
+BASE = Path(__file__).resolve().parent.parent / "templates"  # the engine's: what a study's do not replace
 
 
 def _num(value: float | Estimate | None, digits: int = 4) -> str:
@@ -107,7 +108,7 @@ class CompiledTemplates(jinja2.BytecodeCache):
 def environment(templates: Path = TEMPLATES, equation_svg: Callable[[str], str] = equations.draw,
                 compiled: Path | None = None) -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(templates),
+        loader=jinja2.FileSystemLoader([templates, BASE]),
         autoescape=jinja2.select_autoescape(["html", "j2"]),
         undefined=jinja2.StrictUndefined,
         lstrip_blocks=True,
@@ -125,11 +126,11 @@ def check_templates(templates: Path = TEMPLATES, compiled: Path | None = None) -
     """Compile every template, so that a syntax error stops the build before anything trains
     (with `compiled`, what is compiled is kept for the render)."""
     env = environment(templates, compiled=compiled)
-    for path in sorted(templates.glob("*.j2")):
+    for name in sorted({path.name for folder in (templates, BASE) for path in folder.glob("*.j2")}):
         try:
-            env.get_template(path.name)
+            env.get_template(name)
         except jinja2.TemplateSyntaxError as exc:
-            raise ReportError(f"template {path.name}:{exc.lineno}: {exc.message}") from None
+            raise ReportError(f"template {exc.name or name}:{exc.lineno}: {exc.message}") from None
 
 
 def render_html(context: dict, templates: Path = TEMPLATES, equation_svg: Callable[[str], str] = equations.draw,
@@ -139,15 +140,14 @@ def render_html(context: dict, templates: Path = TEMPLATES, equation_svg: Callab
     become one-line ReportErrors."""
     try:
         env = environment(templates, equation_svg, compiled)
-        css = (templates / "report.css").read_text(encoding="utf-8")
-        document = env.get_template("report.html.j2").render(css=css, **context)
+        document = env.get_template("report.html.j2").render(css=stylesheet(templates), **context)
     except jinja2.TemplateSyntaxError as exc:
         raise ReportError(f"template {exc.filename or exc.name}:{exc.lineno}: {exc.message}") from None
     except jinja2.UndefinedError as exc:
         where = _template_line(exc, templates)
         raise ReportError(f"template {where + ': ' if where else 'error: '}{exc.message}") from None
     except jinja2.TemplateNotFound as exc:
-        raise ReportError(f"template not found: {exc.name} (in {templates})") from None
+        raise ReportError(f"template not found: {exc.name} (in {templates} or the engine's {BASE})") from None
     except Exception as exc:  # a runtime error inside a template ({{ 1 / 0 }}, a filter given text)
         where = _template_line(exc, templates)
         if where is None:
@@ -156,8 +156,13 @@ def render_html(context: dict, templates: Path = TEMPLATES, equation_svg: Callab
     return structure.boxed_tables(numbering.number(document))
 
 
+def stylesheet(templates: Path = TEMPLATES) -> str:
+    """The report's CSS: the study's `report.css` where it has one, else the engine's."""
+    return next(f / "report.css" for f in (templates, BASE) if (f / "report.css").is_file()).read_text(encoding="utf-8")
+
+
 def _template_line(exc: BaseException, templates: Path) -> str | None:
     """`name:line` of the innermost template frame of an error, or None when no template
     was running (then it is our bug, not the template's, and keeps its traceback)."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(str(templates))]
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith((str(templates), str(BASE)))]
     return f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else None

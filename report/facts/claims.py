@@ -1,4 +1,4 @@
-"""The original's findings (`experiments.claims`) judged over this build's seeds.
+"""The original's findings (`Study.claims`) judged over this build's seeds.
 
 Each sub-test reads its fact off every seed of its experiment(s) (`analysis.read`); its
 evidence is an estimate with its 95 % interval and the two p-values of the rule

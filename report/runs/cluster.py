@@ -36,7 +36,7 @@ from dlreport.errors import ReportError, shorten
 from dlreport.fsutil import SYSTEM_TEMP, private_temp_folder
 from dlreport.runs import keys, training
 from dlreport.runs.checkpoints import Checkpoint
-from dlreport.runs.executor import Placement, elapsed_label, length
+from dlreport.runs.placement import Placement, elapsed_label, length
 from dlreport.runs.progress import Board
 
 log = logging.getLogger("dlreport.runs.runner")

@@ -11,49 +11,17 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from dlreport.cachedir import CacheDir
 from dlreport.runs import keys
+from dlreport.runs.placement import Executor, Placement, elapsed_label, length
 
 if TYPE_CHECKING:  # the training side is imported when something trains: planning needs none of it
     from dlreport.data.rundata import RunData
 
 log = logging.getLogger("dlreport.runs.runner")
-
-EXECUTORS = ("local", "ray")
-
-
-@dataclass(frozen=True)
-class Placement:
-    """How the runs of a build are placed: on which executor, with how much of a machine each."""
-
-    executor: str = "local"
-    address: str | None = None  # a Ray cluster; None: the one in RAY_ADDRESS, else a Ray started here
-    cpus_per_run: int | None = None  # None: TensorFlow's default threads locally, one CPU a task on Ray
-    gpus_per_run: float = 0.0
-
-
-class Executor(Protocol):
-    def start(self, runs: list, loaded: dict[str, RunData]) -> None:
-        """Connect and check everything that could stop training half-way, before anything trains."""
-
-    def train(self, runs: list, loaded: dict[str, RunData]) -> Iterator[tuple]:
-        """(planned run, result, where it trained, seconds) for each run, as each finishes."""
-
-    def close(self) -> None: ...
-
-
-def length(spec: dict) -> int | None:
-    """How many steps (iterations or epochs) a run spec trains for: its progress bar's total."""
-    return spec["hparams"].get("iterations") or spec["hparams"].get("epochs")
-
-
-def elapsed_label(k: int, n: int, began: float) -> str:
-    return f"[{k}/{n}, {time.perf_counter() - began:.0f} s]"
-
 
 class Local:
     """One run after another in the build's process, resumable from its checkpoint."""

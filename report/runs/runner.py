@@ -17,7 +17,8 @@ from dlreport import project, study
 from dlreport.cachedir import CacheDir
 from dlreport.errors import ReportError
 from dlreport.runs import keys, source
-from dlreport.runs.executor import Executor, Local
+from dlreport.runs.executor import Local
+from dlreport.runs.placement import Executor
 from dlreport.runs.store import ResultStore, Stored
 from dlreport.study import Experiment
 
