@@ -26,7 +26,8 @@ report: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(PY) -m ruff check .
-	$(PY) -m pytest
+	$(PY) -m pytest -m engine
+	$(PY) -m pytest -m "not engine"
 
 clean:
 	rm -rf build .cache

@@ -4,7 +4,7 @@ A study declares its findings with these types (`Study.claims`); the engine owns
 are judged (`facts.claims`, `facts.stats`). A sub-test reads one fact per seed of one
 experiment (optionally minus another experiment's), at the point where the original read it,
 and names the region the finding puts it in, with the reason for both. The facts a reading
-can name are `facts.analysis.FACTS`.
+can name are `facts.analysis.FACTS` and the study's own (`Study.facts`).
 """
 
 from __future__ import annotations

@@ -29,18 +29,30 @@ TRAIN_LOSS, TRAIN_ACC, VAL_LOSS, VAL_ACC = "train_loss", "train_acc", "val_loss"
 LOSSES, ACCURACIES = (TRAIN_LOSS, VAL_LOSS), (TRAIN_ACC, VAL_ACC)
 
 
+LOWER, HIGHER = "lower", "higher"  # which direction of a metric is better
+# where a metric's values can lie (its intervals are kept there: `facts.stats.Support`)
+PROPORTION, NONNEGATIVE, REAL = "proportion", "nonnegative", "real"
+
+
 @dataclass(frozen=True)
 class Metric:
-    """One number every run reports at each step, as histories, tables and figures name it."""
+    """One number every run reports (at each step, or once for a model fitted once), as
+    histories, tables and figures name it."""
 
     name: str  # as a history and results.csv name it: "val_acc"
     label: str  # as a table heads it: "val acc"
     split: str  # TRAIN or VAL
-    kind: str  # LOSS, ACCURACY, or a kind of the study's own (drawn and tabled, no loss/accuracy facts)
+    kind: str  # LOSS, ACCURACY, or a kind of the study's own (drawn in a panel of its own, tabled; no loss facts)
+    better: str = ""  # LOWER or HIGHER; "": lower for a loss, higher otherwise
+    within: str = ""  # PROPORTION, NONNEGATIVE or REAL; "": a proportion for an accuracy, ≥ 0 for a loss, else real
 
     @property
     def higher_is_better(self) -> bool:
-        return self.kind != LOSS
+        return (self.better or (LOWER if self.kind == LOSS else HIGHER)) == HIGHER
+
+    @property
+    def bounds(self) -> str:
+        return self.within or {ACCURACY: PROPORTION, LOSS: NONNEGATIVE}.get(self.kind, REAL)
 
 
 @dataclass(frozen=True)
@@ -117,6 +129,9 @@ class Study:
     # experiment, what its trainer reads and implements -> what is wrong with it, in words (stops a build)
     problems: Callable[[Experiment, tuple | None], list[str]] = lambda exp, honoured: []
     claims: tuple = ()  # `claims.Claim`s: the original's findings, judged over the seeds
+    # facts of its own a claim's reading may name, beside the engine's (`facts.analysis.FACTS`):
+    # name -> (a run's result, metric, step or None for the end) -> a number; its values may lie anywhere
+    facts: Mapping[str, Callable[[dict, str, int | None], float]] = field(default_factory=dict)
     causes: Mapping[str, str] = field(default_factory=dict)  # a claim's likely cause -> what it means
     second_setup: object | None = None  # a `claims.Setup`, where the study runs one
     unmet: str = "data this build lacks"  # the cause of a sub-test whose `needs` the build's data do not meet
@@ -130,6 +145,10 @@ class Study:
     frameworks: tuple = ()  # `frameworks.Framework`s of the study's own, beside the engine's
     subtitle: str = ""  # under the title
     original: str = "The original study."  # the original report, as the references cite it
+    # a run spec -> what its steps are called ("epoch") and how many it takes (its progress bar's length;
+    # None: not known before it runs)
+    unit: Callable[[dict], str] = lambda spec: "step"
+    steps: Callable[[dict], int | None] = lambda spec: None
     # a run spec and its training and validation set sizes -> floating-point operations of one step
     # (0: not known; the runs table then gives no arithmetic rate)
     flops: Callable[[dict, int, int], float] = lambda spec, n_train, n_val: 0.0
@@ -138,6 +157,10 @@ class Study:
     diagram: Callable[[dict], list[dict] | None] = lambda spec: None
     # a build's profile and data split -> what the study's templates are told besides the engine's context
     context: Callable[[Profile, str | None], dict] = lambda profile, split: {}
+
+    def declared(self, name: str) -> Metric | None:
+        """The declaration of the metric named `name`, if the study has it."""
+        return next((m for m in self.metrics if m.name == name), None)
 
     def metric(self, split: str, kind: str) -> str | None:
         """The name of the metric of `kind` measured on `split`, if the study has one."""

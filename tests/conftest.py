@@ -24,9 +24,17 @@ DATA = Path(os.environ.get("REPORT_DATA_DIR") or SHARED_DATA).resolve()  # the r
 # suite runs in parallel (pytest-xdist, `--dist loadfile`: a module stays on one worker, so its
 # module-scoped builds are made once); the short ones then fill in around them.
 LONGEST_FIRST = ("test_e2e.py", "test_faults.py", "test_ray.py", "test_layout.py")
+# The engine's own tests: toy studies built from scratch and the pieces that know no study, with
+# no TensorFlow and no data. `make test` runs them first, in seconds, then this study's.
+ENGINE = ("test_init.py", "test_own_metrics.py", "test_analysis_numbering.py", "test_equations.py",
+          "test_figure_cache.py", "test_fsutil.py", "test_listings.py", "test_lock.py", "test_pdf_assembly.py",
+          "test_progress.py", "test_prune.py", "test_render.py", "test_store.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.name in ENGINE:
+            item.add_marker(pytest.mark.engine)
     def rank(item: pytest.Item) -> int:
         name = item.path.name
         return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)

@@ -15,7 +15,9 @@ from dlreport.facts import analysis, stats
 from dlreport.facts.claims import Judged
 from dlreport.facts.claims import counts as finding_counts
 from dlreport.runs.runner import Outcome, by_experiment
-from dlreport.study import TRAIN, VAL, Experiment, Profile
+from dlreport.study import TRAIN, TRAIN_ACC, TRAIN_LOSS, VAL, VAL_ACC, VAL_LOSS, Experiment, Profile
+
+STANDARD = (TRAIN_LOSS, TRAIN_ACC, VAL_LOSS, VAL_ACC)  # the metrics the engine reads facts from and draws as loss and accuracy
 
 
 def _anchor(exp_id: str) -> str:
@@ -41,7 +43,12 @@ def results_table(histories: list[dict[str, list[float]]], reference: dict[str, 
 
 
 def _facts(histories: list[dict[str, list[float]]]) -> dict:
-    """Each fact of `analysis.facts` over the seeds: an estimate, or a count of seeds for a yes/no fact."""
+    """Each fact of `analysis.facts` over the seeds: an estimate, or a count of seeds for a yes/no fact.
+    Those facts read the engine's loss and accuracy curves; a run without them (other metrics, or a
+    model fitted once) has its number of steps only."""
+    steps = len(next(iter(histories[0].values())))
+    if steps < 2 or not set(STANDARD) <= set(histories[0]):
+        return {"steps": steps}
     per_seed = [analysis.facts(h) for h in histories]
     out: dict = {}
     for name in analysis.Facts.names():
@@ -95,12 +102,32 @@ def experiment(exp: Experiment, outcomes: list[Outcome], cache: FigureCache, col
     }
 
 
-def panels(runs: list[scales.Run], unit: str, cache: FigureCache) -> dict:
+def panels(runs: list[scales.Run], unit: str, cache: FigureCache) -> dict | None:
     """A figure as its panels, each drawn apart so that a narrow screen stacks them at a legible
     size, and what its key (printed under them in the HTML) explains: loss, with the validation
-    loss enlarged in an inset where the panel would hide its rise (`scales.hidden_rise`), and accuracy."""
-    zoom = scales.hidden_rise([hs for _, hs, _, _ in runs])
-    return {"panels": [Figure(cache, "panel", runs, unit, "loss", zoom), Figure(cache, "panel", runs, unit, "acc")],
+    loss enlarged in an inset where the panel would hide its rise (`scales.hidden_rise`), and
+    accuracy, where the runs have the engine's loss and accuracy; then one panel for each other
+    kind of metric the study declares. None for runs of one step (a model fitted once): their
+    numbers are tabled, there is no curve to draw."""
+    have = set(runs[0][1][0])
+    if len(runs[0][1][0][next(iter(have))]) < 2:
+        return None
+    drawn, labels, zoom = [], [], False
+    if {TRAIN_LOSS, VAL_LOSS} <= have:
+        zoom = scales.hidden_rise([hs for _, hs, _, _ in runs])
+        drawn.append(Figure(cache, "panel", runs, unit, "loss", zoom))
+        labels.append("loss")
+    if {TRAIN_ACC, VAL_ACC} <= have:
+        drawn.append(Figure(cache, "panel", runs, unit, "acc"))
+        labels.append("accuracy")
+    own: dict[str, dict[str, str]] = {}
+    for m in study.current().metrics:
+        if m.name in have and m.name not in STANDARD:
+            own.setdefault(m.kind, {})[m.split] = m.name
+    for kind, names in own.items():
+        drawn.append(Figure(cache, "metric_panel", runs, unit, names, kind))
+        labels.append(kind)
+    return {"panels": drawn, "labels": labels,
             "zoomed": zoom,
             "runs": [{"label": label, "colour": colour} for label, _, colour, _ in runs],
             "ink": palette.KEY if len(runs) > 1 else runs[0][2],  # the key's line samples: the run's colour when alone
@@ -212,10 +239,12 @@ def dips(experiments: list[dict]) -> list[dict]:
     next), gathered per seed into episodes (falls less than a tenth of the run apart): where,
     how many falls, the largest, and whether the level before the first was regained by the
     end. The seeds' mean shows them only as notches, so the text names them."""
-    found, primary = [], study.current().primary
+    declared = study.current()
+    sign = 1 if (declared.declared(declared.primary) is None or declared.declared(declared.primary).higher_is_better) else -1
+    found = []
     for e in experiments:
         for seed, h in zip(e["seeds"], e["histories"]):
-            acc = h[primary]
+            acc = [sign * v for v in h[declared.primary]]  # a fall is a worsening, whichever way the metric is better
             falls = [i for i in range(1, len(acc)) if acc[i - 1] - acc[i] >= DIP]
             gap = max(2, len(acc) // 10)
             for episode in _episodes(falls, gap):
@@ -279,6 +308,7 @@ def build_context(runs: list[Outcome], judged: list[Judged], profile: Profile, s
     return {
         **declared.context(profile, split),
         "study": {"title": declared.title, "subtitle": declared.subtitle, "original": declared.original},
+        "metrics": [{"name": m.name, "label": m.label} for m in declared.metrics],
         "runs": experiments,
         "n_defined": len(every),
         "failed": failed,

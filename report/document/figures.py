@@ -84,22 +84,29 @@ def _mark_minimum(ax: plt.Axes, histories: list[dict[str, list[float]]], color: 
 REFERENCE_MARKERS = {"train": "^", "val": "D"}  # the original's values: a triangle (training), a diamond (validation)
 
 
-def _mark_reference(ax: plt.Axes, reference: dict, metric: str, colour: str, steps: int) -> None:
+def _mark_reference(ax: plt.Axes, reference: dict, names: dict[str, str], colour: str, steps: int) -> None:
     """The original's single-run values, where it gave them and the data are comparable: a
-    marker in the run's colour at the step where it read them."""
+    marker in the run's colour at the step where it read them (`names`: split -> metric)."""
     at = min(reference.get("at") or steps, steps)
     for split, marker in REFERENCE_MARKERS.items():
-        value = reference.get(f"{split}_{metric}")
+        value = reference.get(names.get(split, ""))
         if value is not None:
             ax.plot([at], [value], marker, ms=5, color=colour, mec="white", mew=0.8, zorder=6, clip_on=False)
 
 
-def _curves(ax: plt.Axes, runs: list[scales.Run], metric: str, splits: tuple[str, ...] = ("train", "val")) -> None:
+def _curves(ax: plt.Axes, runs: list[scales.Run], names: dict[str, str], loss: bool = False) -> None:
+    """Every run's curves of the metrics `names` gives by split, training solid and validation
+    dashed; on a loss panel, a ring where the validation loss is lowest."""
     for _, hs, colour, _ in runs:
-        for split in splits:
-            _band(ax, hs, f"{split}_{metric}", TRAIN if split == "train" else VAL, colour, 1.1)
-        if metric == "loss":
+        for split, name in names.items():
+            _band(ax, hs, name, TRAIN if split == "train" else VAL, colour, 1.1)
+        if loss:
             _mark_minimum(ax, hs, colour)
+
+
+def _standard(kind: str, splits: tuple[str, ...] = ("train", "val")) -> dict[str, str]:
+    """The engine's own metrics of a kind (loss or acc), by split."""
+    return {split: f"{split}_{kind}" for split in splits}
 
 
 def panel(runs: list[scales.Run], unit: str, kind: str, zoom: bool = False) -> str:
@@ -112,18 +119,33 @@ def panel(runs: list[scales.Run], unit: str, kind: str, zoom: bool = False) -> s
     histories = [h for _, hs, _, _ in runs for h in hs]
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=PANEL_SIZE)
-        _curves(ax, runs, kind)
+        _curves(ax, runs, _standard(kind), kind == "loss")
         for _, hs, colour, reference in runs:
-            _mark_reference(ax, reference, kind, colour, len(hs[0][f"val_{kind}"]))
+            _mark_reference(ax, reference, _standard(kind), colour, len(hs[0][f"val_{kind}"]))
         ax.set_xlabel(unit)
         ax.set_ylabel(PANELS[kind])
         _limits(ax, kind, histories)
         if zoom:
             inset = ax.inset_axes((0.44, 0.58, 0.54, 0.36))
-            _curves(inset, runs, "loss", ("val",))
+            _curves(inset, runs, _standard("loss", ("val",)), True)
             _limits(inset, "zoom", histories)
             inset.tick_params(labelsize=7.5, length=2, pad=1.5)
             inset.set_title("validation loss, enlarged", fontsize=7.5, pad=2)
+        fig.tight_layout()
+        return _svg(fig)
+
+
+def metric_panel(runs: list[scales.Run], unit: str, names: dict[str, str], label: str) -> str:
+    """A panel of a metric of the study's own kind (`names`: split -> metric): every run in its
+    colour, training solid and validation dashed, the seeds' mean with their range as a band,
+    and the original's values as markers; the axis fits the curves."""
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=PANEL_SIZE)
+        _curves(ax, runs, names)
+        for _, hs, colour, reference in runs:
+            _mark_reference(ax, reference, names, colour, len(hs[0][next(iter(names.values()))]))
+        ax.set_xlabel(unit)
+        ax.set_ylabel(label)
         fig.tight_layout()
         return _svg(fig)
 

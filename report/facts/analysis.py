@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields
 
 from dlreport import study
 from dlreport.facts import stats
-from dlreport.study import ACCURACIES, TRAIN_ACC, TRAIN_LOSS, VAL_ACC, VAL_LOSS
+from dlreport.study import ACCURACIES, NONNEGATIVE, PROPORTION, TRAIN_ACC, TRAIN_LOSS, VAL_ACC, VAL_LOSS
 
 CHANCE_MARGIN = 1.5  # a final accuracy below 1.5 × chance (1 / classes) means the run learned nothing
 EXPLOSION = 3.0  # a final training loss above 3 × the first one means training blew up
@@ -59,7 +59,7 @@ GAP_PAIRS = {VAL_ACC: (TRAIN_ACC, 1.0), VAL_LOSS: (TRAIN_LOSS, -1.0)}  # validat
 
 
 def _upto(history: dict[str, list[float]], at: int | None) -> int:
-    steps = len(history[VAL_LOSS])
+    steps = len(next(iter(history.values())))
     return min(at or steps, steps)
 
 
@@ -145,7 +145,9 @@ def support(fact: str, metric: str) -> stats.Support:
     if fact in STEP_FACTS:
         return stats.Support.STEP
     if fact == "value":
-        return stats.Support.PROPORTION if metric in ACCURACIES else stats.Support.NONNEGATIVE
+        declared = study.current().declared(metric)
+        bounds = declared.bounds if declared is not None else PROPORTION if metric in ACCURACIES else NONNEGATIVE
+        return {PROPORTION: stats.Support.PROPORTION, NONNEGATIVE: stats.Support.NONNEGATIVE}.get(bounds, stats.Support.REAL)
     return stats.Support.NONNEGATIVE if fact in ("rise", "upward", "seconds") else stats.Support.REAL
 
 
@@ -157,6 +159,8 @@ def read(result: dict, fact: str, metric: str, at: int | None, param: float | No
         return float(FACTS[fact](result["history"], metric, at, param))
     if param is not None:
         raise ValueError(f"the fact {fact!r} takes no parameter")
+    if fact not in FACTS:  # one of the study's own (`Study.facts`)
+        return float(study.current().facts[fact](result, metric, at))
     return float(FACTS[fact](result["history"], metric, at))
 
 

@@ -36,8 +36,11 @@ class Executor(Protocol):
 
 
 def length(spec: dict) -> int | None:
-    """How many steps (iterations or epochs) a run spec trains for: its progress bar's total."""
-    return spec["hparams"].get("iterations") or spec["hparams"].get("epochs")
+    """How many steps (iterations or epochs) a run spec trains for, where the study knows it
+    beforehand: its progress bar's total."""
+    from dlreport import study
+
+    return study.current().steps(spec)
 
 
 def elapsed_label(k: int, n: int, began: float) -> str:

@@ -57,7 +57,7 @@ def run_spec(spec: dict, data: RunData, progress, checkpoint: Checkpoint, thread
         **({"failed": failed} if failed else {}),
         "history": history,
         "final": {} if failed else {name: values[-1] for name, values in history.items()},
-        "unit": "iteration" if "iterations" in spec["hparams"] else "epoch",
+        "unit": study.current().unit(spec),
         "train_seconds": round(seconds, 3),
         "data": data.summary(),
         "hardware": framework.hardware(),
