@@ -42,7 +42,7 @@ RUNS = ("A1", "A2a", "B1", "B2")  # quick profile, two seeds each: 8 runs
 def _planned(data_dir: Path, cache: Path) -> tuple[list, dict]:
     cfg = pipeline.BuildConfig(data_dir=data_dir, profile="quick", data_choice="substitute", only=RUNS,
                                cache_dir=cache, frozen_dir=cache / "no-frozen")
-    planned = pipeline._plan(cfg).runs
+    planned = pipeline.plan(cfg).runs
     return planned, runner.load_data(planned, data_dir, cfg.cache)
 
 

@@ -90,7 +90,7 @@ def _runs(project: Project) -> list:
     code = ("import json, sys; sys.path.insert(0, '.'); from pathlib import Path; from dlreport import pipeline; "
             "cfg = pipeline.BuildConfig(data_dir=Path('.'), data_choice='substitute', "
             f"seeds={project.seeds!r}); "
-            "p = pipeline._plan(cfg).runs; print(json.dumps([[x.experiment.id, x.seed, x.key, x.present is not None] "
+            "p = pipeline.plan(cfg).runs; print(json.dumps([[x.experiment.id, x.seed, x.key, x.present is not None] "
             "for x in p]))")
     out = subprocess.run([sys.executable, "-c", code], cwd=project.root, env=project.env, check=True,
                          capture_output=True, text=True).stdout
@@ -112,7 +112,7 @@ from dlreport import pipeline
 from dlreport.runs.store import ResultStore
 cfg = pipeline.BuildConfig(data_dir=Path('.'), data_choice='substitute', seeds={seeds})
 pipeline.claim(cfg)
-_, _, store, planned = pipeline._plan(cfg)
+_, _, store, planned = pipeline.plan(cfg)
 local = ResultStore(cfg.cache.results, cfg.frozen_dir)
 first = {{}}
 for p in planned:

@@ -405,7 +405,7 @@ def study_now(data_dir: Path, peak_gflops: float, rates: ProductRates) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         cfg = pipeline.BuildConfig(data_dir=data_dir, profile="full", data_choice="substitute",
                                    cache_dir=Path(tmp), frozen_dir=Path(tmp) / "no-frozen")
-        planned = pipeline._plan(cfg)[3]
+        planned = pipeline.plan(cfg).runs
         loaded = runner.load_data(planned, data_dir, CHECKOUT.cache)  # the checkout's decoded datasets
         paces: dict[str, tuple[float, float]] = {}  # experiment -> (first step s, each further step s)
         parts: dict[str, dict] = {}

@@ -366,7 +366,7 @@ def _init(folder: Path) -> int:
 
 def _config(args: argparse.Namespace):
     """The build configuration the options, the environment and the remembered settings make."""
-    from dlreport import pipeline, settings, study
+    from dlreport import pipeline, planning, settings, study
     from dlreport.data import files
 
     paths = {k: v for k, v in (("out_dir", getattr(args, "out", None)), ("cache_dir", getattr(args, "cache_dir", None)))
@@ -384,7 +384,7 @@ def _config(args: argparse.Namespace):
         only=_ids(getattr(args, "only", None), "--only"),
         rerun=frozenset(_ids(getattr(args, "rerun", ""), "--rerun")),
         seeds=getattr(args, "seeds", None),
-        overrides=tuple(pipeline.parse_override(o) for o in getattr(args, "overrides", [])),
+        overrides=tuple(planning.parse_override(o) for o in getattr(args, "overrides", [])),
         strict=getattr(args, "strict", False),
         changes_since=getattr(args, "changes_since", None),
         keep_going=getattr(args, "keep_going", False),

@@ -11,17 +11,14 @@ such a build imports neither TensorFlow nor matplotlib nor WeasyPrint.
 from __future__ import annotations
 
 import dataclasses
-import difflib
-import fnmatch
 import functools
 import hashlib
 import json
 import logging
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
 
 from dlreport import ROOT, console, folders, frameworks, interrupts, lock, project, study
 from dlreport.builds import changes, ledger, prune, record
@@ -29,83 +26,15 @@ from dlreport.builds import status as status_mod
 from dlreport.cachedir import CacheDir
 from dlreport.data import files
 from dlreport.data.samples import SampleStore, samples_of
-from dlreport.errors import ReportError, shorten, shown
+from dlreport.errors import ReportError
 from dlreport.facts import analysis, stats
 from dlreport.fsutil import KeptFiles, atomic_write_text, ensure_writable, remove_leftovers
-from dlreport.runs import keys, machine, runner, source
+from dlreport.planning import BuildConfig, Chosen, Plan, chosen, plan
+from dlreport.runs import keys, machine, runner
 from dlreport.runs.executor import choose
-from dlreport.runs.placement import Placement
 from dlreport.runs.store import ResultStore
-from dlreport.study import Experiment, Profile
 
 log = logging.getLogger(__name__)
-
-@dataclass(frozen=True)
-class BuildConfig:
-    data_dir: Path
-    profile: str = "full"
-    data_choice: str | None = None  # the study's choice about its data (`Data.choice`), where it has one
-    only: tuple[str, ...] = ()
-    rerun: frozenset[str] = field(default_factory=frozenset)  # experiment ids, or {"all"}
-    out_dir: Path = ROOT / "build"
-    cache_dir: Path = ROOT / ".cache"
-    frozen_dir: Path = ROOT / "frozen"
-    strict: bool = False  # a claim the runs contradict fails the build
-    changes_since: str | None = None  # a ledger build to compare with in a "Changes since" section
-    keep_going: bool = False  # a diverged run is shown as failed instead of stopping the build
-    seeds: int | None = None  # seeds per experiment; None: as many as the profile says for its part
-    overrides: tuple[tuple[str, str, object], ...] = ()  # (id pattern, hyper-parameter, value) from --set
-    publish: bool = False  # make a partial (--only) build the current report
-    cached_only: bool = False  # train nothing: render the runs the stores hold, and say which are missing
-    placement: Placement = Placement()  # where runs train: this process (default) or a Ray cluster
-
-    @property
-    def cache(self) -> CacheDir:
-        return CacheDir(self.cache_dir)
-
-
-def parse_override(text: str) -> tuple[str, str, object]:
-    """`PATTERN.NAME=VALUE` (the value as JSON when it parses as JSON: 3e-3, [300, 100], true)."""
-    target, sep, raw = text.partition("=")
-    pattern, dot, name = target.rpartition(".")
-    if not sep or not dot or not pattern or not name:
-        raise ReportError(f"--set {shown(text)}: write PATTERN.NAME=VALUE, e.g. --set ID.learning_rate=3e-3")
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        value = raw
-    return pattern, name, value
-
-
-def _overridden(experiments: list[Experiment], overrides: tuple[tuple[str, str, object], ...]) -> list[Experiment]:
-    """The experiments with --set applied; a pattern that matches nothing is a mistake."""
-    out = list(experiments)
-    for pattern, name, value in overrides:
-        hits = [i for i, e in enumerate(out) if fnmatch.fnmatchcase(e.id, pattern)]
-        if not hits:
-            raise ReportError(f"--set {shorten(f'{pattern}.{name}')}: no experiment of this build matches {shown(pattern)}")
-        for i in hits:
-            out[i] = dataclasses.replace(out[i], hparams={**out[i].hparams, name: value})
-    return out
-
-
-def select(only: tuple[str, ...]) -> list[Experiment]:
-    """The experiments named (all when none is); an unknown id is refused with the closest ids."""
-    known = {e.id: e for e in study.current().experiments}
-    unknown = [i for i in only if i not in known]
-    if unknown:
-        raise ReportError(f"unknown experiment {shown(unknown[0], 40)}{_closest(unknown[0], list(known))}")
-    return [known[i] for i in only] if only else list(known.values())
-
-
-def _closest(word: str, known: list[str]) -> str:
-    """" — did you mean X1?" for a near miss (case aside), else the list of known ids."""
-    by_case = {k.casefold(): k for k in known}
-    close = difflib.get_close_matches(word.casefold(), list(by_case), n=3, cutoff=0.6)
-    if close:
-        return f" — did you mean {' or '.join(by_case[c] for c in close)}?"
-    return f": known are {', '.join(known)}"
-
 
 def sources_digest() -> str:
     """One hash over every file the report is rendered from (templates and code)."""
@@ -117,69 +46,10 @@ def sources_digest() -> str:
     return h.hexdigest()
 
 
-class Chosen(NamedTuple):
-    """What a configuration names, checked (`_chosen`)."""
-
-    profile: Profile
-    experiments: list[Experiment]  # with --set applied
-    rerun: set[str]
-    split: str | None  # the study's data choice, where its data need one
-
-
-class Plan(NamedTuple):
-    """A configuration's runs, planned (`_plan`): each with its key and what is stored of it."""
-
-    profile: Profile
-    split: str | None
-    store: ResultStore
-    runs: list[runner.Planned]
-
-
-def _chosen(cfg: BuildConfig) -> Chosen:
-    """The profile, experiments (with --set applied) and split a configuration names: each
-    checked, so that a mistake is said before any folder is made or anything read."""
-    declared = study.current()
-    if cfg.profile not in declared.profiles:
-        raise ReportError(f"unknown profile {cfg.profile!r}: choose one of {', '.join(declared.profiles)}")
-    profile = declared.profiles[cfg.profile]
-    experiments = _overridden(select(cfg.only), cfg.overrides)
-    for exp in experiments:
-        try:
-            found = declared.problems(exp, runner.honoured(exp.trainer))
-        except ReportError as exc:
-            raise ReportError(f"experiment {exp.id}: {exc}") from None
-        if found:
-            raise ReportError(f"experiment {exp.id}: {'; '.join(shorten(f, 200) for f in found)}")
-    unknown = cfg.rerun - {"all"} - {e.id for e in experiments}
-    if unknown:
-        raise ReportError(f"--rerun names {', '.join(sorted(unknown))}, not among this build's experiments")
-    rerun = {e.id for e in experiments} if "all" in cfg.rerun else set(cfg.rerun)
-    split = study.current().data.choose(cfg.data_choice, cfg.data_dir, {e.dataset for e in experiments})
-    return Chosen(profile, experiments, rerun, split)
-
-
-def _plan(cfg: BuildConfig, chosen: Chosen | None = None) -> Plan:
-    """Profile, split, store and planned runs of a configuration (reads no data, imports no
-    TensorFlow); `chosen` is what `_chosen` made of it, when the caller has it already."""
-    profile, experiments, rerun, split = chosen or _chosen(cfg)
-    ours = folders.kind_of(cfg.cache_dir) == "cache"  # the cache keeps what saves time only once it is the tool's
-    source.use_cache(cfg.cache.fingerprints if ours else None)
-    stats.use_memo(cfg.cache.stats if ours else None)
-    store = ResultStore(cfg.cache.results, cfg.frozen_dir, cfg.cache.store_index if ours else None)
-    runs = []
-    for seed in range(max(len(profile.seeds_of(e.part, cfg.seeds)) for e in experiments)):
-        for e in experiments:  # seed by seed: an interrupted build has whole seeds of the study
-            if seed in profile.seeds_of(e.part, cfg.seeds):
-                data = study.current().data.spec(e.dataset, split,
-                                        *profile.data_limits.get(e.dataset, (None, None)))
-                runs.append((e, seed, study.current().resolve(e, profile, seed, data)))
-    return Plan(profile, split, store, runner.plan(runs, store, rerun))
-
-
 def status(cfg: BuildConfig) -> dict:
     """What a build with this configuration would take from the cache, and what it would train
     and why (the last record is read only when something is to be explained)."""
-    profile, _, store, planned = _plan(cfg)
+    profile, _, store, planned = plan(cfg)
     slots = 1
     to_train = [p for p in planned if p.stored is None]
     if cfg.placement.executor == "ray" and to_train:
@@ -213,7 +83,7 @@ def preflight_preview(cfg: BuildConfig) -> None:
     split, definitions), the templates compile, the cache is the tool's."""
     from dlreport.document import render
 
-    _plan(cfg)
+    plan(cfg)
     render.check_templates()
     check_folders(cfg)
     cfg.cache.claim()  # the preview keeps its drawings there
@@ -241,18 +111,18 @@ def claim(cfg: BuildConfig) -> None:
 
 def build(cfg: BuildConfig) -> str:
     """Run the whole build, holding the cache's lock; returns its id (the current build's, for a no-op)."""
-    chosen = _chosen(cfg)  # a mistake in the options leaves no folder behind
+    made = chosen(cfg)  # a mistake in the options leaves no folder behind
     claim(cfg)
     ensure_writable(cfg.cache_dir, "cache directory")
     ensure_writable(cfg.out_dir, "output directory")
     with lock.exclusive(cfg.cache.lock):
         remove_leftovers([*cfg.cache.temp_folders(), *ledger.Ledger(cfg.out_dir).temp_folders()])
-        return _build(cfg, chosen)
+        return _build(cfg, made)
 
 
-def _build(cfg: BuildConfig, chosen: tuple) -> str:
+def _build(cfg: BuildConfig, made: Chosen) -> str:
     started = time.perf_counter()
-    profile, split, store, planned = _plan(cfg, chosen)
+    profile, split, store, planned = plan(cfg, made)
     missing = [p for p in planned if p.entry is None] if cfg.cached_only else []
     if missing:
         log.warning("%d of %d runs are not in the cache and are left out (--cached-only): %s", len(missing), len(planned),
@@ -543,7 +413,7 @@ def freeze(cfg: BuildConfig) -> tuple[int, int]:
     whole = BuildConfig(data_dir=cfg.data_dir, profile=latest["profile"], data_choice=latest["data_choice"] or cfg.data_choice,
                         cache_dir=cfg.cache_dir, frozen_dir=cfg.frozen_dir, out_dir=cfg.out_dir)
     used = [r["key"] for r in latest["runs"]]
-    current = {p.key for p in _plan(whole).runs} | set(used)
+    current = {p.key for p in plan(whole).runs} | set(used)
     store = ResultStore(cfg.cache.results, cfg.frozen_dir)
     cfg.cache.claim()
     with lock.exclusive(cfg.cache.lock):
@@ -584,7 +454,7 @@ def fetch(cfg: BuildConfig, mirrors: list[str] | None = None) -> list[tuple[str,
     or not (a later --rerun or code edit then trains offline), verified by its content and
     downloaded when missing or damaged (`datasets.fetch_file`). Every file is tried; what
     failed ends in one line. Returns (file, path, "present" or "downloaded") per file."""
-    planned = _plan(cfg).runs
+    planned = plan(cfg).runs
     from dlreport.data import datasets
 
     needed = files.files_of({name for p in planned for name in p.spec["data"]["sources"]})
@@ -642,7 +512,7 @@ class Previewer:
 
         cfg = self.cfg
         if self._planning is None:
-            self._planning = _plan(cfg)
+            self._planning = plan(cfg)
             planned = self._planning.runs
         else:  # the stores are read again: a run a build beside it stored appears now
             planned = [dataclasses.replace(p) for p in self._planning.runs]

@@ -25,7 +25,7 @@ if len(sys.argv) > 1:
 out = {}
 for profile, split in CONFIGURATIONS:
     cfg = pipeline.BuildConfig(data_dir=Path("/nonexistent"), profile=profile, data_choice=split, cache_dir=cache)
-    out[profile + "/" + split] = [[p.experiment.id, p.seed, p.key] for p in pipeline._plan(cfg).runs]
+    out[profile + "/" + split] = [[p.experiment.id, p.seed, p.key] for p in pipeline.plan(cfg).runs]
 print(json.dumps(out))
 """
 
@@ -96,7 +96,7 @@ def test_planning_and_status_read_no_stored_result_once_the_index_knows_them(tmp
     reads = []
     real = ResultStore._read
     monkeypatch.setattr(ResultStore, "_read", lambda self, path, key: reads.append(path) or real(self, path, key))
-    _, _, _, planned = pipeline._plan(cfg)
+    _, _, _, planned = pipeline.plan(cfg)
     assert reads == []  # planning reads no result
     again = pipeline.status(cfg)
     assert reads == [] and again == first and {r["state"] for r in again["experiments"]} == {"cached"}
