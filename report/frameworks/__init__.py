@@ -61,8 +61,10 @@ def builtin() -> dict[str, Framework]:
     return {f.name: f for f in (tensorflow.TENSORFLOW, numpy.NUMPY)}
 
 
+@cache
 def of(trainer: str) -> Framework:
-    """The framework a trainer module of the study names (`FRAMEWORK`), else the study's."""
+    """The framework a trainer module of the study names (`FRAMEWORK`), else the study's: read once
+    per process and trainer (every run of a trainer asks), forgotten with the code (`keys.forget`)."""
     from dlreport import project, study
     from dlreport.errors import ReportError
     from dlreport.runs import source

@@ -83,6 +83,7 @@ def components(spec: dict) -> dict:
 def forget() -> None:
     """Drop what has been read of the code (after an edit: `serve`, tests)."""
     source.forget()
+    frameworks.of.cache_clear()
     _reached.cache_clear()
     _sources.cache_clear()
 
