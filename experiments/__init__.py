@@ -30,5 +30,6 @@ STUDY = Study(
     flops=flops.flops_per_step,
     chance=1 / networks.N_CLASSES,
     diagram=context.diagram,
+    figures=("experiments.figures",),
     context=context.extra,
 )

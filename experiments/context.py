@@ -72,7 +72,10 @@ def extra(profile: Profile, split: str | None) -> dict:
     }
 
 
-def diagram(spec: dict) -> list[dict] | None:
-    """The layers of a network with batch normalisation, which Part C draws (the others need no picture)."""
+def diagram(spec: dict) -> tuple[str, tuple] | None:
+    """A network with batch normalisation, as Part C draws it (`figures.network`, from its layers);
+    the others need no picture."""
     hparams = spec["hparams"]
-    return [asdict(layer) for layer in networks.of(hparams).layers] if hparams.get("batch_norm") else None
+    if not hparams.get("batch_norm"):
+        return None
+    return "experiments.figures:network", ([asdict(layer) for layer in networks.of(hparams).layers],)

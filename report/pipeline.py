@@ -299,10 +299,10 @@ class _RenderCaches:
     """The drawing and layout caches one render uses (and lists in its record)."""
 
     def __init__(self, cache: CacheDir, frozen_dir: Path) -> None:
-        from dlreport.document.figure_cache import FigureCache
+        from dlreport.document.figure_cache import HELPERS, FigureCache
         from dlreport.document.pdf_assembly import FROZEN_GUESSES, PieceCache
 
-        self.figures = FigureCache(cache.figures)
+        self.figures = FigureCache(cache.figures, helpers=(*HELPERS, *study.current().figures))
         self.equations = FigureCache(cache.equations, "dlreport.document.equations", "ziamath", ())
         self.pieces = PieceCache(cache.pdf, frozen_dir / FROZEN_GUESSES)
         self.tables = KeptFiles(cache.tables, ".csv", "results table")

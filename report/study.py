@@ -153,8 +153,9 @@ class Study:
     # (0: not known; the runs table then gives no arithmetic rate)
     flops: Callable[[dict, int, int], float] = lambda spec, n_train, n_val: 0.0
     chance: float | None = None  # the accuracy of guessing: a run that ends near it is flagged
-    # a run spec -> the layers its network diagram draws (kind, units, rate), None for no diagram
-    diagram: Callable[[dict], list[dict] | None] = lambda spec: None
+    # a run spec -> its diagram as a drawing of the study's own ("module:function", its arguments), None for none
+    diagram: Callable[[dict], tuple[str, tuple] | None] = lambda spec: None
+    figures: tuple[str, ...] = ()  # the modules of its own drawings (`document.figure_cache`)
     # a build's profile and data split -> what the study's templates are told besides the engine's context
     context: Callable[[Profile, str | None], dict] = lambda profile, split: {}
 

@@ -89,7 +89,7 @@ def experiment(exp: Experiment, outcomes: list[Outcome], cache: FigureCache, col
         "reference": drawn,
         "colour": colour,
         "figure": panels([(exp.id, histories, colour, drawn)], results[0]["unit"], cache),
-        "diagram": Figure(cache, "network", layers) if (layers := declared.diagram(spec)) else None,
+        "diagram": Figure(cache, drawing[0], *drawing[1]) if (drawing := declared.diagram(spec)) else None,
         "facts": _facts(histories),
         "first": {m: stats.summary(h[m][0] for h in histories) for m in declared.metric_names},
         "train_seconds": stats.summary(r["train_seconds"] for r in results),

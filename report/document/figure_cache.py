@@ -26,13 +26,17 @@ def data_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
+HELPERS = ("dlreport.document.scales", "dlreport.document.palette")  # what the engine's drawing code reads
+
+
 class FigureCache(KeptFiles):
-    """SVGs drawn by the functions of one module (`report.document.figures` with matplotlib, or
-    `report.document.equations` with ziamath), kept under `root`. `helpers`: modules of ours the
-    drawing code reads (their source is in every key too)."""
+    """SVGs drawn by the functions of one module (`dlreport.document.figures` with matplotlib, or
+    `dlreport.document.equations` with ziamath), kept under `root`. `helpers`: modules of ours the
+    drawing code reads, and a study's own drawing modules (`Study.figures`), whose functions are
+    asked for as `module:function` (their source is in every key too)."""
 
     def __init__(self, root: Path, module: str = "dlreport.document.figures", library: str = "matplotlib",
-                 helpers: tuple[str, ...] = ("dlreport.document.scales", "dlreport.document.palette")) -> None:
+                 helpers: tuple[str, ...] = HELPERS) -> None:
         super().__init__(root, ".svg", "drawing")
         self.module = module
         # read, not imported: the drawing library's import costs up to a second, and a render
@@ -71,6 +75,8 @@ PLACEHOLDER = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"></svg>'
 def draw(job: tuple[str, str, tuple]) -> bytes:
     """One drawing: `module.kind(*args)` as SVG bytes (in a worker process, or here)."""
     module, kind, args = job
+    if ":" in kind:  # a study's own drawing
+        module, kind = kind.split(":")
     return getattr(importlib.import_module(module), kind)(*args).encode()
 
 

@@ -57,7 +57,8 @@ def _limits(ax: plt.Axes, kind: str, histories: list[dict[str, list[float]]]) ->
         ax.set_ylim(min(tail) - pad, max(tail) + pad)
 
 
-def _svg(fig: plt.Figure) -> str:
+def svg(fig: plt.Figure) -> str:
+    """A figure as SVG text, without a date, closed (a study's own drawings end the same way)."""
     buf = io.StringIO()
     fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(fig)
@@ -132,7 +133,7 @@ def panel(runs: list[scales.Run], unit: str, kind: str, zoom: bool = False) -> s
             inset.tick_params(labelsize=7.5, length=2, pad=1.5)
             inset.set_title("validation loss, enlarged", fontsize=7.5, pad=2)
         fig.tight_layout()
-        return _svg(fig)
+        return svg(fig)
 
 
 def metric_panel(runs: list[scales.Run], unit: str, names: dict[str, str], label: str) -> str:
@@ -147,50 +148,7 @@ def metric_panel(runs: list[scales.Run], unit: str, names: dict[str, str], label
         ax.set_xlabel(unit)
         ax.set_ylabel(label)
         fig.tight_layout()
-        return _svg(fig)
-
-
-def network(layers: list[dict]) -> str:
-    """The network as a chain of operations, hidden layers bracketed, batch norm highlighted,
-    drawn from the layers the study gives (`Study.diagram`), so the diagram shows exactly
-    where the normalisation sits in the model that ran."""
-    labels = {"dense": "Dense\n{units}", "batch_norm": "Batch\nNorm\nγ, β", "relu": "ReLU",
-              "dropout": "Dropout\n{rate:g}", "softmax": "soft-\nmax"}
-    ops: list[tuple[str, str | None]] = [(f"input\n{layers[0]['inputs']}", None)]
-    hidden = 0
-    for i, layer in enumerate(layers):
-        last_dense = layer["kind"] == "dense" and all(later["kind"] != "dense" for later in layers[i + 1:])
-        if layer["kind"] == "dense" and not last_dense:
-            hidden += 1
-        group = None if last_dense or layer["kind"] == "softmax" else f"hidden layer {hidden}"
-        label = labels[layer["kind"]].format(**layer) + ("\nno bias" if layer["kind"] == "dense" and not layer["bias"] else "")
-        ops.append((label, group))
-    with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(6.4, 1.5))
-        ax.set_axis_off()
-        w, h, step = 0.68, 0.8, 0.86
-        groups: dict[str, list[float]] = {}
-        for i, (label, group) in enumerate(ops):
-            x = i * step
-            bn = label.startswith("Batch")
-            ax.add_patch(matplotlib.patches.FancyBboxPatch(
-                (x, 0), w, h, boxstyle="round,pad=0.01,rounding_size=0.06",
-                facecolor="#fde9b8" if bn else "#eef2f8", edgecolor="#d1495b" if bn else "#1f5fa8",
-                linewidth=1.2 if bn else 0.7))
-            ax.text(x + w / 2, h / 2, label, ha="center", va="center", fontsize=7.5, linespacing=1.05)
-            if i:
-                ax.annotate("", (x, h / 2), (x - step + w, h / 2),
-                            arrowprops={"arrowstyle": "-|>", "color": "#5c6470", "lw": 0.7, "shrinkA": 0, "shrinkB": 0})
-            if group:
-                groups.setdefault(group, []).append(x)
-        for group, xs in groups.items():
-            left, right = min(xs) - 0.06, max(xs) + w + 0.06
-            ax.plot([left, left, right, right], [-0.12, -0.2, -0.2, -0.12], color="#5c6470", lw=0.7)
-            ax.text((left + right) / 2, -0.28, group, ha="center", va="top", fontsize=7, color="#5c6470")
-        ax.set_xlim(-0.05, len(ops) * step)
-        ax.set_ylim(-0.55, h + 0.05)
-        ax.set_aspect("equal")
-        return _svg(fig)
+        return svg(fig)
 
 
 def samples(classes: list[str], images: list[list[list[int]]]) -> str:
@@ -203,7 +161,7 @@ def samples(classes: list[str], images: list[list[list[int]]]) -> str:
             ax.set_title(name, fontsize=7, pad=3)
             ax.set_axis_off()
         fig.subplots_adjust(left=0, right=1, bottom=0, top=0.8, wspace=0.12)
-        return _svg(fig)
+        return svg(fig)
 
 
 def _normalised(row: dict) -> tuple[float, float | None, float | None, float, float]:
@@ -252,4 +210,4 @@ def forest(column: list[dict], slots: int) -> str:
             ax.spines[side].set_visible(False)
         ax.tick_params(axis="y", length=0)
         fig.tight_layout(pad=0.2)
-        return _svg(fig)
+        return svg(fig)
