@@ -20,6 +20,7 @@ STUDY = '''
 import numpy as np
 
 from dlreport.claims import Claim, Reading, Test
+from dlreport.data.interface import Data
 from dlreport.data.rundata import RunData
 from dlreport.study import LOWER, PROPORTION, TRAIN, VAL, Experiment, Metric, Part, Profile, Reference, Study
 
@@ -36,12 +37,7 @@ def points(spec, data_dir, cache):
     return RunData(*draw(spec["n_train"]), *draw(spec["n_val"]))
 
 
-class Points:
-    choice, files, published, system_dirs = None, (), {}, {}
-
-    def choose(self, given, data_dir, datasets):
-        return None
-
+class Points(Data):
     def spec(self, dataset, choice, n_train, n_val):
         return {"dataset": dataset, "n_train": n_train or 400, "n_val": n_val or 200, "sources": {}}
 
@@ -50,12 +46,6 @@ class Points:
 
     def load(self, spec, data_dir, cache):
         return points(spec, data_dir, cache)
-
-    def comparable(self, spec):
-        return True
-
-    def sample_spec(self, dataset):
-        return None
 
 
 def resolve(exp, profile, seed, data):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dlreport.data.interface import Choice
+from dlreport.data.interface import Choice, Data
 from experiments.data import files as catalogue
 from experiments.data import specs
 
@@ -19,7 +19,7 @@ CLASSES = {"fashion-mnist": FASHION_CLASSES, "notmnist": tuple(catalogue.LETTERS
 SHAPE = (28, 28)
 
 
-class StudyData:
+class StudyData(Data):
     """Fashion-MNIST and notMNIST, from their published files."""
 
     choice = Choice("notmnist-split", specs.SPLIT_ENV, specs.SPLITS,

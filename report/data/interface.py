@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import numpy as np
@@ -36,45 +36,58 @@ class Choice:
     help: str  # what it chooses, for `--help`
 
 
-class Data(Protocol):
-    """A study's data, as the engine reads it."""
+class Data:
+    """A study's data, as the engine reads it. The defaults suit data a study generates or a
+    package ships (no files, no choice, no sample images): such a study writes `spec`,
+    `loader` and `load` only; one that reads published files overrides the rest."""
 
-    choice: Choice | None
-    files: tuple[DataFile, ...]  # every file a run may read, in a fixed order (`fetch`, verification)
-    published: Mapping[str, str]  # a file's label -> its published address
-    system_dirs: Mapping[str, tuple[str, ...]]  # a file's folder -> other places a system keeps copies
+    choice: Choice | None = None
+    files: tuple[DataFile, ...] = ()  # every file a run may read, in a fixed order (`fetch`, verification)
+    published: Mapping[str, str] = {}  # a file's label -> its published address
+    system_dirs: Mapping[str, tuple[str, ...]] = {}  # a file's folder -> other places a system keeps copies
 
     def choose(self, given: str | None, data_dir: Path, datasets: set[str]) -> str | None:
         """The choice for a build reading `datasets` (None when none of them needs it), from
         `given` (option, environment or remembered); raises `ReportError` when it cannot be made."""
+        return None
 
     def spec(self, dataset: str, choice: str | None, n_train: int | None, n_val: int | None) -> dict:
-        """The description of a run's data that enters its key, from declarations alone (no files)."""
+        """The description of a run's data that enters its key, from declarations alone (no files);
+        its `sources` name the files it is read from (`fetch`)."""
+        raise NotImplementedError
 
     def loader(self, spec: dict) -> tuple[str, str]:
         """(module, function) of the study's code that makes a spec's arrays."""
+        raise NotImplementedError
 
     def load(self, spec: dict, data_dir: Path, cache: DecodedCache) -> RunData:
         """The arrays a spec describes, from verified files."""
+        raise NotImplementedError
 
     def guard(self, f: DataFile, path: Path) -> None:
         """A cheap check of a found file before anything reads it whole (raises `ReportError`)."""
 
     def content_problem(self, f: DataFile, path: Path) -> str | None:
         """Why `path` is not a good copy of `f` (None when it is): what a download must pass."""
+        return None
 
     def comparable(self, spec: dict) -> bool:
         """Whether runs on this data can be set beside the original's numbers."""
+        return True
 
     def classes(self, dataset: str) -> tuple[str, ...]:
         """A dataset's class names, in label order (the sample figure's labels)."""
+        raise NotImplementedError
 
     def sample_spec(self, dataset: str) -> dict | None:
         """The data a dataset's sample images are taken from (names the committed samples); None:
         the report shows no samples of it (its examples are not images)."""
+        return None
 
     def sample_sources(self, dataset: str) -> tuple[DataFile, ...]:
         """The files `sample_spec(dataset)` is read from (samples are drawn only when all are at hand)."""
+        return ()
 
     def sample_images(self, data: RunData) -> np.ndarray:
         """A run's training inputs as images (N, height, width) of grey levels 0–255."""
+        raise NotImplementedError

@@ -240,7 +240,8 @@ def dips(experiments: list[dict]) -> list[dict]:
     how many falls, the largest, and whether the level before the first was regained by the
     end. The seeds' mean shows them only as notches, so the text names them."""
     declared = study.current()
-    sign = 1 if (declared.declared(declared.primary) is None or declared.declared(declared.primary).higher_is_better) else -1
+    primary = declared.declared(declared.primary)
+    sign = -1 if primary is not None and not primary.higher_is_better else 1
     found = []
     for e in experiments:
         for seed, h in zip(e["seeds"], e["histories"]):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dlreport.data.interface import Data
 from dlreport.data.rundata import RunData
 
 CLASSES, FEATURES, SEED = 3, 8, 20261204
@@ -24,16 +25,9 @@ def blobs(spec: dict, data_dir: Path, cache) -> RunData:
     return RunData(x_train, y_train, x_val, y_val)
 
 
-class Blobs:
-    """The engine's view of the data (`dlreport.data.interface.Data`): nothing to download."""
-
-    choice = None
-    files: tuple = ()
-    published: dict = {}
-    system_dirs: dict = {}
-
-    def choose(self, given, data_dir, datasets):
-        return None
+class Blobs(Data):
+    """The engine's view of the data: generated, so nothing to download, no choice, no samples
+    (`Data`'s defaults)."""
 
     def spec(self, dataset: str, choice, n_train, n_val) -> dict:
         return {"dataset": dataset, "spread": 1.0, "n_train": n_train or 600, "n_val": n_val or 300, "sources": {}}
@@ -43,21 +37,6 @@ class Blobs:
 
     def load(self, spec: dict, data_dir: Path, cache) -> RunData:
         return blobs(spec, data_dir, cache)
-
-    def guard(self, f, path) -> None:
-        pass
-
-    def content_problem(self, f, path):
-        return None
-
-    def comparable(self, spec: dict) -> bool:
-        return True
-
-    def classes(self, dataset: str) -> tuple[str, ...]:
-        return tuple(f"class {c}" for c in range(CLASSES))
-
-    def sample_spec(self, dataset: str):
-        return None  # points, not images: the report shows no samples
 
 
 DATA = Blobs()
