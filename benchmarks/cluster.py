@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dlreport import pipeline  # noqa: E402
+from dlreport import planning  # noqa: E402
 from dlreport.cachedir import CacheDir  # noqa: E402
 from dlreport.data.files import resolve_data_dir  # noqa: E402
 from dlreport.frameworks import tensorflow  # noqa: E402
@@ -40,9 +40,9 @@ RUNS = ("A1", "A2a", "B1", "B2")  # quick profile, two seeds each: 8 runs
 
 
 def _planned(data_dir: Path, cache: Path) -> tuple[list, dict]:
-    cfg = pipeline.BuildConfig(data_dir=data_dir, profile="quick", data_choice="substitute", only=RUNS,
+    cfg = planning.BuildConfig(data_dir=data_dir, profile="quick", data_choice="substitute", only=RUNS,
                                cache_dir=cache, frozen_dir=cache / "no-frozen")
-    planned = pipeline.plan(cfg).runs
+    planned = planning.plan(cfg).runs
     return planned, runner.load_data(planned, data_dir, cfg.cache)
 
 

@@ -87,10 +87,10 @@ class Project:
 
 def _runs(project: Project) -> list:
     """The planned runs of the project copy, with their stores (imported from the copy)."""
-    code = ("import json, sys; sys.path.insert(0, '.'); from pathlib import Path; from dlreport import pipeline; "
-            "cfg = pipeline.BuildConfig(data_dir=Path('.'), data_choice='substitute', "
+    code = ("import json, sys; sys.path.insert(0, '.'); from pathlib import Path; from dlreport import planning; "
+            "cfg = planning.BuildConfig(data_dir=Path('.'), data_choice='substitute', "
             f"seeds={project.seeds!r}); "
-            "p = pipeline.plan(cfg).runs; print(json.dumps([[x.experiment.id, x.seed, x.key, x.present is not None] "
+            "p = planning.plan(cfg).runs; print(json.dumps([[x.experiment.id, x.seed, x.key, x.present is not None] "
             "for x in p]))")
     out = subprocess.run([sys.executable, "-c", code], cwd=project.root, env=project.env, check=True,
                          capture_output=True, text=True).stdout
@@ -108,11 +108,12 @@ def grow(root: Path, data_dir: Path, runs: int) -> tuple[Project, int]:
 import json, random, sys
 sys.path.insert(0, '.')
 from pathlib import Path
-from dlreport import pipeline
+from dlreport import planning
 from dlreport.runs.store import ResultStore
-cfg = pipeline.BuildConfig(data_dir=Path('.'), data_choice='substitute', seeds={seeds})
-pipeline.claim(cfg)
-_, _, store, planned = pipeline.plan(cfg)
+cfg = planning.BuildConfig(data_dir=Path('.'), data_choice='substitute', seeds={seeds})
+cfg.claim()
+made = planning.plan(cfg)
+store, planned = made.store, made.runs
 local = ResultStore(cfg.cache.results, cfg.frozen_dir)
 first = {{}}
 for p in planned:

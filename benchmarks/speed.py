@@ -39,10 +39,10 @@ from scratch import copy_project
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dlreport import pipeline  # noqa: E402
+from dlreport import planning  # noqa: E402
 from experiments import networks  # noqa: E402
 
-CHECKOUT = pipeline.BuildConfig(data_dir=Path())  # this checkout's default output folder, cache and frozen store
+CHECKOUT = planning.BuildConfig(data_dir=Path())  # this checkout's default output folder, cache and frozen store
 
 
 def _best_wall(cmd: list[str], cwd: Path, env: dict, repeat: int = 3, before=None) -> float:
@@ -403,9 +403,9 @@ def study_now(data_dir: Path, peak_gflops: float, rates: ProductRates) -> dict:
     from dlreport.runs import keys, runner
 
     with tempfile.TemporaryDirectory() as tmp:
-        cfg = pipeline.BuildConfig(data_dir=data_dir, profile="full", data_choice="substitute",
+        cfg = planning.BuildConfig(data_dir=data_dir, profile="full", data_choice="substitute",
                                    cache_dir=Path(tmp), frozen_dir=Path(tmp) / "no-frozen")
-        planned = pipeline.plan(cfg).runs
+        planned = planning.plan(cfg).runs
         loaded = runner.load_data(planned, data_dir, CHECKOUT.cache)  # the checkout's decoded datasets
         paces: dict[str, tuple[float, float]] = {}  # experiment -> (first step s, each further step s)
         parts: dict[str, dict] = {}

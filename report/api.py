@@ -20,6 +20,7 @@ from pathlib import Path
 from dlreport import ROOT
 from dlreport.builds import ledger
 from dlreport.facts import results as results_mod
+from dlreport.facts import stats
 
 DEFAULT_OUT = ROOT / "build"  # as the command's default
 CATEGORIES = ("experiment", "part", "step_unit", "metric", "build", "profile")
@@ -71,7 +72,8 @@ def findings(build: str = "latest", out: Path | str = DEFAULT_OUT):
         tested = [t["verdict"] for t in c.get("tests", [])]
         rows.append({"id": c["id"], "part": c["part"], "claim": c["claim"], "verdict": c["verdict"],
                      "flags": ", ".join(c.get("flags", [])), "tests": len(tested),
-                     **{f"tests_{v.replace(' ', '_')}": tested.count(v) for v in ("confirmed", "not reproduced", "undecided")},
+                     **{f"tests_{v.replace(' ', '_')}": tested.count(v)
+                        for v in (stats.CONFIRMED, stats.NOT_REPRODUCED, stats.UNDECIDED)},
                      "build": rec["id"]})
     return pd.DataFrame(rows)
 

@@ -366,18 +366,18 @@ def _init(folder: Path) -> int:
 
 def _config(args: argparse.Namespace):
     """The build configuration the options, the environment and the remembered settings make."""
-    from dlreport import pipeline, planning, settings, study
+    from dlreport import planning, settings, study
     from dlreport.data import files
 
     paths = {k: v for k, v in (("out_dir", getattr(args, "out", None)), ("cache_dir", getattr(args, "cache_dir", None)))
              if v is not None}
-    out_dir = paths.get("out_dir", pipeline.BuildConfig.out_dir)
+    out_dir = paths.get("out_dir", planning.BuildConfig.out_dir)
     choice = study.current().data.choice
     given = {settings.DATA_DIR: getattr(args, "data_dir", None)}
     if choice is not None:
         given[choice.option] = getattr(args, "data_choice", None)
     found = settings.resolve(given, out_dir)
-    cfg = pipeline.BuildConfig(
+    cfg = planning.BuildConfig(
         data_dir=files.resolve_data_dir(found["data-dir"].value),
         profile=getattr(args, "profile", "full"),
         data_choice=found[choice.option].value if choice is not None else None,
@@ -397,26 +397,26 @@ def _config(args: argparse.Namespace):
 
 
 def _run(args: argparse.Namespace, cfg, found: dict) -> int:
-    from dlreport import pipeline, settings, study
+    from dlreport import commands, pipeline, settings, study
     from dlreport.builds import changes, ledger, status
 
     if args.command == "status":
-        report = pipeline.status(cfg)
-        print(json.dumps(report, indent=1) if args.json else status.format_text(report))
-        if args.exit_code and any(r["state"] not in ("cached", "failed") for r in report["experiments"]):
+        report = commands.status(cfg)
+        print(json.dumps(report.as_dict(), indent=1) if args.json else status.format_text(report))
+        if args.exit_code and report.to_run:
             return 1
     elif args.command == "diff":
         if len(args.builds) > 2:
             raise ReportError("diff compares two builds: give at most OLD and NEW")
         refs = [*args.builds, "latest"][:2] if args.builds else [None, "latest"]
-        result = pipeline.diff(cfg, *refs, changes.parse_tolerances(args.atol, args.rtol))
+        result = commands.diff(cfg, *refs, changes.parse_tolerances(args.atol, args.rtol))
         print(changes.FORMATS["json" if args.json else args.format](result, args.all))
         return 1 if args.fail_on_change and result["any_change"] else 0
     elif args.command == "log":
         rows = [ledger.summary(e) for e in ledger.Ledger(cfg.out_dir).entries()]
         print(json.dumps(rows, indent=1) if args.json else ledger.format_list(rows))
     elif args.command == "prune":
-        removed, drawings, checkpoints = pipeline.prune_builds(cfg, args.keep)
+        removed, drawings, checkpoints = commands.prune_builds(cfg, args.keep)
         log.info("removed %d build(s) from the ledger, kept the last %d", len(removed), args.keep)
         if drawings:
             log.info("removed %d figure, equation and PDF-piece file(s) no kept build used (%.1f MB)",
@@ -424,16 +424,16 @@ def _run(args: argparse.Namespace, cfg, found: dict) -> int:
         if checkpoints:
             log.info("removed %d checkpoint(s) of runs whose result is stored", checkpoints)
     elif args.command == "freeze":
-        copied, dropped = pipeline.freeze(cfg)
+        copied, dropped = commands.freeze(cfg)
         log.info("froze %d new results into %s, dropped %d no longer used", copied, cfg.frozen_dir, dropped)
     elif args.command == "fetch":
-        fetched = pipeline.fetch(cfg, args.mirror)
+        fetched = commands.fetch(cfg, args.mirror)
         log.info("%d data file(s) in %s verified, %d of them downloaded", len(fetched), cfg.data_dir,
                  sum(how == "downloaded" for *_, how in fetched))
     elif args.command == "serve":
         from dlreport.serve import PreviewServer
 
-        pipeline.preflight_preview(cfg)  # a mistake is said here, not served as an error page
+        commands.preflight_preview(cfg)  # a mistake is said here, not served as an error page
         server = PreviewServer(cfg, args.host, args.port)
         print(f"serving the report at {server.url} (Ctrl-C stops)", flush=True)
         server.run(open_browser=args.open)

@@ -11,9 +11,9 @@ import fnmatch
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
 
 from dlreport import ROOT, folders, study
+from dlreport.builds.ledger import Ledger
 from dlreport.cachedir import CacheDir
 from dlreport.errors import ReportError, shorten, shown
 from dlreport.facts import stats
@@ -45,6 +45,24 @@ class BuildConfig:
     @property
     def cache(self) -> CacheDir:
         return CacheDir(self.cache_dir)
+
+    def check_folders(self) -> None:
+        """The output and cache folders must be apart from each other, from the frozen store and
+        from the project folder itself: each is swept and pruned by its own layout."""
+        named = (("--out", self.out_dir), ("--cache-dir", self.cache_dir), ("the frozen store", self.frozen_dir))
+        for option, folder in named[:2]:
+            if folder.resolve() == ROOT.resolve():
+                raise ReportError(f"{option} {folder} is the project folder itself: give a folder of its own")
+        for i, (a, folder_a) in enumerate(named):
+            for b, folder_b in named[i + 1:]:
+                if folders.inside(folder_a, folder_b) or folders.inside(folder_b, folder_a):
+                    raise ReportError(f"{a} {folder_a} and {b} {folder_b} overlap: give each a folder of its own")
+
+    def claim(self) -> None:
+        """Make (or prove) the output and cache folders this tool's, before anything is written."""
+        self.check_folders()
+        Ledger(self.out_dir).claim()
+        self.cache.claim()
 
 
 def parse_override(text: str) -> tuple[str, str, object]:
@@ -90,7 +108,8 @@ def _closest(word: str, known: list[str]) -> str:
     return f": known are {', '.join(known)}"
 
 
-class Chosen(NamedTuple):
+@dataclass(frozen=True)
+class Chosen:
     """What a configuration names, checked (`chosen`)."""
 
     profile: Profile
@@ -99,7 +118,8 @@ class Chosen(NamedTuple):
     split: str | None  # the study's data choice, where its data need one
 
 
-class Plan(NamedTuple):
+@dataclass(frozen=True)
+class Plan:
     """A configuration's runs, planned (`plan`): each with its key and what is stored of it."""
 
     profile: Profile
@@ -134,16 +154,17 @@ def chosen(cfg: BuildConfig) -> Chosen:
 def plan(cfg: BuildConfig, made: Chosen | None = None) -> Plan:
     """Profile, split, store and planned runs of a configuration (reads no data, imports no
     TensorFlow); `made` is what `chosen` made of it, when the caller has it already."""
-    profile, experiments, rerun, split = made or chosen(cfg)
+    made = made or chosen(cfg)
+    profile, split = made.profile, made.split
     ours = folders.kind_of(cfg.cache_dir) == "cache"  # the cache keeps what saves time only once it is the tool's
     source.use_cache(cfg.cache.fingerprints if ours else None)
     stats.use_memo(cfg.cache.stats if ours else None)
     store = ResultStore(cfg.cache.results, cfg.frozen_dir, cfg.cache.store_index if ours else None)
     runs = []
-    for seed in range(max(len(profile.seeds_of(e.part, cfg.seeds)) for e in experiments)):
-        for e in experiments:  # seed by seed: an interrupted build has whole seeds of the study
+    for seed in range(max(len(profile.seeds_of(e.part, cfg.seeds)) for e in made.experiments)):
+        for e in made.experiments:  # seed by seed: an interrupted build has whole seeds of the study
             if seed in profile.seeds_of(e.part, cfg.seeds):
                 data = study.current().data.spec(e.dataset, split,
                                         *profile.data_limits.get(e.dataset, (None, None)))
                 runs.append((e, seed, study.current().resolve(e, profile, seed, data)))
-    return Plan(profile, split, store, runner.plan(runs, store, rerun))
+    return Plan(profile, split, store, runner.plan(runs, store, made.rerun))

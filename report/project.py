@@ -9,6 +9,7 @@ command but `init` stops in one line, having created nothing.
 
 from __future__ import annotations
 
+import hashlib
 import sys
 import tomllib
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ CONFIG = "pyproject.toml"
 TABLE = "dlreport"
 ENGINE = __name__.partition(".")[0]  # the engine's import name
 ENGINE_FOLDER = Path(__file__).resolve().parent  # wherever the engine was imported from
+SOURCE_SUFFIXES = frozenset({".py", ".j2", ".css", ".html"})  # the files of code and templates a report is rendered from
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,15 @@ class Project:
     def sources(self) -> dict[str, Path]:
         """Name -> folder of everything a report is rendered from: templates and code."""
         return {"templates": self.templates, **self.code_folders()}
+
+    def sources_digest(self) -> str:
+        """One hash over every file the report is rendered from (`sources`, by `SOURCE_SUFFIXES`)."""
+        h = hashlib.sha256()
+        for name, folder in self.sources().items():
+            for path in sorted(folder.rglob("*")):
+                if path.is_file() and path.suffix in SOURCE_SUFFIXES:
+                    h.update(f"{name}/{path.relative_to(folder).as_posix()}".encode() + b"\0" + path.read_bytes())
+        return h.hexdigest()
 
 
 def find(start: Path) -> Project | None:

@@ -6,7 +6,7 @@ Three parts, each with one job:
   preview at ``/``, and at ``/__dlreport/wait?after=N`` answers once the preview number
   is no longer N (a long poll; the page's injected script then reloads it);
 * a watcher (watchfiles) over the templates, the code and the results stores;
-* a renderer process (`pipeline.Previewer`), spawned, not forked, so that it imports the
+* a renderer process (`preview.Previewer`), spawned, not forked, so that it imports the
   code as it is on disk. It is kept between template edits, which it renders with every
   import and the run keys warm (under a second), and replaced after a code edit, so the
   page always shows the code on disk without modules being reloaded in place.
@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 
 ENDPOINT = "/__dlreport/"
 WAIT_S = 25.0  # a long poll's longest wait: well under the time browsers and proxies give up on a request
-WATCHED_SUFFIXES = {".py", ".j2", ".css", ".html", ".json"}  # sources as `pipeline.sources_digest`; stored results
+WATCHED_SUFFIXES = {*project.SOURCE_SUFFIXES, ".json"}  # what a report is rendered from, and stored results
 
 _RELOAD = """<script>/* dlreport serve: reload when a new preview is ready */
 (function () {
@@ -387,9 +387,10 @@ def _renderer_main(conn, fields: dict, level: int) -> None:
             return
         try:
             if previewer is None:
-                from dlreport import pipeline
+                from dlreport.planning import BuildConfig
+                from dlreport.preview import Previewer
 
-                previewer = pipeline.Previewer(pipeline.BuildConfig(**fields))
+                previewer = Previewer(BuildConfig(**fields))
             p = previewer.render()
             reply = {"html": p.html, "left_out": p.left_out, "runs": p.runs}
         except ReportError as exc:

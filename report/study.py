@@ -20,6 +20,7 @@ from functools import cache
 from dlreport import project
 from dlreport.data.interface import Data
 from dlreport.errors import ReportError
+from dlreport.runs.result import Result
 
 LOSS, ACCURACY = "loss", "accuracy"  # the metric kinds whose facts the engine computes (`facts.analysis`)
 TRAIN, VAL = "train", "val"  # the splits a metric is measured on
@@ -130,8 +131,8 @@ class Study:
     problems: Callable[[Experiment, tuple | None], list[str]] = lambda exp, honoured: []
     claims: tuple = ()  # `claims.Claim`s: the original's findings, judged over the seeds
     # facts of its own a claim's reading may name, beside the engine's (`facts.analysis.FACTS`):
-    # name -> (a run's result, metric, step or None for the end) -> a number; its values may lie anywhere
-    facts: Mapping[str, Callable[[dict, str, int | None], float]] = field(default_factory=dict)
+    # name -> (a run's `runs.result.Result`, metric, step or None for the end) -> a number; its values may lie anywhere
+    facts: Mapping[str, Callable[[Result, str, int | None], float]] = field(default_factory=dict)
     causes: Mapping[str, str] = field(default_factory=dict)  # a claim's likely cause -> what it means
     second_setup: object | None = None  # a `claims.Setup`, where the study runs one
     unmet: str = "data this build lacks"  # the cause of a sub-test whose `needs` the build's data do not meet

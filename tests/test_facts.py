@@ -14,6 +14,7 @@ import pytest
 from dlreport.claims import Claim, Reading
 from dlreport.claims import Test as ClaimTest
 from dlreport.facts import analysis, claims, stats
+from dlreport.runs.result import Result
 from experiments.metrics import METRICS
 
 H = {  # five steps; validation loss lowest at step 3, accuracy best at step 4
@@ -50,21 +51,21 @@ H = {  # five steps; validation loss lowest at step 3, accuracy best at step 4
 ])
 def test_each_fact_at_each_reading_point(fact, metric, at, expected):
     if fact == "settle_step":
-        assert analysis.read({"history": H}, fact, metric, at, 0.6) == expected
-        assert analysis.read({"history": H}, fact, metric, at, 0.95) == 3
+        assert analysis.read(_run(H), fact, metric, at, 0.6) == expected
+        assert analysis.read(_run(H), fact, metric, at, 0.95) == 3
     else:
-        assert analysis.read({"history": H}, fact, metric, at) == pytest.approx(expected)
+        assert analysis.read(_run(H), fact, metric, at) == pytest.approx(expected)
 
 
 def test_a_fact_refuses_a_metric_it_cannot_read_and_a_parameter_it_does_not_take():
     with pytest.raises(ValueError, match="validation metric"):
-        analysis.read({"history": H}, "gap", "train_acc", None)
+        analysis.read(_run(H), "gap", "train_acc", None)
     with pytest.raises(ValueError, match="takes no parameter"):
-        analysis.read({"history": H}, "value", "val_acc", None, 0.5)
+        analysis.read(_run(H), "value", "val_acc", None, 0.5)
 
 
 def test_seconds_is_the_wall_clock_training_time():
-    assert analysis.read({"history": H, "train_seconds": 12.5}, "seconds", "val_acc", None) == 12.5
+    assert analysis.read(_run(H, 12.5), "seconds", "val_acc", None) == 12.5
 
 
 def test_summary_is_scipys_student_interval_and_one_seed_has_none():
@@ -172,8 +173,14 @@ def test_the_smallest_detectable_effect_has_the_stated_power():
     assert more.detectable < e.detectable  # more seeds see smaller effects
 
 
-def _seeds(base: dict, shifts: list[float]) -> list[dict]:
-    return [{"history": {m: [v + s for v in values] for m, values in base.items()}, "train_seconds": 1.0} for s in shifts]
+def _run(history: dict[str, list[float]], train_seconds: float = 1.0) -> Result:
+    """A finished run with this history (what facts read)."""
+    return Result(history=history, final={m: v[-1] for m, v in history.items()}, unit="step", train_seconds=train_seconds,
+                  data={}, hardware={})
+
+
+def _seeds(base: dict, shifts: list[float]) -> list[Result]:
+    return [_run({m: [v + s for v in values] for m, values in base.items()}) for s in shifts]
 
 
 def _claim(cid: str, *tests: ClaimTest, **kw) -> Claim:
@@ -268,12 +275,12 @@ def quick_report(tmp_path_factory) -> tuple[str, list]:
             decay = np.exp(-np.arange(1, steps + 1) / steps)
             history = {"train_loss": list(0.3 + decay), "val_loss": list(0.4 + decay + rng.normal(0, 0.01, steps)),
                        "train_acc": list(0.95 - 0.4 * decay), "val_acc": list(0.9 - 0.4 * decay + rng.normal(0, 0.005, steps))}
-            result = {"history": history, "final": {m: v[-1] for m, v in history.items()},
-                      "unit": "iteration" if "iterations" in spec["hparams"] else "epoch", "train_seconds": 2.0 + seed,
-                      "data": {"n_train": 3000, "n_val": 1000, "sha256": "0" * 64}, "hardware": {"device": "CPU"},
-                      "engine": {"onednn": "on"}}
+            result = Result(history=history, final={m: v[-1] for m, v in history.items()},
+                            unit="iteration" if "iterations" in spec["hparams"] else "epoch", train_seconds=2.0 + seed,
+                            data={"n_train": 3000, "n_val": 1000, "sha256": "0" * 64}, hardware={"device": "CPU"},
+                            engine={"onednn": "on"})
             runs.append(Outcome(exp, seed, keys.digest([exp.id, seed]), {"spec": spec}, result, "cache", 0.0))
-    finished: dict[str, list[dict]] = {}
+    finished: dict[str, list[Result]] = {}
     for o in runs:
         finished.setdefault(o.experiment.id, []).append(o.result)
     build = {"id": "test", "time": "2026-12-01T00:00:00Z", "git": {"commit": "0" * 40, "dirty": False},
@@ -321,14 +328,14 @@ def test_each_parts_table_against_the_original_holds_each_runs_own_numbers_at_th
         for anchor, body in re.findall(r'<tbody id="([^"]+)" class="run">(.*?)</tbody>', table, re.S):
             exp = next(e for e in by_id.values() if e[0].experiment.id.lower().replace("/", "-").replace(".", "") == anchor)
             ref = exp[0].experiment.reference.as_dict()
-            steps = len(exp[0].result["history"]["val_acc"])
+            steps = len(exp[0].result.history["val_acc"])
             at = int(re.search(r"(?:iteration|epoch) (\d+)", body)[1])
             assert at == min(ref.get("at") or steps, steps), anchor
             for row in re.findall(r"<tr>(.*?)</tr>", body, re.S):
                 cells = [html_module.unescape(re.sub(r"<[^>]+>", " ", c)).split()
                          for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
                 metric = labels[" ".join(cells[-7])]
-                ours = np.mean([o.result["history"][metric][at - 1] for o in exp])
+                ours = np.mean([o.result.history[metric][at - 1] for o in exp])
                 assert cells[-6][0] == f"{ours:.4f}" and cells[-4][0] == f"{ref[metric]:.4f}", (anchor, metric)
                 assert cells[-3][0].replace("\u2212", "-") == f"{ours - ref[metric]:+.4f}", (anchor, metric)
                 checked += 1

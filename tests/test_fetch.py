@@ -252,7 +252,7 @@ def test_progress_is_plain_lines_off_a_terminal_and_silent_under_quiet(tmp_path,
 def test_missing_data_stops_a_build_before_anything_trains(tmp_path, server, monkeypatch):
     """The build's preflight verifies (and downloads) the data of every run that will train;
     a file that cannot be had ends the build there, not after some runs have trained."""
-    from dlreport import pipeline
+    from dlreport import pipeline, planning
     from dlreport.runs import runner
 
     _declare_fashion(monkeypatch, server)  # declared, never served: every download is a 404
@@ -262,7 +262,7 @@ def test_missing_data_stops_a_build_before_anything_trains(tmp_path, server, mon
 
     monkeypatch.setattr(runner, "obtain", no_training)
     (tmp_path / "data").mkdir()
-    cfg = pipeline.BuildConfig(data_dir=tmp_path / "data", profile="quick", only=("A1",), out_dir=tmp_path / "out",
+    cfg = planning.BuildConfig(data_dir=tmp_path / "data", profile="quick", only=("A1",), out_dir=tmp_path / "out",
                                cache_dir=tmp_path / "cache", frozen_dir=tmp_path / "frozen")
     with pytest.raises(ReportError, match="missing data file .*HTTP 404"):
         pipeline.build(cfg)

@@ -71,7 +71,7 @@ STUDY = Study(
             Claim("2", "A", "the perceptron once errs under a fifth", False, "at some pass its validation error is below 0.2",
                   (Test("perceptron: lowest validation error", Reading("perceptron", "lowest", "val_error"), below=0.2,
                         why="a fact of the study's own"),))),
-    facts={"lowest": lambda result, metric, at: min(result["history"][metric][:at])},
+    facts={"lowest": lambda result, metric, at: min(result.history[metric][:at])},
     causes={"seed noise": "our seeds spread too much to tell", "our set-up": "a choice of ours"},
     framework="numpy",
     unit=lambda spec: "pass",

@@ -8,19 +8,20 @@ import pytest
 from dlreport.cachedir import CacheDir
 from dlreport.errors import ReportError
 from dlreport.runs import runner, training
+from dlreport.runs.result import Failure, Result
 from dlreport.runs.store import ResultStore
 from experiments.definitions import EXPERIMENTS
 
 A1 = next(e for e in EXPERIMENTS if e.id == "A1")
 
 
-FAILURE = {"reason": "diverged at step 1 of 1", "step": 1, "total": 1, "metrics": ["val_loss"]}
+FAILURE = Failure(step=1, total=1, metrics=["val_loss"], reason="diverged at step 1 of 1")
 
 
-def _result(failed: bool = False) -> dict:
+def _result(failed: bool = False) -> Result:
     history = {"train_loss": [1.0], "train_acc": [0.5], "val_loss": [1.0], "val_acc": [0.5]}
-    return {"history": history, "final": {} if failed else {m: v[-1] for m, v in history.items()},
-            **({"failed": FAILURE} if failed else {})}
+    return Result(history=history, final={} if failed else {m: v[-1] for m, v in history.items()}, unit="step",
+                  train_seconds=0.1, data={}, hardware={}, failed=FAILURE if failed else None)
 
 
 @pytest.fixture
@@ -62,4 +63,4 @@ def test_a_diverged_run_stops_the_build_unless_keep_going_and_is_cached_either_w
         runner.obtain([p], store, tmp_path, cache)
     assert store.get(p.key)["result"]["failed"]  # the failure is a result too, cached
     kept = runner.obtain([_planned("y", 0, store)], store, tmp_path, cache, keep_going=True)
-    assert trained == [0] and kept[0].source == "cache" and "failed" in kept[0].result
+    assert trained == [0] and kept[0].source == "cache" and not kept[0].result.ok

@@ -17,15 +17,15 @@ CONFIGURATIONS = [(profile, split) for profile in ("full", "quick") for split in
 KEYS = f"CONFIGURATIONS = {CONFIGURATIONS!r}\n" + """
 import json, sys
 from pathlib import Path
-from dlreport import pipeline
+from dlreport import planning
 from dlreport.cachedir import CacheDir
 cache = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("/nonexistent-cache")  # a cache of the tool's keeps summaries
 if len(sys.argv) > 1:
     CacheDir(cache).claim()
 out = {}
 for profile, split in CONFIGURATIONS:
-    cfg = pipeline.BuildConfig(data_dir=Path("/nonexistent"), profile=profile, data_choice=split, cache_dir=cache)
-    out[profile + "/" + split] = [[p.experiment.id, p.seed, p.key] for p in pipeline.plan(cfg).runs]
+    cfg = planning.BuildConfig(data_dir=Path("/nonexistent"), profile=profile, data_choice=split, cache_dir=cache)
+    out[profile + "/" + split] = [[p.experiment.id, p.seed, p.key] for p in planning.plan(cfg).runs]
 print(json.dumps(out))
 """
 
@@ -84,19 +84,19 @@ def test_a_summary_of_a_file_is_found_by_its_content(tmp_path, monkeypatch):
 
 
 def test_planning_and_status_read_no_stored_result_once_the_index_knows_them(tmp_path, monkeypatch):
-    from dlreport import pipeline
+    from dlreport import commands, planning
     from dlreport.runs.store import ResultStore
 
     if not (ROOT / "frozen").is_dir():
         pytest.fail("no frozen/ in this checkout: the committed study is missing")
-    cfg = pipeline.BuildConfig(data_dir=Path("/nonexistent"), data_choice="substitute", cache_dir=tmp_path / "cache",
+    cfg = planning.BuildConfig(data_dir=Path("/nonexistent"), data_choice="substitute", cache_dir=tmp_path / "cache",
                                out_dir=tmp_path / "out")
     cfg.cache.claim()
-    first = pipeline.status(cfg)  # reads every entry once, and indexes it
+    first = commands.status(cfg)  # reads every entry once, and indexes it
     reads = []
     real = ResultStore._read
     monkeypatch.setattr(ResultStore, "_read", lambda self, path, key: reads.append(path) or real(self, path, key))
-    _, _, _, planned = pipeline.plan(cfg)
+    planning.plan(cfg)
     assert reads == []  # planning reads no result
-    again = pipeline.status(cfg)
-    assert reads == [] and again == first and {r["state"] for r in again["experiments"]} == {"cached"}
+    again = commands.status(cfg)
+    assert reads == [] and again == first and {r.state for r in again.runs} == {"cached"}

@@ -176,7 +176,7 @@ class Bare:
     """A preview server with no renderer: its HTTP side alone, serving a page of a given size."""
 
     def __init__(self, tmp_path, host: str = "127.0.0.1", page: bytes = b"<html><body>report</body></html>") -> None:
-        from dlreport.pipeline import BuildConfig
+        from dlreport.planning import BuildConfig
 
         self.server = serve.PreviewServer(BuildConfig(data_dir=tmp_path), host, 0)
         self.server.page = page

@@ -51,7 +51,7 @@ def test_a_run_whose_result_went_missing_is_stale_for_a_reason_that_is_said():
     previous = {"profile": "quick", "sources": {},
                 "runs": [{"id": "A1", "seed": 0, "key": "k", "components": OLD, "train_seconds": 3.0}]}
     report = status.survey(planned, previous)
-    assert report["experiments"][0]["causes"][0]["cause"].startswith("same key, but its result is missing")
-    assert report["estimate_s"] == 3.0
+    assert report.runs[0].causes[0]["cause"].startswith("same key, but its result is missing") and report.runs[0].to_run
+    assert report.estimate_s == 3.0
     other_profile = status.survey(planned, {**previous, "profile": "full"})
-    assert other_profile["estimate_s"] == 0.0 and other_profile["without_estimate"] == 1  # no full durations for quick
+    assert other_profile.estimate_s == 0.0 and other_profile.without_estimate == 1  # no full durations for quick

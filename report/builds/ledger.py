@@ -126,21 +126,21 @@ class Ledger:
                 found.append(Entry(int(match["seq"]), self.root / name))
         return sorted(found, key=lambda e: e.seq)
 
-    def add(self, build_id: str, files: Callable[[int], dict[str, bytes]], publish: bool,
+    def add(self, build_id: str, files: Callable[[str], dict[str, bytes]], publish: bool,
             stamp: dict | None = None) -> Entry:
         """Save one build as the ledger's next entry, all at once, and (if `publish`) make it
-        the current report. `files` gives its files for the number it gets. The number is
-        taken, the entry saved and published under the ledger's lock, so builds sharing the
-        folder never take one number twice. `stamp` (what the build was rendered from) is
+        the current report. `files` gives its files for the entry's folder name (`<seq>_<build id>`,
+        with the number it gets). The number is taken, the entry saved and published under the
+        ledger's lock, so builds sharing the folder never take one number twice. `stamp` (what the build was rendered from) is
         saved beside them with the size and time of each published file: a later build
         reads this one small file, not the record, to know it has nothing to do."""
         with lock.exclusive(self.lock):
             seq = max((e.seq for e in self.entries()), default=0) + 1
-            final = self.root / f"{seq:04d}_{build_id}"
+            final = self.root / f"{seq:04d}_{build_id}"  # as `ENTRY` reads it
             tmp = temp_name(final)
             tmp.mkdir(parents=True)
             try:
-                for name, data in files(seq).items():
+                for name, data in files(final.name).items():
                     write_synced(tmp / name, data)
                 if stamp is not None:
                     outputs = {n: _signature(tmp / n) for n in PUBLISHED if (tmp / n).is_file()}
@@ -153,6 +153,22 @@ class Ledger:
             if publish:
                 self._publish(entry)
             return entry
+
+    def last_runs(self, profile: str, looked_at: int = 20) -> dict:
+        """Each run's newest record among the last builds of `profile` (what a stale run is
+        explained against: the same experiment and seed as last built at this size, not whatever
+        the current build happens to be), with the sources their fingerprints covered."""
+        runs: dict[tuple[str, int], dict] = {}
+        sources: dict[str, str] = {}
+        for entry in reversed(self.entries()[-looked_at:]):
+            rec = entry.readable()
+            if rec is None or rec.get("profile") != profile:
+                continue
+            for r in rec.get("runs", []):
+                runs.setdefault((r["id"], r["seed"]), r)
+            for name, text in rec.get("sources", {}).items():
+                sources.setdefault(name, text)
+        return {"profile": profile, "runs": list(runs.values()), "sources": sources}
 
     def stamp(self) -> dict | None:
         """The current build's stamp (see `add`), or None (none published, or one from before stamps)."""

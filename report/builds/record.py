@@ -52,6 +52,11 @@ def build_time() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
+def time_text(when: dt.datetime) -> str:
+    """A build's time as its record and its report print it: ISO 8601 in UTC, e.g. 2026-12-04T22:12:01Z."""
+    return when.isoformat().replace("+00:00", "Z")
+
+
 def git_state(root: Path) -> dict:
     """The checkout's commit and whether it has uncommitted changes ('unknown' outside git)."""
     def git(*args: str) -> str:

@@ -9,8 +9,10 @@ fingerprints cover, so a changed key can be explained at the level of the change
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import json
+from dataclasses import dataclass
 
 from dlreport.data.interface import LIMITS
 from dlreport.runs import keys
@@ -99,7 +101,51 @@ def makespan(durations: list[float], slots: int) -> float:
     return max(ends)
 
 
-def survey(planned: list, previous: dict | None, slots: int = 1) -> dict:
+CACHED, FAILED, STALE, NEVER_RUN = "cached", "failed", "stale", "never-run"
+
+
+@dataclass
+class RunState:
+    """One planned run as `status` sees it: stored (`where`: its tier), failed (`reason`),
+    stale (`causes`: what changed, each with a diff) or never run."""
+
+    id: str
+    seed: int
+    key: str
+    state: str
+    where: str | None = None
+    reason: str | None = None
+    causes: list[dict] | None = None
+
+    @property
+    def to_run(self) -> bool:
+        """A build would train it (a failed run is kept, not retrained, until its definition changes)."""
+        return self.state in (STALE, NEVER_RUN)
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+
+
+@dataclass
+class Survey:
+    """Every planned run's state, and the time a build would take to train what is to run."""
+
+    runs: list[RunState]
+    estimate_s: float
+    without_estimate: int  # runs to train with no recorded duration to go by
+    slots: int
+
+    @property
+    def to_run(self) -> list[RunState]:
+        return [r for r in self.runs if r.to_run]
+
+    def as_dict(self) -> dict:
+        """As `status --json` prints it."""
+        return {"experiments": [r.as_dict() for r in self.runs], "estimate_s": self.estimate_s,
+                "without_estimate": self.without_estimate, "slots": self.slots}
+
+
+def survey(planned: list, previous: dict | None, slots: int = 1) -> Survey:
     """Every planned experiment's state (cached / failed / stale / never-run) with causes, and the
     time to bring all up to date on `slots` runs at a time, estimated from recorded durations.
 
@@ -125,51 +171,48 @@ def survey(planned: list, previous: dict | None, slots: int = 1) -> dict:
         return old.get("train_seconds") if old and same_profile else None
 
     for p in planned:
-        row = {"id": p.experiment.id, "seed": p.seed, "key": p.key}
+        row = RunState(p.experiment.id, p.seed, p.key, NEVER_RUN)
         if p.stored is not None and p.stored.failed is not None:
-            row.update(state="failed", where=p.stored.tier, reason=p.stored.failed)
+            row.state, row.where, row.reason = FAILED, p.stored.tier, p.stored.failed
         elif p.stored is not None:
-            row.update(state="cached", where=p.stored.tier)
+            row.state, row.where = CACHED, p.stored.tier
         elif (p.experiment.id, p.seed) in before:
             old = before[(p.experiment.id, p.seed)]
-            causes = explain(old["components"], p.components, old_sources) or [
+            row.state = STALE
+            row.causes = explain(old["components"], p.components, old_sources) or [
                 {"cause": "same key, but its result is missing from the cache (deleted or damaged)", "diff": ""}]
-            row.update(state="stale", causes=causes)
-        else:
-            row.update(state="never-run")
-        if row["state"] in ("stale", "never-run"):
+        if row.to_run:
             if (seconds := duration(p)) is None:
                 unknown += 1
             else:
                 durations.append(seconds)
         rows.append(row)
-    return {"experiments": rows, "estimate_s": round(makespan(durations, slots), 1), "without_estimate": unknown,
-            "slots": slots}
+    return Survey(rows, round(makespan(durations, slots), 1), unknown, slots)
 
 
-def format_text(report: dict) -> str:
+def format_text(report: Survey) -> str:
     lines = []
-    width = max((len(r["id"]) for r in report["experiments"]), default=0) + 8
-    for row in report["experiments"]:
-        label = f"{row['id']} seed {row['seed']}".ljust(width)
-        if row["state"] == "cached":
-            lines.append(f"{label} cached ({row['where']})")
-        elif row["state"] == "failed":
-            lines.append(f"{label} failed: {row['reason']} (cached; fix the definition or --rerun it)")
-        elif row["state"] == "never-run":
+    width = max((len(r.id) for r in report.runs), default=0) + 8
+    for row in report.runs:
+        label = f"{row.id} seed {row.seed}".ljust(width)
+        if row.state == CACHED:
+            lines.append(f"{label} cached ({row.where})")
+        elif row.state == FAILED:
+            lines.append(f"{label} failed: {row.reason} (cached; fix the definition or --rerun it)")
+        elif row.state == NEVER_RUN:
             lines.append(f"{label} never run")
         else:
-            lines.append(f"{label} stale: " + "; ".join(c["cause"] for c in row["causes"]))
-            for c in row["causes"]:
+            lines.append(f"{label} stale: " + "; ".join(c["cause"] for c in row.causes))
+            for c in row.causes:
                 lines += ["    " + ln for ln in c["diff"].splitlines()]
-    to_run = sum(r["state"] not in ("cached", "failed") for r in report["experiments"])
-    summary = f"{to_run} of {len(report['experiments'])} runs (experiment × seed) to run"
+    to_run = len(report.to_run)
+    summary = f"{to_run} of {len(report.runs)} runs (experiment × seed) to run"
     if to_run:
-        took = report["estimate_s"]
+        took = report.estimate_s
         summary += f", about {f'{took / 60:.1f} min' if took >= 60 else f'{took:.0f} s'} of training by the durations of " \
                    "their stored seeds"
-        if report.get("slots", 1) > 1:
-            summary += f" with {report['slots']} runs at a time on the cluster"
-        if report["without_estimate"]:
-            summary += f" plus {report['without_estimate']} with no duration of this profile to go by"
+        if report.slots > 1:
+            summary += f" with {report.slots} runs at a time on the cluster"
+        if report.without_estimate:
+            summary += f" plus {report.without_estimate} with no duration of this profile to go by"
     return "\n".join([*lines, summary])

@@ -153,3 +153,21 @@ def samples_of(dataset: str, store: SampleStore, data_dir: Path, cache: DecodedC
         return None
     store.write(found)
     return found
+
+
+def samples_for(names: set[str], frozen_dir: Path, data_dir: Path, decoded_dir: Path) -> dict[str, Samples | None]:
+    """Sample images of each dataset named: stored (beside the frozen results), or taken from
+    the data and stored."""
+    from dlreport.data.datasets import DecodedCache
+
+    store, decoded = SampleStore(frozen_dir), DecodedCache(decoded_dir)
+    return {d: samples_of(d, store, data_dir, decoded) for d in sorted(names)}
+
+
+def sample_state(names: set[str], frozen_dir: Path, data_dir: Path, decoded_dir: Path) -> dict[str, bool]:
+    """Whether each dataset's sample images are at hand, as cheaply as that can be known: a
+    stored file is enough (it is read when the report is rendered); without one they are
+    taken from the data now, and stored."""
+    store = SampleStore(frozen_dir)
+    return {d: store.path(d).is_file() or samples_for({d}, frozen_dir, data_dir, decoded_dir)[d] is not None
+            for d in sorted(names)}

@@ -61,7 +61,7 @@ def experiment(exp: Experiment, outcomes: list[Outcome], cache: FigureCache, col
     """One experiment over its seeds: what ran, its curves (the histories its runs stored,
     which `results.csv` holds too), its numbers with their spread."""
     results = [o.result for o in outcomes]
-    histories = [o.result["history"] for o in outcomes]
+    histories = [o.result.history for o in outcomes]
     spec = outcomes[0].components["spec"]
     reference = exp.reference.as_dict()
     declared = study.current()
@@ -79,23 +79,23 @@ def experiment(exp: Experiment, outcomes: list[Outcome], cache: FigureCache, col
         "seeds": [o.seed for o in outcomes],
         "hparams": [{"name": label, "value": text} for label, text in declared.describe(spec["hparams"])],
         "spec": spec["hparams"],
-        "data": results[0]["data"],
+        "data": results[0].data,
         "params": network.params if network is not None else None,
-        "unit": results[0]["unit"],
-        "final": {m: stats.summary(r["final"][m] for r in results) for m in declared.metric_names},
+        "unit": results[0].unit,
+        "final": {m: stats.summary(r.final[m] for r in results) for m in declared.metric_names},
         "table": results_table(histories, reference),
         "has_reference": (has_reference := any(v is not None for k, v in reference.items() if k != "at")),
         "draws_reference": comparable and has_reference,
         "reference": drawn,
         "colour": colour,
-        "figure": panels([(exp.id, histories, colour, drawn)], results[0]["unit"], cache),
+        "figure": panels([(exp.id, histories, colour, drawn)], results[0].unit, cache),
         "diagram": Figure(cache, drawing[0], *drawing[1]) if (drawing := declared.diagram(spec)) else None,
         "facts": _facts(histories),
         "first": {m: stats.summary(h[m][0] for h in histories) for m in declared.metric_names},
-        "train_seconds": stats.summary(r["train_seconds"] for r in results),
+        "train_seconds": stats.summary(r.train_seconds for r in results),
         "gflops": sum(analysis.achieved_gflops(spec, r) for r in results) / len(results),
-        "device": ", ".join(sorted({r["hardware"]["device"] for r in results})),
-        "onednn": all(r.get("engine", {}).get("onednn") == "on" for r in results),
+        "device": ", ".join(sorted({r.hardware["device"] for r in results})),
+        "onednn": all(r.engine.get("onednn") == "on" for r in results),
         "source": sources[0] if len(sources) == 1 else "mixed",
         "run_keys": [o.key for o in outcomes],
         "histories": histories,
@@ -139,12 +139,11 @@ def panels(runs: list[scales.Run], unit: str, cache: FigureCache) -> dict | None
 def failure(outcome: Outcome, cache: FigureCache, colour: str) -> dict:
     """A run that diverged: where, why, and its curves up to there when it has any."""
     result = outcome.result
-    history = result["history"]
     return {
-        "id": outcome.experiment.id, "seed": outcome.seed, "title": outcome.experiment.title, "unit": result["unit"],
-        **result["failed"],
-        "figure": panels([(outcome.experiment.id, [history], colour, {})], result["unit"], cache)
-        if history and len(next(iter(history.values()))) > 1 else None,
+        "id": outcome.experiment.id, "seed": outcome.seed, "title": outcome.experiment.title, "unit": result.unit,
+        **result.failed.as_dict(),
+        "figure": panels([(outcome.experiment.id, [result.history], colour, {})], result.unit, cache)
+        if result.steps > 1 else None,
     }
 
 
@@ -193,7 +192,8 @@ def changes_section(diff: dict, old_series: dict, runs: dict[str, dict], cache: 
         pair = [(diff["old"]["build"], old, palette.EARLIER, {}), ("this build", e["histories"], e["colour"], {})]
         overlays.append({"id": row["id"], "anchor": "chg-" + _anchor(row["id"]), "causes": row["causes"],
                          "figure": panels(pair, e["unit"], cache)})
-    return {**diff, "overlays": overlays}
+    shown = [m for m in study.current().metrics if m.split == VAL]  # the numbers a reader compares builds by
+    return {**diff, "overlays": overlays, "hit": changes.CACHE_HIT, "columns": [(m.name, m.label) for m in shown]}
 
 
 def setup_grid(members: list[dict]) -> dict:
@@ -286,9 +286,9 @@ def build_context(runs: list[Outcome], judged: list[Judged], profile: Profile, s
     every = declared.experiments
     groups = {g for e in every for g in e.groups}
     colour = palette.colours([e.id for e in every], [[e.id for e in every if g in e.groups] for g in groups])
-    failed = [failure(o, cache, colour[o.experiment.id]) for o in runs if "failed" in o.result]
+    failed = [failure(o, cache, colour[o.experiment.id]) for o in runs if not o.result.ok]
     suspect = [{"id": o.experiment.id, "seed": o.seed, "why": "; ".join(found)} for o in runs
-               if "failed" not in o.result and (found := analysis.suspicions(o.result["history"]))]
+               if o.result.ok and (found := analysis.suspicions(o.result.history))]
     by_id = by_experiment(runs)
     defined = [e for e in every if e.id in by_id]
     experiments = {e.id: experiment(e, by_id[e.id], cache, colour[e.id]) for e in defined}

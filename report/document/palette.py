@@ -11,11 +11,13 @@ by colour.
 
 from __future__ import annotations
 
+from dlreport.facts import stats
+
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#882255", "#332288")
 KEY = "#444444"  # the line samples of a figure's key where several runs share it
 EARLIER = "#8C8C8C"  # an earlier build's curves, beside this build's in a "Changes since" figure
 # the forest plot's verdicts (Okabe-Ito, as above), the claimed region, a sub-test the data cannot answer
-VERDICTS = {"confirmed": "#009E73", "not reproduced": "#D55E00", "undecided": "#7F7F7F"}
+VERDICTS = {stats.CONFIRMED: "#009E73", stats.NOT_REPRODUCED: "#D55E00", stats.UNDECIDED: "#7F7F7F"}
 REGION = "#D5E6F3"
 NOT_TESTABLE = "#9A9A9A"
 

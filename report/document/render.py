@@ -10,12 +10,15 @@ import pickle
 import traceback
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 
 import jinja2
 
 from dlreport import ROOT
 from dlreport.document import equations, findings, numbering, structure
 from dlreport.errors import ReportError
+from dlreport.facts import stats
+from dlreport.facts.analysis import OVERFIT_MARGIN
 from dlreport.facts.stats import Estimate
 from dlreport.fsutil import atomic_write_bytes
 
@@ -105,6 +108,18 @@ class CompiledTemplates(jinja2.BytecodeCache):
             pass
 
 
+def _percent(share: float) -> str:
+    return f"{share * 100:g} %"
+
+
+# Words and thresholds the prose repeats, from where they are declared: a template writes
+# `verdicts.confirmed` and `level.confidence` ("95 %"), never the word or the number itself.
+VERDICT_WORDS = SimpleNamespace(confirmed=stats.CONFIRMED, partly=stats.PARTLY, not_reproduced=stats.NOT_REPRODUCED,
+                                undecided=stats.UNDECIDED)
+LEVELS = SimpleNamespace(confidence=_percent(stats.CONFIDENCE), alpha=_percent(stats.ALPHA), power=_percent(stats.POWER),
+                         overfit=_percent(OVERFIT_MARGIN))
+
+
 def environment(templates: Path = TEMPLATES, equation_svg: Callable[[str], str] = equations.draw,
                 compiled: Path | None = None) -> jinja2.Environment:
     env = jinja2.Environment(
@@ -119,6 +134,7 @@ def environment(templates: Path = TEMPLATES, equation_svg: Callable[[str], str] 
                        detectable=findings.detectable, key=findings.key,
                        math=lambda tex: equations.math(tex, svg_of=equation_svg),
                        display_math=lambda tex: equations.math(tex, display=True, svg_of=equation_svg))
+    env.globals.update(verdicts=VERDICT_WORDS, level=LEVELS)
     return env
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, fields
 
 from dlreport import study
 from dlreport.facts import stats
+from dlreport.runs.result import Result
 from dlreport.study import ACCURACIES, NONNEGATIVE, PROPORTION, TRAIN_ACC, TRAIN_LOSS, VAL_ACC, VAL_LOSS
 
 CHANCE_MARGIN = 1.5  # a final accuracy below 1.5 × chance (1 / classes) means the run learned nothing
@@ -151,17 +152,17 @@ def support(fact: str, metric: str) -> stats.Support:
     return stats.Support.NONNEGATIVE if fact in ("rise", "upward", "seconds") else stats.Support.REAL
 
 
-def read(result: dict, fact: str, metric: str, at: int | None, param: float | None = None) -> float:
+def read(result: Result, fact: str, metric: str, at: int | None, param: float | None = None) -> float:
     """One fact of one finished run; `seconds` is its wall-clock training time."""
     if fact == "seconds":
-        return float(result["train_seconds"])
+        return float(result.train_seconds)
     if fact in PARAMETERS:
-        return float(FACTS[fact](result["history"], metric, at, param))
+        return float(FACTS[fact](result.history, metric, at, param))
     if param is not None:
         raise ValueError(f"the fact {fact!r} takes no parameter")
     if fact not in FACTS:  # one of the study's own (`Study.facts`)
         return float(study.current().facts[fact](result, metric, at))
-    return float(FACTS[fact](result["history"], metric, at))
+    return float(FACTS[fact](result.history, metric, at))
 
 
 def suspicions(history: dict[str, list[float]]) -> list[str]:
@@ -176,8 +177,7 @@ def suspicions(history: dict[str, list[float]]) -> list[str]:
     return found
 
 
-def achieved_gflops(spec: dict, result: dict) -> float:
+def achieved_gflops(spec: dict, result: Result) -> float:
     """Average arithmetic throughput of a finished run."""
-    steps = len(next(iter(result["history"].values())))
-    flops = study.current().flops(spec, result["data"]["n_train"], result["data"]["n_val"]) * steps
-    return flops / max(result["train_seconds"], 1e-9) / 1e9
+    flops = study.current().flops(spec, result.data["n_train"], result.data["n_val"]) * result.steps
+    return flops / max(result.train_seconds, 1e-9) / 1e9

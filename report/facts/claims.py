@@ -20,6 +20,8 @@ from dataclasses import dataclass, replace
 from dlreport import study
 from dlreport.claims import SEED_NOISE, SET_UP, Claim, Reading, Setup, Test
 from dlreport.facts import analysis, stats
+from dlreport.runs.result import Result
+from dlreport.runs.runner import Outcome, by_experiment
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,7 @@ class Judged:
         }
 
 
-def _values(reading: Reading, results: dict[str, list[dict]]) -> list[float]:
+def _values(reading: Reading, results: dict[str, list[Result]]) -> list[float]:
     return [analysis.read(r, reading.fact, _metric(reading), reading.at, reading.param) for r in results[reading.experiment]]
 
 
@@ -92,13 +94,13 @@ def _metric(reading: Reading) -> str:
     return reading.metric or study.current().primary
 
 
-def _length(reading: Reading, results: dict[str, list[dict]]) -> float:
+def _length(reading: Reading, results: dict[str, list[Result]]) -> float:
     """The longest a step count of this reading can be: the runs' steps, or the reading point."""
-    steps = min(len(next(iter(r["history"].values()))) for r in results[reading.experiment])
+    steps = min(r.steps for r in results[reading.experiment])
     return min(steps, reading.at or steps)
 
 
-def evidence(test: Test, results: dict[str, list[dict]]) -> stats.Evidence:
+def evidence(test: Test, results: dict[str, list[Result]]) -> stats.Evidence:
     """A sub-test's evidence over the seeds in `results` (experiment id → its seeds' results)."""
     of = test.of
     support = analysis.support(of.fact, _metric(of))
@@ -111,7 +113,7 @@ def evidence(test: Test, results: dict[str, list[dict]]) -> stats.Evidence:
     return stats.evidence(values, other, test.above, test.below, whole=support.whole)
 
 
-def _family(tests: tuple[Test, ...], results: dict[str, list[dict]], available: frozenset[str]) -> list[TestResult]:
+def _family(tests: tuple[Test, ...], results: dict[str, list[Result]], available: frozenset[str]) -> list[TestResult]:
     """Sub-tests judged as one family: the testable ones by Holm together, the rest shown."""
     found = [evidence(t, results) for t in tests]
     testable = [t.needs is None or t.needs in available for t in tests]
@@ -141,7 +143,7 @@ def _cause(claim: Claim, result: TestResult) -> str | None:
     return None
 
 
-def judge_claim(claim: Claim, results: dict[str, list[dict]], available: frozenset[str] = frozenset(),
+def judge_claim(claim: Claim, results: dict[str, list[Result]], available: frozenset[str] = frozenset(),
                 setup: Setup | None = None) -> Judged:
     """One finding: its sub-tests as a family, each with its second-set-up verdict and its sweep."""
     base = _family(claim.tests, results, available)
@@ -166,11 +168,11 @@ def _needed(test: Test) -> set[str]:
     return {r.experiment for r in (test.of, test.minus) if r is not None}
 
 
-def _present(test: Test, results: dict[str, list[dict]]) -> bool:
+def _present(test: Test, results: dict[str, list[Result]]) -> bool:
     return all(results.get(e) for e in _needed(test))
 
 
-def judge(results: dict[str, list[dict]], claims: tuple[Claim, ...] | None = None, available: frozenset[str] = frozenset(),
+def judge(results: dict[str, list[Result]], claims: tuple[Claim, ...] | None = None, available: frozenset[str] = frozenset(),
           setup: Setup | None = None) -> list[Judged]:
     """Every claim (by default the study's) whose experiments all have results: `results` maps
     an experiment id to the results of its seeds (failed runs left out); `available` names the
@@ -196,4 +198,13 @@ def summary_line(judged: list[Judged]) -> str:
             f"{c['set-up dependent']} set-up dependent)")
 
 
-__all__ = ["Judged", "TestResult", "counts", "judge", "judge_claim", "summary_line"]
+
+
+def judge_runs(runs: list[Outcome]) -> list[Judged]:
+    """The study's claims judged over a build's runs (its failed ones left out), with the
+    conditions its data meet."""
+    available = study.current().conditions([o.components["spec"]["data"] for o in runs])
+    return judge({i: [o.result for o in os] for i, os in by_experiment(runs).items()}, available=available)
+
+
+__all__ = ["Judged", "TestResult", "counts", "judge", "judge_claim", "judge_runs", "summary_line"]

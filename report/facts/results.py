@@ -26,11 +26,11 @@ COLUMNS = RUN_COLUMNS + BUILD_COLUMNS
 def rows(runs: list) -> Iterator[tuple]:
     """One row per step and metric of every finished run, in the build's order."""
     for o in runs:
-        if "failed" in o.result:
+        if not o.result.ok:
             continue
         for metric in study.current().metric_names:
-            for step, value in enumerate(o.result["history"][metric], start=1):
-                yield o.experiment.id, o.experiment.part, o.seed, step, o.result["unit"], metric, value
+            for step, value in enumerate(o.result.history[metric], start=1):
+                yield o.experiment.id, o.experiment.part, o.seed, step, o.result.unit, metric, value
 
 
 def _csv(rows: Iterator | list) -> bytes:

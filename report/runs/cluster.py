@@ -38,6 +38,7 @@ from dlreport.runs import keys, training
 from dlreport.runs.checkpoints import Checkpoint
 from dlreport.runs.placement import Placement, elapsed_label, length
 from dlreport.runs.progress import Board
+from dlreport.runs.result import Result
 
 log = logging.getLogger("dlreport.runs.runner")
 
@@ -305,7 +306,7 @@ class Ray:
         finally:
             board.close()
 
-    def _result(self, ref, p) -> tuple[dict, dict]:
+    def _result(self, ref, p) -> tuple[Result, dict]:
         try:
             return self.ray.get(ref)
         except self.ray.exceptions.RayTaskError as exc:

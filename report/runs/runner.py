@@ -19,6 +19,7 @@ from dlreport.errors import ReportError
 from dlreport.runs import keys, source
 from dlreport.runs.executor import Local
 from dlreport.runs.placement import Executor
+from dlreport.runs.result import Result
 from dlreport.runs.store import ResultStore, Stored
 from dlreport.study import Experiment
 
@@ -68,10 +69,16 @@ class Outcome:
     seed: int
     key: str
     components: dict
-    result: dict
+    result: Result
     source: str  # "cache" (local), "frozen" or "run"
     seconds: float  # time this build spent on it (lookup or training)
     where: dict = field(default_factory=dict)  # for a run trained by this build: its executor, and node on a cluster
+
+
+def stored_outcome(p: Planned) -> Outcome:
+    """A planned run whose entry is stored, as the build's outcome (taken from its tier)."""
+    tier = "frozen" if p.present == "frozen" else "cache"
+    return Outcome(p.experiment, p.seed, p.key, p.components, Result.of(p.entry["result"]), tier, 0.0)
 
 
 def plan(runs: list[tuple[Experiment, int, dict]], store: ResultStore, rerun: set[str]) -> list[Planned]:
@@ -93,13 +100,13 @@ def honoured(trainer: str) -> tuple[tuple[str, ...], dict[str, tuple]] | None:
     return None if names is None else (tuple(names), dict(source.constant(module, "CHOICES", {})))
 
 
-def _check_failure(label: str, result: dict, keep_going: bool) -> None:
-    if "failed" not in result:
+def _check_failure(label: str, result: Result, keep_going: bool) -> None:
+    if result.ok:
         return
     if not keep_going:
-        raise ReportError(f"{label} {result['failed']['reason']}: fix its definition, or pass --keep-going "
+        raise ReportError(f"{label} {result.failed.reason}: fix its definition, or pass --keep-going "
                           "to build the rest and show it as failed")
-    log.warning("%s FAILED: %s (--keep-going: the report shows it as failed)", label, result["failed"]["reason"])
+    log.warning("%s FAILED: %s (--keep-going: the report shows it as failed)", label, result.failed.reason)
 
 
 def load_data(planned: list[Planned], data_dir: Path, cache: CacheDir) -> dict[str, RunData]:
@@ -116,7 +123,7 @@ def by_experiment(runs: list[Outcome]) -> dict[str, list[Outcome]]:
     """Experiment id → its finished runs (the seeds that did not fail), in the build's order."""
     out: dict[str, list[Outcome]] = {}
     for o in runs:
-        if "failed" not in o.result:
+        if o.result.ok:
             out.setdefault(o.experiment.id, []).append(o)
     return out
 
@@ -138,10 +145,9 @@ def obtain(planned: list[Planned], store: ResultStore, data_dir: Path, cache: Ca
     for i, p in enumerate(planned):
         outcomes.append(None)
         if p.entry is not None:
-            tier = "frozen" if p.present == "frozen" else "cache"
-            log.debug("%s cached (%s) %s", p.label, tier, p.key[:12])
-            _check_failure(p.label, p.entry["result"], keep_going)
-            outcomes[i] = Outcome(p.experiment, p.seed, p.key, p.components, p.entry["result"], tier, 0.0)
+            log.debug("%s stored (%s) %s", p.label, p.present, p.key[:12])
+            outcomes[i] = stored_outcome(p)
+            _check_failure(p.label, outcomes[i].result, keep_going)
         else:
             first.setdefault(p.key, i)
     stored = [o for o in outcomes if o is not None]
@@ -151,12 +157,12 @@ def obtain(planned: list[Planned], store: ResultStore, data_dir: Path, cache: Ca
     primary = study.current().primary
     for p, result, where, seconds in executor.train([planned[i] for i in first.values()], loaded) if first else ():
         try:
-            store.put(p.key, p.components, result)
+            store.put(p.key, p.components, result.as_dict())
         except OSError as exc:
             raise ReportError(f"cannot store the result of {p.label} in {store.local}: {exc.strerror or exc}") from None
         _check_failure(p.label, result, keep_going)
         log.info("%s done in %.1f s: %s", p.label, seconds,
-                 f"{primary}={result['final'][primary]:.4f}" if result["final"] and primary in result["final"] else "failed")
+                 f"{primary}={result.final[primary]:.4f}" if primary in result.final else "failed")
         outcomes[first[p.key]] = Outcome(p.experiment, p.seed, p.key, p.components, result, "run", seconds, where)
     for i, p in enumerate(planned):
         if outcomes[i] is None:

@@ -15,6 +15,7 @@ import time
 from dlreport import frameworks, study
 from dlreport.data.rundata import RunData
 from dlreport.runs.checkpoints import Checkpoint
+from dlreport.runs.result import Failure, Result
 
 
 class Diverged(Exception):
@@ -22,10 +23,10 @@ class Diverged(Exception):
 
     def __init__(self, step: int, total: int, metrics: list[str]) -> None:
         super().__init__(f"diverged at step {step} of {total}: {', '.join(metrics)} not finite")
-        self.failure = {"step": step, "total": total, "metrics": metrics, "reason": str(self)}
+        self.failure = Failure(step, total, metrics, str(self))
 
 
-def run_spec(spec: dict, data: RunData, progress, checkpoint: Checkpoint, threads: int | None = None) -> dict:
+def run_spec(spec: dict, data: RunData, progress, checkpoint: Checkpoint, threads: int | None = None) -> Result:
     """Train one run spec on its data and return its result: histories, final metrics, time, hardware.
 
     A run whose loss or accuracy becomes NaN or infinite is stopped there and its result
@@ -51,19 +52,19 @@ def run_spec(spec: dict, data: RunData, progress, checkpoint: Checkpoint, thread
     except Diverged as exc:
         failed = exc.failure
         # only a history seen from step 1 (not resumed from a checkpoint) is complete enough to plot
-        history = seen if all(len(v) == failed["step"] - 1 for v in seen.values()) else {}
+        history = seen if all(len(v) == failed.step - 1 for v in seen.values()) else {}
     seconds = time.perf_counter() - start
-    return {
-        **({"failed": failed} if failed else {}),
-        "history": history,
-        "final": {} if failed else {name: values[-1] for name, values in history.items()},
-        "unit": study.current().unit(spec),
-        "train_seconds": round(seconds, 3),
-        "data": data.summary(),
-        "hardware": framework.hardware(),
-        "versions": frameworks.versions(framework.packages),
-        "engine": framework.settings(),
-        "seed": spec["seed"],
-    }
+    return Result(
+        history=history,
+        final={} if failed else {name: values[-1] for name, values in history.items()},
+        unit=study.current().unit(spec),
+        train_seconds=round(seconds, 3),
+        data=data.summary(),
+        hardware=framework.hardware(),
+        versions=frameworks.versions(framework.packages),
+        engine=framework.settings(),
+        seed=spec["seed"],
+        failed=failed,
+    )
 
 
