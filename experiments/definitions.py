@@ -17,7 +17,7 @@ SENSITIVITY_SUFFIX = "lr3e-3"  # its experiments' ids: A1-lr3e-3, …, as Part C
 
 PARTS: tuple[Part, ...] = (
     Part("A", "Low-level TensorFlow on Fashion-MNIST", "part_a.html.j2",
-         in_text=("init_params", "forward", "log_softmax", "cross_entropy", "penalty", "accuracy")),
+         in_text=("forward", "log_softmax", "cross_entropy", "penalty")),
     Part("B", "Keras on notMNIST", "part_b.html.j2", in_text=("build_model",)),
     Part("C", "Batch normalisation", "part_c.html.j2", (("experiments.batchnorm", "batch_norm"),), in_text=("batch_norm",)),
 )

@@ -6,6 +6,7 @@ import gzip
 import io
 import logging
 import os
+import re
 import shutil
 import tarfile
 from pathlib import Path
@@ -138,12 +139,20 @@ def small_run_data(seed: int = 0, n_train: int = 200, n_val: int = 50):
                    rng.random((n_val, 784), np.float32), rng.integers(0, 10, n_val).astype(np.int32))
 
 
-def page_fill(pdf_bytes: bytes, top_mm: float = 22, bottom_mm: float = 24) -> list[float]:
+def page_margins_mm() -> tuple[float, float]:
+    """The top and bottom page margins the report's stylesheet sets (`@page { margin: top sides bottom }`)."""
+    css = (ROOT / "report" / "templates" / "report.css").read_text(encoding="utf-8")
+    top, _, bottom = re.search(r"@page\s*\{[^}]*?margin:\s*([\d.]+)mm\s+([\d.]+)mm\s+([\d.]+)mm", css).groups()
+    return float(top), float(bottom)
+
+
+def page_fill(pdf_bytes: bytes) -> list[float]:
     """How much of each page's text area is used, from the top margin down to the lowest text
     drawn on it (figures' labels are text too), leaving out the running header and the page
     number in the margins (report.css: @page margins)."""
     from pypdf import PdfReader
 
+    top_mm, bottom_mm = page_margins_mm()
     fills = []
     for page in PdfReader(io.BytesIO(pdf_bytes)).pages:
         height = float(page.mediabox.height)

@@ -36,7 +36,7 @@ TRAIN, VAL = "-", "--"
 
 
 PANELS = {"loss": "cross-entropy loss", "acc": "accuracy"}
-PANEL_SIZE = (3.2, 2.35)  # inches: two side by side fill a printed page's width; alone, a phone's
+PANEL_SIZE = (3.2, 1.85)  # inches: two side by side fill a printed page's width; alone, a phone's
 
 
 def _limits(ax: plt.Axes, kind: str, histories: list[dict[str, list[float]]]) -> None:

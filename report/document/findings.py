@@ -29,13 +29,14 @@ def number(x: float, whole: bool = False, digits: int | None = None) -> str:
 
 
 def interval(e: stats.Estimate, digits: int | None = None) -> str:
-    """The 95 % interval (step counts rounded outwards to whole steps), or why there is none."""
+    """The 95 % interval (step counts rounded outwards to whole steps), or why there is none;
+    its bounds joined by a no-break space, so that a line breaks before an interval, never inside it."""
     if not e.spread_known:
         return "one seed: no interval"
     d = digits if digits is not None else _digits(max(abs(e.lo), abs(e.hi), abs(e.mean)))
     if e.whole:
-        return f"[{number(math.floor(e.lo + 1e-9), True)}, {number(math.ceil(e.hi - 1e-9), True)}]"
-    return f"[{number(e.lo, digits=d)}, {number(e.hi, digits=d)}]"
+        return f"[{number(math.floor(e.lo + 1e-9), True)},\u00a0{number(math.ceil(e.hi - 1e-9), True)}]"
+    return f"[{number(e.lo, digits=d)},\u00a0{number(e.hi, digits=d)}]"
 
 
 def estimate(e: stats.Estimate, seeds: bool = True) -> str:

@@ -96,11 +96,11 @@ class Piece:
 
 
 def split(document: str) -> tuple[str, list[Piece]]:
-    """The document's head, and its body cut into the title page, the contents, each
-    top-level section and each subsection that print starts on a page of its own. The
-    title page (which names the build) and the contents (which change only when a heading
-    or a page number does) are apart so that a new build id costs the layout of one small
-    page; subsections are apart so that an edit of a long section lays out a few pages."""
+    """The document's head, and its body cut into the first page (the title and the
+    contents, which print sets on one page), each top-level section and each subsection
+    that print starts on a page of its own. The first page is apart so that a new build id
+    or a changed page number costs the layout of one page; subsections are apart so that an
+    edit of a long section lays out a few pages."""
     head, _, rest = document.partition("<body>")
     body = rest.rpartition("</body>")[0] if "</body>" in rest else rest
     title, nav_start, rest = body.partition(NAV_START)
@@ -109,7 +109,7 @@ def split(document: str) -> tuple[str, list[Piece]]:
         title, contents, sections = "", "", body
     cuts = [h.span[0] for h in structure.headings(sections) if h.starts_page]
     first, *others = [sections[a:b] for a, b in zip([0, *cuts], [*cuts, len(sections)])]
-    pieces = [Piece.of(text) for text in (title, nav_start + contents + nav_end + first, *others) if text.strip()]
+    pieces = [Piece.of(text) for text in (title + nav_start + contents + nav_end + first, *others) if text.strip()]
     part = ""
     for piece in pieces:
         if piece.level == 2:  # `h2 { string-set: part content() }`

@@ -35,9 +35,10 @@ class Heading:
 
     @property
     def starts_page(self) -> bool:
-        """In print, every h2 and every h3 of class starts-page begins a page (report.css),
-        unless the page before the h3 would be left more than half empty (`run_on`)."""
-        return self.level == 2 or (self.level == 3 and "starts-page" in self.classes)
+        """In print, every h2 but one of class runs-on (a short closing section: the
+        references) and every h3 of class starts-page begins a page (report.css), unless the
+        page before the h3 would be left more than half empty (`run_on`)."""
+        return (self.level == 2 and "runs-on" not in self.classes) or (self.level == 3 and "starts-page" in self.classes)
 
 
 def headings(document: str) -> list[Heading]:
