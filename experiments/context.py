@@ -8,7 +8,11 @@ from dataclasses import asdict
 
 from dlreport.study import Profile
 from experiments import networks
+from experiments.data.files import LETTERS
+from experiments.data.specs import ORIGINAL_TRAIN_PER_LETTER, SUBSTITUTE_TEST_FRACTION
 from experiments.definitions import DROPOUT_EPOCHS
+
+ORIGINAL_TRAIN = ORIGINAL_TRAIN_PER_LETTER * len(LETTERS)  # the original's notMNIST training images
 
 HPARAM_LABELS = {
     "hidden": "hidden layers (ReLU units)",
@@ -24,10 +28,11 @@ HPARAM_LABELS = {
     "init": "weight initialisation",
 }
 SPLIT_LABELS = {
-    "original": "Original split: 200,000 training images from notMNIST_large, validation on notMNIST_small "
+    "original": f"Original split: {ORIGINAL_TRAIN:,} training images from notMNIST_large, validation on notMNIST_small "
                 "without unreadable files and duplicates of training images",
-    "substitute": "Substitute split of notMNIST_small (de-duplicated, 85 % train / 15 % validation per letter); "
-                  "notMNIST_large was not available, so these numbers are not comparable with the original's",
+    "substitute": f"Substitute split of notMNIST_small (de-duplicated, {(1 - SUBSTITUTE_TEST_FRACTION) * 100:.0f} % train / "
+                  f"{SUBSTITUTE_TEST_FRACTION * 100:.0f} % validation per letter); notMNIST_large was not available, so these "
+                  "numbers are not comparable with the original's",
 }
 
 
@@ -68,6 +73,7 @@ def extra(profile: Profile, split: str | None) -> dict:
     return {
         "dropout_epochs": min(DROPOUT_EPOCHS, profile.max_epochs or DROPOUT_EPOCHS),
         "split_label": SPLIT_LABELS.get(split or "", ""),
+        "original_train": ORIGINAL_TRAIN,
         "bn_layer": _batch_norm_settings(),
     }
 

@@ -18,7 +18,7 @@ from dlreport import ROOT
 from dlreport.document import equations, findings, numbering, structure
 from dlreport.errors import ReportError
 from dlreport.facts import stats
-from dlreport.facts.analysis import OVERFIT_MARGIN
+from dlreport.facts.analysis import OVERFIT_MARGIN, PLATEAU_TOLERANCE
 from dlreport.facts.stats import Estimate
 from dlreport.fsutil import atomic_write_bytes
 
@@ -113,11 +113,12 @@ def _percent(share: float) -> str:
 
 
 # Words and thresholds the prose repeats, from where they are declared: a template writes
-# `verdicts.confirmed` and `level.confidence` ("95 %"), never the word or the number itself.
+# `verdicts.confirmed` and `level.confidence` ("95 %"), never the word or the number itself
+# (`level.plateau`: how near its best an accuracy counts as levelled off, in percentage points).
 VERDICT_WORDS = SimpleNamespace(confirmed=stats.CONFIRMED, partly=stats.PARTLY, not_reproduced=stats.NOT_REPRODUCED,
                                 undecided=stats.UNDECIDED)
 LEVELS = SimpleNamespace(confidence=_percent(stats.CONFIDENCE), alpha=_percent(stats.ALPHA), power=_percent(stats.POWER),
-                         overfit=_percent(OVERFIT_MARGIN))
+                         overfit=_percent(OVERFIT_MARGIN), plateau=f"{PLATEAU_TOLERANCE * 100:g} points")
 
 
 def environment(templates: Path = TEMPLATES, equation_svg: Callable[[str], str] = equations.draw,
