@@ -154,7 +154,7 @@ class ProductRates:
 
     def peak(self) -> dict:
         """The machine's matmul peak: {"gflops", "best" (engine and shape)}."""
-        from dlreport.facts.analysis import products_per_step
+        from experiments.flops import products_per_step
 
         largest = {(p.m, p.k, p.n) for p in products_per_step({"hparams": {"hidden": A2B_HIDDEN}}, 60000, 0)}
         top = max((self.best(*shape) for shape in [*SQUARES, *sorted(largest)]), key=lambda r: r["gflops"])
@@ -346,8 +346,8 @@ def study_against_floor(peak_gflops: float, rates: ProductRates) -> dict | None:
     CPUs are counted: a study trained across machines is set against this one's peak) and
     maybe busy with other work then; `study_now` measures in the same minutes as the peak."""
     from dlreport.builds import record
-    from dlreport.facts.analysis import products_per_step
     from dlreport.runs.store import ResultStore
+    from experiments.flops import products_per_step
 
     rec = record.read(CHECKOUT.out_dir / "record.json")
     if rec is None or rec["profile"] != "full":
@@ -399,8 +399,8 @@ def study_now(data_dir: Path, peak_gflops: float, rates: ProductRates) -> dict:
     tracing, compiling) plus its other steps at the measured pace. Seeds change no
     arithmetic, so one experiment's pace serves all its seeds. A build's recorded times
     are the truth of that build; this is the figure that can sit beside today's peak."""
-    from dlreport.facts.analysis import products_per_step
     from dlreport.runs import keys, runner
+    from experiments.flops import products_per_step
 
     with tempfile.TemporaryDirectory() as tmp:
         cfg = planning.BuildConfig(data_dir=data_dir, profile="full", data_choice="substitute",
@@ -468,18 +468,19 @@ def main() -> None:
                         help="measure only the matmul peak, the product shapes and the full study against its floors")
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    from dlreport.data import datasets, splits
+    from dlreport.data import datasets, files
     from dlreport.frameworks.tensorflow import import_tensorflow
+    from experiments.data import specs, splits
 
-    data_dir = datasets.resolve_data_dir(args.data_dir)
+    data_dir = files.resolve_data_dir(args.data_dir)
     results = {} if args.study_only else {"build": build_level(data_dir)}
     tf = import_tensorflow()
     rates = ProductRates(tf)
     results["matmul_peak"] = peak = rates.peak()
     if not args.study_only:
         cache = datasets.DecodedCache(CHECKOUT.cache.decoded)
-        fashion = splits.load_run_data(splits.data_spec("fashion-mnist", None, None, None), data_dir, cache)
-        notmnist = splits.load_run_data(splits.data_spec("notmnist", "substitute", None, None), data_dir, cache)
+        fashion = splits.load_run_data(specs.data_spec("fashion-mnist", None, None, None), data_dir, cache)
+        notmnist = splits.load_run_data(specs.data_spec("notmnist", "substitute", None, None), data_dir, cache)
         results["part_a"] = part_a(tf, fashion)
         results["part_b"] = part_b(tf, notmnist, rates)
     results["study_now"] = study_now(data_dir, peak["gflops"], rates)

@@ -127,7 +127,7 @@ def panel(runs: list[scales.Run], unit: str, kind: str, zoom: bool = False) -> s
         ax.set_ylabel(PANELS[kind])
         _limits(ax, kind, histories)
         if zoom:
-            inset = ax.inset_axes((0.44, 0.58, 0.54, 0.36))
+            inset = ax.inset_axes((0.44, 0.63, 0.54, 0.31))  # above where the curves end, its labels clear of them
             _curves(inset, runs, _standard("loss", ("val",)), True)
             _limits(inset, "zoom", histories)
             inset.tick_params(labelsize=7.5, length=2, pad=1.5)
