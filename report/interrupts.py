@@ -7,15 +7,19 @@ whose products are kept or published (a laid-out PDF piece, the build's publicat
 call `check()` when they end: an interrupt seen at any moment during them fails them,
 even one a library swallowed. SIGTERM (`kill`, a CI runner's cancel) is treated as Ctrl-C,
 so that it, too, ends the build through every `finally` — temporary files removed,
-nothing published — with exit code 130.
+nothing published — with exit code 130. An interrupt that lands where Python cannot raise
+it (a weakref callback, a finaliser: "Exception ignored in …") is remembered all the same,
+and not printed as a traceback: the build still ends at the next `check()`.
 """
 
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 
 _seen = threading.Event()
+_default_unraisable = sys.unraisablehook
 
 
 def _handler(signum: int, frame: object) -> None:
@@ -23,11 +27,21 @@ def _handler(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _unraisable(unraisable) -> None:
+    """Python's report of an exception it could not raise: an interrupt among them is ours,
+    already remembered by `_handler`; anything else is reported as Python would."""
+    if isinstance(unraisable.exc_value, KeyboardInterrupt):
+        _seen.set()
+        return
+    _default_unraisable(unraisable)
+
+
 def install() -> None:
     """Handle SIGINT and SIGTERM as above (in the main thread only, where Python runs handlers)."""
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, _handler)
+        sys.unraisablehook = _unraisable
 
 
 def check() -> None:

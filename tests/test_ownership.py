@@ -333,3 +333,28 @@ def test_tensorflow_generated_code_of_a_killed_run_is_swept_by_the_next(project,
     done = subprocess.run(argv, cwd=project.root, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     assert list(temp.iterdir()) == []  # the killed run's folder swept, the finished run's own removed at its exit
+
+
+def test_an_interrupt_python_cannot_raise_is_remembered_and_not_printed_as_a_traceback():
+    """A signal that lands in a finaliser or a weakref callback is reported by Python as
+    "Exception ignored" and swallowed: the build must still end at its next check, quietly,
+    while any other unraisable error is reported as Python reports it."""
+    code = """
+from dlreport import interrupts
+interrupts.install()
+class Interrupted:
+    def __del__(self):
+        raise KeyboardInterrupt
+class Broken:
+    def __del__(self):
+        raise ValueError("a real bug")
+Broken()
+Interrupted()
+try:
+    interrupts.check()
+except KeyboardInterrupt:
+    print("remembered")
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "remembered", done
+    assert "ValueError: a real bug" in done.stderr and "KeyboardInterrupt" not in done.stderr, done.stderr
