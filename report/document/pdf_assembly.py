@@ -67,6 +67,7 @@ PAGES, IMAGES = "DLReportPages", "DLReportImages"  # … and how many pages and 
 HALF = 0.5
 PIECE_FORMAT = 3  # of the cached piece PDFs: 3 say their pages and images, so that a reused one is checked
 GUESSES = "guesses.json"  # in the pieces' folder: each piece's pages and fill last seen (`PieceCache.guess`)
+CONTENTS_PAGES = "contents-pages.json"  # in the pieces' folder: the page of each heading, as the last render numbered it
 FROZEN_GUESSES = "layout-guesses.json"  # the same, kept in the frozen store by `freeze`, for a fresh clone's first render
 
 
@@ -191,6 +192,23 @@ class PieceCache(KeptFiles):
             if self.guesses.get(name) != [pages, round(fill, 4)]:
                 self.guesses[name] = [pages, round(fill, 4)]
                 self._guessed = True
+
+    def last_pages(self) -> dict[str, int]:
+        """The page of each heading in the last render: the first page's contents are numbered
+        with them before anything is laid out, so that an edit which moves no page lays the
+        first page out once, beside the edited piece, not again once the numbers are known."""
+        try:
+            loaded = json.loads((self.root / CONTENTS_PAGES).read_text(encoding="utf-8"))
+            return {str(k): int(v) for k, v in loaded.items()}
+        except (OSError, ValueError, TypeError, AttributeError):
+            return {}
+
+    def save_pages(self, pages: dict[str, int]) -> None:
+        if pages != self.last_pages():
+            try:
+                atomic_write_text(self.root / CONTENTS_PAGES, json.dumps(pages, sort_keys=True))
+            except OSError:
+                pass  # the numbers only save a layout
 
     def save_guesses(self) -> None:
         """Keep the guesses of the pieces this render met, merged or not (those of others are dropped)."""
@@ -355,7 +373,7 @@ def render_pdf(document: str, cache: PieceCache, workers: Workers | None = None)
     heads = [head, METADATA.sub("", head)]
     everywhere = set().union(*(p.ids for p in pieces))
     parsed: dict[str, LaidOut] = {}  # a piece unchanged between passes is read once
-    pages: dict[str, int] = {}
+    pages = cache.last_pages()  # a guess: a pass that finds other numbers places the pieces again
     for _ in range(4 + 2 * len(pieces)):  # settles in two or three passes once every piece is laid out
         laid_out, found, missing, first_page, i = [], {}, [], 1, 0
         placed = pieces  # the pieces themselves until a guess is made, then a copy: guesses merge nothing for good
@@ -382,6 +400,7 @@ def render_pdf(document: str, cache: PieceCache, workers: Workers | None = None)
             _lay_out(missing, cache, workers, parsed)
         elif found == pages:
             cache.save_guesses()
+            cache.save_pages(pages)
             return _join(laid_out)
         else:
             pages = found

@@ -57,9 +57,10 @@ def _die_with(build: int) -> None:
 
 
 class Workers:
-    """Forked worker processes, one fewer than the cores: the build's own process takes a
-    share of every batch (none on one core, or where fork is missing: then every job runs
-    here, one after another)."""
+    """Forked worker processes, one per core (none on one core, or where fork is missing: then
+    every job runs here, one after another). The build's own process only hands out the jobs
+    and waits: the workers imported WeasyPrint while it judged the findings and rendered the
+    HTML, and a job made here would first have to import it (most of a second)."""
 
     def __init__(self, cores: int | None = None) -> None:
         self.cores = cores if cores is not None else available_cores()
@@ -67,9 +68,9 @@ class Workers:
 
     def __enter__(self) -> Workers:
         if self.cores > 1 and "fork" in multiprocessing.get_all_start_methods():
-            self._pool = ProcessPoolExecutor(self.cores - 1, multiprocessing.get_context("fork"), _start_worker,
+            self._pool = ProcessPoolExecutor(self.cores, multiprocessing.get_context("fork"), _start_worker,
                                              (os.getpid(),))
-            for _ in range(self.cores - 1):  # the workers start now, not at the first job
+            for _ in range(self.cores):  # the workers start now, not at the first job
                 self._pool.submit(int)
         return self
 
@@ -87,29 +88,27 @@ class Workers:
         return self._pool is not None
 
     def map(self, fn: Callable, arguments: Sequence, done: Callable[[], None] = lambda: None) -> list:
-        """`fn` of each argument, in order: spread over the workers and this process when there
-        are several, else here (`done` is called as each is made, for a progress bar). A
-        worker's error is raised here; a worker that died leaves its job, and every later one,
-        to this process."""
-        if self._pool is None or len(arguments) < 2:
+        """`fn` of each argument, in order: spread over the workers, else made here (`done` is
+        called as each is made, for a progress bar). A worker's error is raised here; a worker
+        that died leaves its job, and every later one, to this process."""
+        if self._pool is None:
             return [_then(fn(a), done) for a in arguments]
         results: list = [None] * len(arguments)
-        # the longest jobs to the workers first; this process, which may still have to import
-        # what the workers imported while it judged the findings, takes the shortest
+        # the longest jobs first, so that the last to finish is a short one
         todo = sorted(range(len(arguments)), key=lambda i: -len(arguments[i]) if hasattr(arguments[i], "__len__") else 0)
         running: dict[Future, int] = {}
         while todo or running:
-            while self._pool is not None and todo and len(running) < self.cores - 1:
+            while self._pool is not None and todo and len(running) < self.cores:
                 i = todo.pop(0)
                 try:
                     running[self._pool.submit(fn, arguments[i])] = i
                 except BrokenProcessPool:
                     todo.insert(0, i)
                     self._lost()
-            if todo:  # this process's share: the shortest job not yet handed out
+            if todo and self._pool is None:  # the pool broke: the rest is made here
                 i = todo.pop()
                 results[i] = _then(fn(arguments[i]), done)
-            finished = [f for f in running if f.done()] if todo else wait(running, return_when=FIRST_COMPLETED)[0]
+            finished = wait(running, return_when=FIRST_COMPLETED)[0] if running else ()
             for future in finished:
                 i = running.pop(future)
                 try:
