@@ -10,6 +10,7 @@ The other commands are in `commands`, the serve preview in `preview`.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -31,6 +32,7 @@ from dlreport.runs.executor import choose
 
 if TYPE_CHECKING:
     from dlreport.document.caches import RenderCaches
+    from dlreport.document.workers import Workers
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +66,15 @@ def build(cfg: BuildConfig) -> str:
             log.info("up to date: %d runs cached, report unchanged (%.2f s)", len(state.planned.runs),
                      time.perf_counter() - state.started)
             return stamp["id"]
-        _obtain(state)
-        return _render(state)
+        from dlreport.document.workers import Workers
+
+        # the render's workers get ready (import WeasyPrint) while the build reads its runs and judges the
+        # findings: with every run stored they start now; a build that trains starts them after the training
+        workers, stored = Workers(), all(p.present for p in state.planned.runs)
+        with workers if stored else contextlib.nullcontext():
+            _obtain(state)
+            with contextlib.nullcontext() if stored else workers:
+                return _render(state, workers)
 
 
 def _planned(cfg: BuildConfig, planned: Plan, started: float) -> Build:
@@ -126,24 +135,22 @@ def _preflight(cfg: BuildConfig, planned: list[runner.Planned]) -> dict:
     return runner.load_data(planned, cfg.data_dir, cfg.cache)
 
 
-def _render(state: Build) -> str:
+def _render(state: Build, workers: Workers) -> str:
     """Record, judge, HTML, PDF, results table, and keep the build: each step one product."""
     from dlreport.document import pdf_assembly
     from dlreport.document.caches import RenderCaches
-    from dlreport.document.workers import Workers
     from dlreport.facts import results
 
     cfg, runs = state.cfg, state.runs
-    with Workers() as workers:  # started first: they get ready while the findings are judged
-        rec = assemble.make(cfg, state.planned.profile, state.planned.split, runs, state.render_inputs, state.missing)
-        judged = _judge(cfg, runs)
-        rec["claims"] = [j.as_record() for j in judged]
-        _warn_suspect(cfg, rec["runs"])
-        log.info("rendering the HTML")
-        caches = RenderCaches(cfg.cache, cfg.frozen_dir)
-        html = _html(state, rec, judged, caches, workers)
-        log.info("making the PDF")
-        pdf = pdf_assembly.render_pdf(html, caches.pieces, workers)
+    rec = assemble.make(cfg, state.planned.profile, state.planned.split, runs, state.render_inputs, state.missing)
+    judged = _judge(cfg, runs)
+    rec["claims"] = [j.as_record() for j in judged]
+    _warn_suspect(cfg, rec["runs"])
+    log.info("rendering the HTML")
+    caches = RenderCaches(cfg.cache, cfg.frozen_dir)
+    html = _html(state, rec, judged, caches, workers)
+    log.info("making the PDF")
+    pdf = pdf_assembly.render_pdf(html, caches.pieces, workers)
     table = caches.tables.kept(keys.digest([results.FORMAT, [[o.experiment.id, o.experiment.part, o.seed, o.key] for o in runs]]),
                                lambda: results.to_csv(runs))  # made from the runs alone: a prose edit reads it back
     written = {"report.html": html.encode("utf-8"), "report.pdf": pdf,
