@@ -64,8 +64,9 @@ CONTENTS_LINK = re.compile(r'<a href="#([^"]+)"')
 IMG = re.compile(r"<img\b")
 LAST_PAGE_FILL = "DLReportLastPageFill"  # in each piece's document information: the share of its last page used
 PAGES, IMAGES = "DLReportPages", "DLReportImages"  # … and how many pages and images the layout made
+OWN_INFO = {f"/{k}" for k in (LAST_PAGE_FILL, PAGES, IMAGES, pdf_structure.OUTSIDE)}
 HALF = 0.5
-PIECE_FORMAT = 3  # of the cached piece PDFs: 3 say their pages and images, so that a reused one is checked
+PIECE_FORMAT = 5  # of the cached piece PDFs: 3 say their pages and images (a reused one is checked); 5 come tidied
 GUESSES = "guesses.json"  # in the pieces' folder: each piece's pages and fill last seen (`PieceCache.guess`)
 CONTENTS_PAGES = "contents-pages.json"  # in the pieces' folder: the page of each heading, as the last render numbered it
 FROZEN_GUESSES = "layout-guesses.json"  # the same, kept in the frozen store by `freeze`, for a fresh clone's first render
@@ -254,7 +255,7 @@ def lay_out(html: str) -> bytes:
     interrupts.check()
     if errors:
         raise ReportError(f"the PDF could not be laid out whole: {errors[0]}")
-    return data
+    return pdf_structure.tidy(data)
 
 
 def images_laid_out(document) -> int:
@@ -482,7 +483,7 @@ def _join(pieces: list[LaidOut]) -> bytes:
                 parents[piece.level] = into[-1]
     first = pieces[0].pdf
     for key, value in first.docinfo.items():
-        if key != f"/{LAST_PAGE_FILL}":
+        if key not in OWN_INFO:  # what the pieces say of themselves stays out of the report
             out.docinfo[key] = value
     for key, value in first.Root.items():  # the document's language and the like
         if key not in out.Root:

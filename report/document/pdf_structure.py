@@ -8,9 +8,41 @@ the join puts every piece's elements, in order, under one Document element and s
 entries (and the pages' and links' references to them) past those of the pieces before it.
 The elements' page references need nothing: pikepdf copies each object of a piece once,
 so they land on the joined pages.
+
+What depends on one piece alone is done once, when it is laid out (`tidy`, in the worker
+that lays it out, and kept with the piece): its empty stand-in spans dropped, and its
+parent-tree entries outside the reading order listed. The join then copies.
 """
 
 from __future__ import annotations
+
+OUTSIDE = "DLReportOutsideReadingOrder"  # in a tidied piece's information: "key:index" of each element to re-root
+
+
+def tidy(data: bytes) -> bytes:
+    """A piece's PDF with its structure tree ready to join: the empty spans below its Document
+    element dropped (`_without_empty_spans`), and the keys of its parent-tree entries whose
+    elements lie outside the reading order (the running header and page number: `_rooted`)
+    written into its information dictionary, each as the entry's key and the element's index
+    in it, so that the join need not walk the tree."""
+    import io
+
+    import pikepdf
+
+    pdf = pikepdf.open(io.BytesIO(data))
+    own = pdf.Root.get("/StructTreeRoot")
+    if own is None:
+        return data
+    top = own.K[0] if isinstance(own.K, pikepdf.Array) else own.K
+    listed: set[tuple[int, int]] = set()
+    for element in top.K if isinstance(top.K, pikepdf.Array) else [top.K]:
+        _without_empty_spans(element, listed)
+    outside = [f"{key}:{i}" for key, value in pikepdf.NumberTree(own.ParentTree).items()
+               for i, e in enumerate(value if isinstance(value, pikepdf.Array) else [value]) if e.objgen not in listed]
+    pdf.docinfo[f"/{OUTSIDE}"] = " ".join(outside)
+    buffer = io.BytesIO()
+    pdf.save(buffer, deterministic_id=True)
+    return buffer.getvalue()
 
 
 def join(out, pdfs: list, offsets: list[int]) -> None:
@@ -31,16 +63,18 @@ def join(out, pdfs: list, offsets: list[int]) -> None:
         if "/Namespaces" in own and "/Namespaces" not in tree:
             tree.Namespaces = copied(out, own.Namespaces)
         top = own.K[0] if isinstance(own.K, pikepdf.Array) else own.K  # the piece's Document element
+        outside = ({tuple(map(int, k.split(":"))) for k in str(pdf.docinfo[f"/{OUTSIDE}"]).split()}
+                   if f"/{OUTSIDE}" in pdf.docinfo else None)
         listed: set[tuple[int, int]] = set()  # the elements of the reading order, already under `document`
         for element in top.K if isinstance(top.K, pikepdf.Array) else [top.K]:
             element = out.copy_foreign(element)
             element.P = document
-            document.K.append(_without_empty_spans(element, listed))
+            document.K.append(element if outside is not None else _without_empty_spans(element, listed))
         entries = list(pikepdf.NumberTree(own.ParentTree).items())
         for key, value in entries:
             value = copied(out, value)
-            for element in value if isinstance(value, pikepdf.Array) else [value]:
-                if element.objgen not in listed:
+            for i, element in enumerate(value if isinstance(value, pikepdf.Array) else [value]):
+                if (key, i) in outside if outside is not None else element.objgen not in listed:  # untidied: walked
                     _rooted(element, document, listed)
             nums += [key + shift, value]
         for page in out.pages[offset: offset + len(pdf.pages)]:
