@@ -71,10 +71,13 @@ def build(cfg: BuildConfig) -> str:
         # the render's workers get ready (import WeasyPrint) while the build reads its runs and judges the
         # findings: with every run stored they start now; a build that trains starts them after the training
         workers, stored = Workers(), all(p.present for p in state.planned.runs)
-        with workers if stored else contextlib.nullcontext():
+        with contextlib.ExitStack() as started:
+            if stored:
+                started.enter_context(workers)
             _obtain(state)
-            with contextlib.nullcontext() if stored else workers:
-                return _render(state, workers)
+            if not stored:
+                started.enter_context(workers)
+            return _render(state, workers)
 
 
 def _planned(cfg: BuildConfig, planned: Plan, started: float) -> Build:

@@ -39,6 +39,7 @@ class Previewer:
     def __init__(self, cfg: BuildConfig) -> None:
         self.cfg = dataclasses.replace(cfg, cached_only=True, rerun=frozenset())
         self._planning: Plan | None = None
+        self._caches = RenderCaches(self.cfg.cache, self.cfg.frozen_dir)  # its drawing code cannot change here
         self._context: tuple[tuple, dict] | None = None  # (what it was made from, context)
 
     def render(self) -> Preview:
@@ -59,7 +60,7 @@ class Previewer:
         if self._context is None or self._context[0] != made_from:
             self._context = (made_from, self._make_context(stored, left_out))
         ctx = {**self._context[1], "build": {**self._context[1]["build"], "time": record.time_text(record.build_time())}}
-        return Preview(RenderCaches(cfg.cache, cfg.frozen_dir).html(ctx), left_out, len(stored))
+        return Preview(self._caches.html(ctx), left_out, len(stored))
 
     def _make_context(self, stored: list[runner.Planned], left_out: list[dict]) -> dict:
         from dlreport.document import context as context_mod
@@ -72,5 +73,5 @@ class Previewer:
         rec = assemble.make(cfg, planning.profile, planning.split, runs, inputs, missing)
         return context_mod.build_context(
             runs, claims.judge_runs(runs), planning.profile, planning.split, assemble.build_info(rec),
-            RenderCaches(cfg.cache, cfg.frozen_dir).figures,
+            self._caches.figures,
             samples_for({o.experiment.dataset for o in runs}, cfg.frozen_dir, cfg.data_dir, cfg.cache.decoded))

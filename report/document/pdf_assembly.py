@@ -40,6 +40,7 @@ import re
 import subprocess
 import warnings
 from dataclasses import dataclass
+from functools import cached_property
 from html import unescape
 from importlib.metadata import version
 from pathlib import Path
@@ -144,11 +145,17 @@ class PieceCache(KeptFiles):
     def __init__(self, root: Path, hints: Path | None = None) -> None:
         super().__init__(root, ".pdf", "laid-out piece")
         self.hints = hints  # guesses to start from when this cache has none (a fresh clone's: `frozen/`)
-        self.salt = (f"piece format {PIECE_FORMAT} weasyprint {version('weasyprint')} pydyf {version('pydyf')}\n"
-                     f"{installed_fonts()}").encode()
+
         self._guesses: dict[str, list] | None = None
         self._guessed = False
         self._met: set[str] = set()  # the names of the pieces this render met
+
+    @cached_property
+    def salt(self) -> bytes:
+        """What keys every piece besides its HTML: the layout software and the installed fonts
+        (listed when a piece is first looked up: a preview, which lays out nothing, never asks)."""
+        return (f"piece format {PIECE_FORMAT} weasyprint {version('weasyprint')} pydyf {version('pydyf')}\n"
+                f"{installed_fonts()}").encode()
 
     def _key(self, html: str) -> str:
         return hashlib.sha256(self.salt + html.encode()).hexdigest()
@@ -194,6 +201,7 @@ class PieceCache(KeptFiles):
                 self.guesses[name] = [pages, round(fill, 4)]
                 self._guessed = True
 
+    @cached_property
     def last_pages(self) -> dict[str, int]:
         """The page of each heading in the last render: the first page's contents are numbered
         with them before anything is laid out, so that an edit which moves no page lays the
@@ -205,7 +213,8 @@ class PieceCache(KeptFiles):
             return {}
 
     def save_pages(self, pages: dict[str, int]) -> None:
-        if pages != self.last_pages():
+        if pages != self.last_pages:
+            self.last_pages = pages  # the next render with this cache starts from them too
             try:
                 atomic_write_text(self.root / CONTENTS_PAGES, json.dumps(pages, sort_keys=True))
             except OSError:
@@ -374,7 +383,7 @@ def render_pdf(document: str, cache: PieceCache, workers: Workers | None = None)
     heads = [head, METADATA.sub("", head)]
     everywhere = set().union(*(p.ids for p in pieces))
     parsed: dict[str, LaidOut] = {}  # a piece unchanged between passes is read once
-    pages = cache.last_pages()  # a guess: a pass that finds other numbers places the pieces again
+    pages = cache.last_pages  # a guess: a pass that finds other numbers places the pieces again
     for _ in range(4 + 2 * len(pieces)):  # settles in two or three passes once every piece is laid out
         laid_out, found, missing, first_page, i = [], {}, [], 1, 0
         placed = pieces  # the pieces themselves until a guess is made, then a copy: guesses merge nothing for good

@@ -63,19 +63,18 @@ def join(out, pdfs: list, offsets: list[int]) -> None:
         if "/Namespaces" in own and "/Namespaces" not in tree:
             tree.Namespaces = copied(out, own.Namespaces)
         top = own.K[0] if isinstance(own.K, pikepdf.Array) else own.K  # the piece's Document element
-        outside = ({tuple(map(int, k.split(":"))) for k in str(pdf.docinfo[f"/{OUTSIDE}"]).split()}
-                   if f"/{OUTSIDE}" in pdf.docinfo else None)
-        listed: set[tuple[int, int]] = set()  # the elements of the reading order, already under `document`
+        outside = {tuple(map(int, k.split(":"))) for k in str(pdf.docinfo.get(f"/{OUTSIDE}", "")).split()}  # `tidy`
         for element in top.K if isinstance(top.K, pikepdf.Array) else [top.K]:
             element = out.copy_foreign(element)
             element.P = document
-            document.K.append(element if outside is not None else _without_empty_spans(element, listed))
+            document.K.append(element)
+        walked: set[tuple[int, int]] = set()
         entries = list(pikepdf.NumberTree(own.ParentTree).items())
         for key, value in entries:
             value = copied(out, value)
             for i, element in enumerate(value if isinstance(value, pikepdf.Array) else [value]):
-                if (key, i) in outside if outside is not None else element.objgen not in listed:  # untidied: walked
-                    _rooted(element, document, listed)
+                if (key, i) in outside:
+                    _rooted(element, document, walked)
             nums += [key + shift, value]
         for page in out.pages[offset: offset + len(pdf.pages)]:
             if "/StructParents" in page.obj:
