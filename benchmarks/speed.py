@@ -13,8 +13,9 @@ Measured here, on this machine, in this order:
     default `model.fit` of the same model and data;
   * the full profile's multi-seed study against its FLOP floors (all its arithmetic at that
     peak; each product at the best rate measured for its own shape): timed now, each
-    experiment for a few steps with the real trainer (`--study-only` measures just this),
-    and as the latest full build recorded it;
+    experiment for a few steps with the real trainer, one run at a time on every thread
+    and as a local build trains it by default (a run per core, side by side), and as the
+    latest full build recorded it (`--study-only` measures just this);
   * peak resident memory of each measuring process.
 Nothing here asserts a speed: a benchmark reports, tests check behaviour.
 """
@@ -40,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from dlreport import planning  # noqa: E402
+from dlreport.runs.machine import available_cores  # noqa: E402
 from experiments import networks  # noqa: E402
 
 CHECKOUT = planning.BuildConfig(data_dir=Path())  # this checkout's default output folder, cache and frozen store
@@ -344,8 +346,10 @@ def study_against_floor(peak_gflops: float, rates: ProductRates) -> dict | None:
     its arithmetic at the measured matmul peak (from build/record.json; None without one).
     Its times were measured whenever each run trained, on whichever machine trained it (the
     CPUs are counted: a study trained across machines is set against this one's peak) and
-    maybe busy with other work then; `study_now` measures in the same minutes as the peak."""
+    maybe busy with other work then; a run trained beside others counts for its share of the
+    machine's time; `study_now` measures in the same minutes as the peak."""
     from dlreport.builds import record
+    from dlreport.runs.result import RUNS_AT_ONCE
     from dlreport.runs.store import ResultStore
     from experiments.flops import products_per_step
 
@@ -359,9 +363,10 @@ def study_against_floor(peak_gflops: float, rates: ProductRates) -> dict | None:
         spec = e["components"]["spec"]
         part = _add_arithmetic(parts, spec, rates, products_per_step(spec, e["data"]["n_train"], e["data"]["n_val"]),
                                spec["hparams"][_unit(spec)])
-        part["train_s"] += e["train_seconds"]
         stored = store.get(key)
-        cpu = stored["result"]["hardware"]["cpu"] if stored else "unknown"
+        hardware = stored["result"]["hardware"] if stored else {}
+        part["train_s"] += e["train_seconds"] / hardware.get(RUNS_AT_ONCE, 1)  # its share of the machine's time
+        cpu = hardware.get("cpu", "unknown")
         part.setdefault("trained_on", {})
         part["trained_on"][cpu] = part["trained_on"].get(cpu, 0) + 1
     return {"runs": len(runs), **_against_floor(parts, peak_gflops)}
@@ -379,52 +384,92 @@ def _add_arithmetic(parts: dict[str, dict], spec: dict, rates: ProductRates, pro
 TIMED_STEPS = {"iterations": 6, "epochs": 3}  # per experiment: enough steps after the compiling first one
 
 
-def _pace(spec: dict, data, checkpoint: Path) -> tuple[float, float]:
+def _pace(spec: dict, data, threads: int | None = None) -> tuple[float, float]:
     """Seconds to a run's first step's end, and for each step after it."""
     from dlreport.runs import training
     from dlreport.runs.checkpoints import Checkpoint
 
     stamps: list[float] = []
-    began = time.perf_counter()
-    training.run_spec(spec, data, lambda *a: stamps.append(time.perf_counter()), Checkpoint(checkpoint))
+    with tempfile.TemporaryDirectory() as tmp:
+        began = time.perf_counter()
+        training.run_spec(spec, data, lambda *a: stamps.append(time.perf_counter()), Checkpoint(Path(tmp) / "c.npz"),
+                          threads)
     return stamps[0] - began, (stamps[-1] - stamps[0]) / (len(stamps) - 1)
 
 
-def study_now(data_dir: Path, peak_gflops: float, rates: ProductRates) -> dict:
+def _start_side_worker() -> None:
+    """A worker of `_Paces`: the framework imported and its threads sized before anything is timed."""
+    from dlreport.frameworks.tensorflow import start
+
+    start(1)
+
+
+class _Paces:
+    """Each experiment's pace, timed as a build trains it: alone in one process on the
+    framework's default threads (`at_once` 1), or `at_once` runs side by side, each in a
+    worker process of its own on one thread (the local executor's default on this many
+    cores), where a run's share of the time is the pace of each divided by `at_once`."""
+
+    def __init__(self, at_once: int) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.at_once, self.pool = at_once, None
+        if at_once > 1:
+            self.pool = ProcessPoolExecutor(at_once, multiprocessing.get_context("spawn"), _start_side_worker)
+            list(self.pool.map(int, range(at_once)))  # every worker started before anything is timed
+
+    def __call__(self, spec: dict, data) -> tuple[float, float]:
+        if self.pool is None:
+            return _pace(spec, data)
+        paces = [f.result() for f in [self.pool.submit(_pace, spec, data, 1) for _ in range(self.at_once)]]
+        return tuple(sum(values) / len(values) / self.at_once for values in zip(*paces))
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+
+
+def study_now(data_dir: Path, peak_gflops: float, rates: ProductRates, at_once: int = 1) -> dict:
     """The full profile's multi-seed study (every planned run, every seed) as our training
     code runs it now, against its FLOP floor at the peak measured in this same run.
 
     Each experiment is trained for a few steps with the real `training.run_spec` (its own
-    network, data, penalty, dropout, checkpoints); a run's time is its first step (building,
-    tracing, compiling) plus its other steps at the measured pace. Seeds change no
-    arithmetic, so one experiment's pace serves all its seeds. A build's recorded times
-    are the truth of that build; this is the figure that can sit beside today's peak."""
+    network, data, penalty, dropout, checkpoints), alone or `at_once` side by side (`_Paces`);
+    a run's time is its first step (building, tracing, compiling) plus its other steps at
+    the measured pace. Seeds change no arithmetic, so one experiment's pace serves all its
+    seeds. A build's recorded times are the truth of that build; this is the figure that
+    can sit beside today's peak."""
     from dlreport.runs import keys, runner
     from experiments.flops import products_per_step
 
-    with tempfile.TemporaryDirectory() as tmp:
-        cfg = planning.BuildConfig(data_dir=data_dir, profile="full", data_choice="substitute",
-                                   cache_dir=Path(tmp), frozen_dir=Path(tmp) / "no-frozen")
-        planned = planning.plan(cfg).runs
-        loaded = runner.load_data(planned, data_dir, CHECKOUT.cache)  # the checkout's decoded datasets
-        paces: dict[str, tuple[float, float]] = {}  # experiment -> (first step s, each further step s)
-        parts: dict[str, dict] = {}
-        trained: set[str] = set()
-        for p in planned:
-            if p.key in trained:  # a run shared by two experiments (C's plain 1e-3 is B4) trains once
-                continue
-            trained.add(p.key)
-            spec, unit = p.spec, _unit(p.spec)
-            data = loaded[keys.digest(spec["data"])]
-            if p.experiment.id not in paces:
-                short = {**spec, "hparams": {**spec["hparams"], unit: TIMED_STEPS[unit]}}
-                paces[p.experiment.id] = _pace(short, data, Path(tmp) / f"{len(paces)}.npz")
-            first, each = paces[p.experiment.id]
-            steps = spec["hparams"][unit]
-            part = _add_arithmetic(parts, spec, rates, products_per_step(spec, len(data.y_train), len(data.y_val)), steps)
-            part["train_s"] += first + (steps - 1) * each
-    return {"runs": len(trained), "paces_s": {e: {"first_step": round(f, 3), "each_step": round(e_s, 4)}
-                                              for e, (f, e_s) in paces.items()},
+    paced = _Paces(at_once)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            cfg = planning.BuildConfig(data_dir=data_dir, profile="full", data_choice="substitute",
+                                       cache_dir=Path(tmp), frozen_dir=Path(tmp) / "no-frozen")
+            planned = planning.plan(cfg).runs
+            loaded = runner.load_data(planned, data_dir, CHECKOUT.cache)  # the checkout's decoded datasets
+            paces: dict[str, tuple[float, float]] = {}  # experiment -> (first step s, each further step s)
+            parts: dict[str, dict] = {}
+            trained: set[str] = set()
+            for p in planned:
+                if p.key in trained:  # a run shared by two experiments (C's plain 1e-3 is B4) trains once
+                    continue
+                trained.add(p.key)
+                spec, unit = p.spec, _unit(p.spec)
+                data = loaded[keys.digest(spec["data"])]
+                if p.experiment.id not in paces:
+                    paces[p.experiment.id] = paced({**spec, "hparams": {**spec["hparams"], unit: TIMED_STEPS[unit]}}, data)
+                first, each = paces[p.experiment.id]
+                steps = spec["hparams"][unit]
+                part = _add_arithmetic(parts, spec, rates, products_per_step(spec, len(data.y_train), len(data.y_val)),
+                                       steps)
+                part["train_s"] += first + (steps - 1) * each
+    finally:
+        paced.close()
+    return {"runs": len(trained), "at_once": at_once,
+            "paces_s": {e: {"first_step": round(f, 3), "each_step": round(e_s, 4)} for e, (f, e_s) in paces.items()},
             **_against_floor(parts, peak_gflops)}
 
 
@@ -483,7 +528,9 @@ def main() -> None:
         notmnist = splits.load_run_data(specs.data_spec("notmnist", "substitute", None, None), data_dir, cache)
         results["part_a"] = part_a(tf, fashion)
         results["part_b"] = part_b(tf, notmnist, rates)
-    results["study_now"] = study_now(data_dir, peak["gflops"], rates)
+    cores = available_cores()
+    results["study_now_one_at_a_time"] = study_now(data_dir, peak["gflops"], rates)
+    results["study_now"] = study_now(data_dir, peak["gflops"], rates, cores) if cores > 1 else results["study_now_one_at_a_time"]
     results["study"] = study_against_floor(peak["gflops"], rates)
     results["product_rates"] = rates.rows
     results["peak_rss_mb"] = {
@@ -494,7 +541,10 @@ def main() -> None:
         _print_comparisons(results)
     print(f"matmul peak              {peak['gflops']:.0f} GFLOP/s ({peak['best']}; "
           f"{len(rates.rows)} shape/engine pairs in the JSON)")
-    _print_study(f"full study, now ({results['study_now']['runs']} runs timed by experiment)", results["study_now"])
+    before = results["study_now_one_at_a_time"]
+    _print_study(f"full study, now, one run at a time ({before['runs']} runs timed by experiment)", before)
+    if results["study_now"] is not before:
+        _print_study(f"full study, now, {cores} runs at once (the local default here)", results["study_now"])
     if results["study"]:
         _print_study(f"full study, as recorded ({results['study']['runs']} runs of the last build)", results["study"])
     print(f"peak RSS                 {results['peak_rss_mb']['benchmark_process']:.0f} MB (benchmark), "

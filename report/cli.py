@@ -156,7 +156,12 @@ def _groups() -> dict[str, argparse.ArgumentParser]:
     g["placement"].add_argument("--ray-address", metavar="HOST:PORT",
                                 help="the Ray cluster (default: $RAY_ADDRESS; neither: Ray started on this machine)")
     g["placement"].add_argument("--cpus-per-run", type=int, metavar="N",
-                                help="CPUs (TensorFlow threads) per run (default: TensorFlow's own locally, 1 on Ray)")
+                                help="CPUs (framework threads) per run (default: 1 on Ray; locally, the cores shared "
+                                "out between the runs that train at once)")
+    g["placement"].add_argument("--runs-at-once", type=_whole(1, what="a number of runs"), metavar="N",
+                                help="runs trained at the same time on this machine, each in a process of its own "
+                                "(default: as many as the cores hold at --cpus-per-run, a run per core without it; "
+                                "1 beside a GPU)")
     g["placement"].add_argument("--gpus-per-run", type=float, default=0.0, metavar="N",
                                 help="GPUs per run on Ray (default 0)")
     return parents
@@ -310,12 +315,16 @@ def _placement(args: argparse.Namespace) -> Placement:
         given = [f"--{n.replace('_', '-')}" for n in ("ray_address", "gpus_per_run") if getattr(args, n, None)]
         if given:
             raise ReportError(f"{' and '.join(given)}: only with --executor ray")
+    elif getattr(args, "runs_at_once", None) is not None:
+        raise ReportError("--runs-at-once: only with the local executor (a Ray cluster trains as many runs at once "
+                          "as its nodes hold: see --cpus-per-run)")
     cpus, gpus = getattr(args, "cpus_per_run", None), getattr(args, "gpus_per_run", 0.0) or 0.0
     if cpus is not None and cpus < 1:
         raise ReportError(f"--cpus-per-run {cpus}: give at least 1")
+    at_once = getattr(args, "runs_at_once", None)
     if gpus < 0:
         raise ReportError(f"--gpus-per-run {gpus:g}: give 0 or more")
-    return Placement(executor, getattr(args, "ray_address", None), cpus, gpus)
+    return Placement(executor, getattr(args, "ray_address", None), cpus, gpus, at_once)
 
 
 def console() -> None:

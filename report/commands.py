@@ -15,6 +15,7 @@ from dlreport.data import files
 from dlreport.errors import ReportError
 from dlreport.fsutil import atomic_write_text
 from dlreport.planning import BuildConfig, plan
+from dlreport.runs.placement import local_slots
 from dlreport.runs.store import ResultStore
 
 log = logging.getLogger(__name__)
@@ -24,8 +25,8 @@ def status(cfg: BuildConfig) -> status_mod.Survey:
     """What a build with this configuration would take from the cache, and what it would train
     and why (the last record is read only when something is to be explained)."""
     planned = plan(cfg)
-    slots = 1
     to_train = [p for p in planned.runs if p.stored is None]
+    slots = local_slots(cfg.placement)[0]
     if cfg.placement.executor == "ray" and to_train:
         from dlreport.runs import cluster
 

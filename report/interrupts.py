@@ -14,6 +14,7 @@ and not printed as a traceback: the build still ends at the next `check()`.
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
@@ -48,3 +49,20 @@ def check() -> None:
     """Raise KeyboardInterrupt if an interrupt has arrived, even one something swallowed."""
     if _seen.is_set():
         raise KeyboardInterrupt
+
+
+def become_worker(build: int) -> None:
+    """In a worker process a build started: leave interrupts to the build (the terminal sends
+    Ctrl-C to every process of its group; the build decides, and kills its workers), and die
+    with it. The kernel kills the worker when the build dies (Linux's PR_SET_PDEATHSIG): a
+    build killed outright would otherwise leave its workers behind, holding its pipes (and
+    a terminal's or a test's output) open for good."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: such a worker ends when its task queue breaks
+        pass
+    if os.getppid() != build:  # the build died before the request took effect
+        os._exit(1)

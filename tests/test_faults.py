@@ -36,7 +36,9 @@ from dlreport.runs.store import ResultStore
 
 pytestmark = pytest.mark.e2e
 # a partial build of two experiments, published as the current report like a whole one
-ARGS = ["--profile", "quick", "--notmnist-split", "substitute", "--only", "A1,B1", "--seeds", "1", "--publish"]
+# one run at a time, in the build's own process, where every kill point below lands (runs side by side: test_side.py)
+ARGS = ["--profile", "quick", "--notmnist-split", "substitute", "--only", "A1,B1", "--seeds", "1", "--publish",
+        "--runs-at-once", "1"]
 OTHER_COMMANDS = ("status", "diff", "builds", "prune", "freeze")  # they take none of a build's options
 EPOCH = "1790000000"
 

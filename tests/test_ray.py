@@ -109,7 +109,8 @@ def test_runs_spread_over_both_nodes_and_the_record_says_where(on_ray, cluster, 
     used = {r["trained_on"]["node"] for r in trained}
     assert used == {cluster.head_node.node_id, *(n.node_id for n in cluster.worker_nodes)}  # both nodes trained
     assert all(r["trained_on"]["data_wait_s"] >= 0 for r in trained)
-    assert rec["placement"] == {"executor": "ray", "address": cluster.address, "cpus_per_run": 1, "gpus_per_run": 0.0}
+    assert rec["placement"] == {"executor": "ray", "address": cluster.address, "cpus_per_run": 1, "gpus_per_run": 0.0,
+                               "runs_at_once": None}
     assert re.search(r"A1 seed 0 running on \S+ \(pid \d+\)", on_ray)
     assert re.search(r"A1 seed 0 on \S+ 60/60", on_ray)  # progress of a remote run on the driver's console
 

@@ -64,3 +64,19 @@ def test_a_diverged_run_stops_the_build_unless_keep_going_and_is_cached_either_w
     assert store.get(p.key)["result"]["failed"]  # the failure is a result too, cached
     kept = runner.obtain([_planned("y", 0, store)], store, tmp_path, cache, keep_going=True)
     assert trained == [0] and kept[0].source == "cache" and not kept[0].result.ok
+
+
+@pytest.mark.parametrize(("asked", "gpu", "expected"), [
+    ({}, False, (8, None)),  # a run per core, the cores shared out
+    ({}, True, (1, None)),  # beside a GPU, one run at a time has it
+    ({"cpus_per_run": 2}, False, (4, 2)),
+    ({"cpus_per_run": 16}, False, (1, 16)),  # more than the machine: still one
+    ({"runs_at_once": 3}, True, (3, None)),  # told: as told, GPU or not
+    ({"runs_at_once": 3, "cpus_per_run": 2}, False, (3, 2)),
+])
+def test_how_many_runs_train_at_once_on_this_machine(monkeypatch, asked, gpu, expected):
+    from dlreport.runs import machine
+    from dlreport.runs.placement import Placement, local_slots
+
+    monkeypatch.setattr(machine, "has_gpu", lambda: gpu)
+    assert local_slots(Placement(**asked), cores=8) == expected

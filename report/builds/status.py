@@ -212,7 +212,7 @@ def format_text(report: Survey) -> str:
         summary += f", about {f'{took / 60:.1f} min' if took >= 60 else f'{took:.0f} s'} of training by the durations of " \
                    "their stored seeds"
         if report.slots > 1:
-            summary += f" with {report.slots} runs at a time on the cluster"
+            summary += f" with {report.slots} runs at a time"
         if report.without_estimate:
             summary += f" plus {report.without_estimate} with no duration of this profile to go by"
     return "\n".join([*lines, summary])

@@ -14,6 +14,7 @@ from dlreport.document.figure_cache import Figure, FigureCache
 from dlreport.facts import analysis, stats
 from dlreport.facts.claims import Judged
 from dlreport.facts.claims import counts as finding_counts
+from dlreport.runs.result import RUNS_AT_ONCE
 from dlreport.runs.runner import Outcome, by_experiment
 from dlreport.study import TRAIN, TRAIN_ACC, TRAIN_LOSS, VAL, VAL_ACC, VAL_LOSS, Experiment, Profile
 
@@ -93,6 +94,7 @@ def experiment(exp: Experiment, outcomes: list[Outcome], cache: FigureCache, col
         "facts": _facts(histories),
         "first": {m: stats.summary(h[m][0] for h in histories) for m in declared.metric_names},
         "train_seconds": stats.summary(r.train_seconds for r in results),
+        "at_once": max(r.hardware.get(RUNS_AT_ONCE, 1) for r in results),
         "gflops": sum(analysis.achieved_gflops(spec, r) for r in results) / len(results),
         "device": ", ".join(sorted({r.hardware["device"] for r in results})),
         "onednn": all(r.engine.get("onednn") == "on" for r in results),
@@ -216,11 +218,13 @@ def setup_grid(members: list[dict]) -> dict:
 
 
 def _compute(parts: dict[str, list[dict]]) -> dict:
-    """The training time of every run, by part and in all (the record's, summed over seeds)."""
+    """The training time of every run, by part and in all (the record's, summed over seeds), and
+    the most runs that trained at once (their times overlap: their sum is not the wall time)."""
     by_part = {p: {"runs": sum(e["n"] for e in es), "seconds": sum(e["train_seconds"].mean * e["n"] for e in es)}
                for p, es in parts.items()}
     return {"parts": by_part, "runs": sum(c["runs"] for c in by_part.values()),
-            "seconds": sum(c["seconds"] for c in by_part.values())}
+            "seconds": sum(c["seconds"] for c in by_part.values()),
+            "at_once": max((e["at_once"] for es in parts.values() for e in es), default=1)}
 
 
 def sample_grids(samples: dict[str, Samples | None], cache: FigureCache) -> dict[str, dict]:

@@ -18,42 +18,22 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
+from dlreport import interrupts
+from dlreport.runs.machine import available_cores
+
 log = logging.getLogger(__name__)
 
 
-def available_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
-
-
 def _start_worker(build: int) -> None:
-    _die_with(build)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    interrupts.become_worker(build)
     for name in ("weasyprint", "weasyprint.progress", "fontTools"):  # as `pdf_assembly.lay_out` quiets them
         logging.getLogger(name).setLevel(logging.ERROR)
     import pikepdf  # noqa: F401 - imported now, while the build judges and renders its HTML
     import weasyprint  # noqa: F401
-
-
-def _die_with(build: int) -> None:
-    """Have the kernel kill this worker when the build that forked it dies (Linux's
-    PR_SET_PDEATHSIG): a build killed outright would otherwise leave its workers behind,
-    holding its pipes (and a terminal's or a test's output) open for good."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux: such a worker ends when its task queue breaks
-        pass
-    if os.getppid() != build:  # the build died before the request took effect
-        os._exit(1)
 
 
 class Workers:

@@ -36,8 +36,8 @@ from dlreport.errors import ReportError, shorten
 from dlreport.fsutil import SYSTEM_TEMP, private_temp_folder
 from dlreport.runs import keys, training
 from dlreport.runs.checkpoints import Checkpoint
-from dlreport.runs.placement import Placement, elapsed_label, length
-from dlreport.runs.progress import Board
+from dlreport.runs.placement import Placement
+from dlreport.runs.progress import REPORT_EVERY_S, Elsewhere, Relay
 from dlreport.runs.result import Result
 
 log = logging.getLogger("dlreport.runs.runner")
@@ -47,7 +47,6 @@ log = logging.getLogger("dlreport.runs.runner")
 # Only these, so that caches, outputs or data a user keeps in the project (a build's own
 # `--cache-dir`, say) are never packed and uploaded with each build.
 MAX_RETRIES = 3  # a task whose worker process or node died is run again, up to this many times
-REPORT_EVERY_S = 0.5  # how often a task sends its progress to the driver at most
 NODES_EVERY_S = 5.0  # how often a build waiting for its runs checks that a node can still train them
 CONNECT_TIMEOUT_S = 5.0
 LOCAL_IP = "127.0.0.1"
@@ -123,33 +122,20 @@ def _probe(spec: dict) -> dict:
     return {**_here(), "key": keys.key_of(parts), "components": parts}
 
 
-class _Relay:
-    """The progress callback a task hands to `run_spec`: every tenth of the run, and at most
-    every REPORT_EVERY_S otherwise, to the driver's sink."""
-
-    def __init__(self, sink, label: str) -> None:
-        self.sink, self.label, self.last = sink, label, 0.0
-
-    def __call__(self, step: int, total: int, metrics: dict) -> None:
-        now = time.perf_counter()
-        if step == total or step % max(1, total // 10) == 0 or now - self.last >= REPORT_EVERY_S:
-            self.last = now
-            self.sink.put.remote(("step", self.label, step, total, {k: float(v) for k, v in metrics.items()}))
-
-
 def _train_task(spec: dict, key: str, label: str, boxed_data: list, sink, threads: int) -> tuple[dict, dict]:
     """One run, on a worker: its data from the object store (timed), its result back."""
     import ray
 
     where = _here()
-    sink.put.remote(("start", label, where))
+    node = f"{where['host']}/{where['node'][:8]}"
+    sink.put.remote(("start", label, f"on {node} (pid {where['pid']})", f"{label} on {node}"))
     began = time.perf_counter()
     data: RunData = ray.get(boxed_data[0])
     waited = time.perf_counter() - began
     if keys.key_of(keys.components(spec)) != key:  # the probe checked the node; a worker must agree too
         raise RuntimeError(f"worker on {where['host']} computes another cache key for {label}")
     checkpoint = Checkpoint(Path(SYSTEM_TEMP) / "dlreport-checkpoints" / f"{key}.npz")
-    result = training.run_spec(spec, data, _Relay(sink, label), checkpoint, threads)
+    result = training.run_spec(spec, data, Relay(sink.put.remote, label), checkpoint, threads)
     checkpoint.clear()
     return result, {"executor": "ray", **where, "data_wait_s": round(waited, 3), "threads": threads}
 
@@ -272,8 +258,7 @@ class Ray:
                                                max_retries=MAX_RETRIES, scheduling_strategy="SPREAD")
         pending = {task.remote(p.spec, p.key, p.label, [self.refs[keys.digest(p.spec["data"])]], sink, self.cpus):
                    (p, time.perf_counter()) for p in runs}
-        board, bars, began, started = Board(), {}, time.perf_counter(), 0
-        by_label = {p.label: p for p in runs}
+        shown = Elsewhere.of(runs)
         looked = time.perf_counter()
         try:
             while pending:
@@ -285,26 +270,13 @@ class Ray:
                                           "unfinished): the runs that finished are stored; build again once nodes "
                                           "have joined")
                 for event in ray.get(sink.drain.remote()):
-                    if event[0] == "start":
-                        _, label, where = event
-                        node = f"{where['host']}/{where['node'][:8]}"
-                        if label in bars:
-                            bars.pop(label).close()
-                            log.info("%s running again on %s (pid %d): its worker was lost", label, node, where["pid"])
-                        else:
-                            started += 1
-                            log.info("%s %s running on %s (pid %d)", elapsed_label(started, len(runs), began), label, node,
-                                     where["pid"])
-                        bars[label] = board.run(f"{label} on {node}", length(by_label[label].spec))
-                    elif event[1] in bars:
-                        bars[event[1]](*event[2:])
+                    shown.event(event)
                 for ref in done:
                     p, submitted = pending.pop(ref)
-                    if p.label in bars:
-                        bars.pop(p.label).close()
+                    shown.finished(p.label)
                     yield (p, *self._result(ref, p), time.perf_counter() - submitted)
         finally:
-            board.close()
+            shown.close()
 
     def _result(self, ref, p) -> tuple[Result, dict]:
         try:

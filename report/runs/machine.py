@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import os
 import platform
 
@@ -15,3 +16,19 @@ def host() -> dict:
     except OSError:
         pass
     return {"cpu": cpu, "cpu_count": os.cpu_count()}
+
+
+def available_cores() -> int:
+    """The cores this process may run on (a container's or `taskset`'s share, not the machine's)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def has_gpu() -> bool:
+    """Whether an NVIDIA GPU is visible to a process started here, judged from the driver's device
+    files (asking a framework would import it): runs that share one GPU need their framework
+    told how to share its memory, which the engine leaves to a user's --cpus-per-run."""
+    hidden = os.environ.get("CUDA_VISIBLE_DEVICES")
+    return hidden not in ("", "-1") and bool(glob.glob("/dev/nvidia[0-9]*"))

@@ -21,8 +21,26 @@ class Placement:
 
     executor: str = "local"
     address: str | None = None  # a Ray cluster; None: the one in RAY_ADDRESS, else a Ray started here
-    cpus_per_run: int | None = None  # None: the framework's default threads locally, one CPU a task on Ray
+    cpus_per_run: int | None = None  # None: see `local_slots` locally, one CPU a task on Ray
     gpus_per_run: float = 0.0
+    runs_at_once: int | None = None  # locally; None: see `local_slots`
+
+
+def local_slots(placement: Placement, cores: int | None = None) -> tuple[int, int | None]:
+    """(runs trained at once, threads of each; None: the cores shared out) on this machine.
+
+    Unless told (`runs_at_once`), as many runs as the cores hold at the CPUs asked per run,
+    by default a run per core, a thread each: what makes small-batch runs fastest (see
+    `executor.Local`); a run alone gets every core. Beside a GPU, one run at a time, which
+    has the device to itself (two frameworks would each claim all of its memory)."""
+    from dlreport.runs import machine
+
+    cores = cores or machine.available_cores()
+    if placement.runs_at_once:
+        return placement.runs_at_once, placement.cpus_per_run
+    if placement.cpus_per_run:
+        return max(1, cores // placement.cpus_per_run), placement.cpus_per_run
+    return (1 if machine.has_gpu() else cores), None
 
 
 class Executor(Protocol):

@@ -10,6 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# The field of a result's `hardware` that says how many runs shared the machine while it
+# trained (absent: it trained alone), set by the executor that placed them side by side:
+# such runs' times overlap, so their sum is not the time the machine spent.
+RUNS_AT_ONCE = "runs_at_once"
+
 
 @dataclass(frozen=True)
 class Failure:
