@@ -18,7 +18,6 @@ from dlreport.cachedir import CacheDir
 from dlreport.runs import keys
 from dlreport.runs.machine import available_cores
 from dlreport.runs.placement import Executor, Placement, elapsed_label, length, local_slots
-from dlreport.runs.side import Side
 
 if TYPE_CHECKING:  # the training side is imported when something trains: planning needs none of it
     from dlreport.data.rundata import RunData
@@ -54,6 +53,8 @@ class Local:
                 decoded = datasets.DecodedCache(self.cache.decoded)
                 loaded[data_key] = study.current().data.load(p.spec["data"], self.data_dir, decoded)
         if (at_once := min(self.at_once, len(runs))) > 1:
+            from dlreport.runs.side import Side
+
             threads = self.threads or max(1, available_cores() // at_once)
             yield from Side(self.cache, threads, at_once).train(runs, loaded)
         else:
