@@ -54,6 +54,15 @@ def copy_project(dst: Path) -> Path:
     return dst
 
 
+def process_alive(pid: int) -> bool:
+    """Whether a process still runs (a zombie, dead and not yet reaped, does not)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return status.read().split("State:")[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
 def matmul_shapes(graph) -> list[tuple[int, int, int]]:
     """(m, k, n) of every matrix product in a traced TensorFlow graph, its operands' transposes
     applied: what the FLOP count and the benchmark's per-shape floor must describe."""

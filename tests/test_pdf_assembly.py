@@ -232,6 +232,8 @@ def test_workers_die_with_the_build_that_forked_them():
     import sys
     import time
 
+    from conftest import process_alive
+
     build = subprocess.Popen([sys.executable, "-c", "import os, time\nfrom dlreport.document.workers import Workers\n"
                               "w = Workers(3).__enter__()\ntime.sleep(1)\n"
                               "print([p.pid for p in w._pool._processes.values()], flush=True)\ntime.sleep(60)"],
@@ -240,17 +242,10 @@ def test_workers_die_with_the_build_that_forked_them():
     build.kill()  # outright: no `finally`, no shutdown
     build.wait()
     deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and any(_running(pid) for pid in workers):
+    while time.monotonic() < deadline and any(process_alive(pid) for pid in workers):
         time.sleep(0.05)
-    assert len(workers) == 3 and not any(_running(pid) for pid in workers)  # a worker per core
+    assert len(workers) == 3 and not any(process_alive(pid) for pid in workers)  # a worker per core
 
-
-def _running(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            return status.read().split("State:")[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 def test_a_row_is_never_split_and_the_check_would_see_it():

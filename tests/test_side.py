@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import DATA, copy_project
+from conftest import DATA, copy_project, process_alive
 
 from dlreport.builds import ledger, record
 from dlreport.runs.checkpoints import Checkpoint
@@ -101,18 +101,11 @@ def _worker_pids(proc: subprocess.Popen, until: str) -> tuple[dict[str, str], st
 def _gone(pids, within: float = 10.0) -> bool:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
-        if not any(_running(int(pid)) for pid in pids):
+        if not any(process_alive(int(pid)) for pid in pids):
             return True
         time.sleep(0.05)
     return False
 
-
-def _running(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            return status.read().split("State:")[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 def test_a_build_killed_while_runs_train_side_by_side_leaves_no_worker_and_resumes(project):
