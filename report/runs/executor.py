@@ -33,8 +33,9 @@ class Local:
     Why worker processes: a mini-batch run spends most of a step in the fixed cost of
     each small operation, which a second thread barely shortens; two runs side by side,
     a thread each, do nearly twice the work in the same time. A run's numbers do not
-    depend on where or beside what it trains (its result is a pure function of its spec),
-    and the driver alone stores results, as with a cluster.
+    depend on beside what it trains (with the same threads, not on where either: its
+    result is a pure function of its spec), and the driver alone stores results, as with
+    a cluster.
     """
 
     def __init__(self, data_dir: Path, cache: CacheDir, threads: int | None = None, at_once: int = 1) -> None:

@@ -100,8 +100,8 @@ class Relay:
 class Elsewhere:
     """The build's view of runs that train in other processes: a run's "start" event
     (where it runs, and what its bar and lines are called) opens its bar, its "step"
-    events move it. A run that starts a second
-    time (its worker was lost and the run given to another) keeps one bar."""
+    events move it. A run that starts a second time (its worker was lost and the run
+    given to another) keeps one bar."""
 
     def __init__(self, lengths: dict[str, int | None]) -> None:
         """`lengths`: each run's label and its number of steps, where known."""
