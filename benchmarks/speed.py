@@ -430,9 +430,21 @@ class _Paces:
             self.pool.shutdown()
 
 
-def study_now(data_dir: Path, peak_gflops: float, rates: ProductRates, at_once: int = 1) -> dict:
-    """The full profile's multi-seed study (every planned run, every seed) as our training
-    code runs it now, against its FLOP floor at the peak measured in this same run.
+def full_study(data_dir: Path) -> tuple[list, dict]:
+    """The full profile's planned runs (none taken from a store) and their data, read once for
+    every way `study_now` times them."""
+    from dlreport.runs import runner
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = planning.BuildConfig(data_dir=data_dir, profile="full", data_choice="substitute",
+                                   cache_dir=Path(tmp), frozen_dir=Path(tmp) / "no-frozen")
+        planned = planning.plan(cfg).runs
+        return planned, runner.load_data(planned, data_dir, CHECKOUT.cache)  # the checkout's decoded datasets
+
+
+def study_now(study: tuple[list, dict], peak_gflops: float, rates: ProductRates, at_once: int = 1) -> dict:
+    """The full profile's multi-seed study (every planned run, every seed: `full_study`) as our
+    training code runs it now, against its FLOP floor at the peak measured in this same run.
 
     Each experiment is trained for a few steps with the real `training.run_spec` (its own
     network, data, penalty, dropout, checkpoints), alone or `at_once` side by side (`_Paces`);
@@ -440,32 +452,27 @@ def study_now(data_dir: Path, peak_gflops: float, rates: ProductRates, at_once: 
     the measured pace. Seeds change no arithmetic, so one experiment's pace serves all its
     seeds. A build's recorded times are the truth of that build; this is the figure that
     can sit beside today's peak."""
-    from dlreport.runs import keys, runner
+    from dlreport.runs import keys
     from experiments.flops import products_per_step
 
+    planned, loaded = study
     paced = _Paces(at_once)
+    paces: dict[str, tuple[float, float]] = {}  # experiment -> (first step s, each further step s)
+    parts: dict[str, dict] = {}
+    trained: set[str] = set()
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            cfg = planning.BuildConfig(data_dir=data_dir, profile="full", data_choice="substitute",
-                                       cache_dir=Path(tmp), frozen_dir=Path(tmp) / "no-frozen")
-            planned = planning.plan(cfg).runs
-            loaded = runner.load_data(planned, data_dir, CHECKOUT.cache)  # the checkout's decoded datasets
-            paces: dict[str, tuple[float, float]] = {}  # experiment -> (first step s, each further step s)
-            parts: dict[str, dict] = {}
-            trained: set[str] = set()
-            for p in planned:
-                if p.key in trained:  # a run shared by two experiments (C's plain 1e-3 is B4) trains once
-                    continue
-                trained.add(p.key)
-                spec, unit = p.spec, _unit(p.spec)
-                data = loaded[keys.digest(spec["data"])]
-                if p.experiment.id not in paces:
-                    paces[p.experiment.id] = paced({**spec, "hparams": {**spec["hparams"], unit: TIMED_STEPS[unit]}}, data)
-                first, each = paces[p.experiment.id]
-                steps = spec["hparams"][unit]
-                part = _add_arithmetic(parts, spec, rates, products_per_step(spec, len(data.y_train), len(data.y_val)),
-                                       steps)
-                part["train_s"] += first + (steps - 1) * each
+        for p in planned:
+            if p.key in trained:  # a run shared by two experiments (C's plain 1e-3 is B4) trains once
+                continue
+            trained.add(p.key)
+            spec, unit = p.spec, _unit(p.spec)
+            data = loaded[keys.digest(spec["data"])]
+            if p.experiment.id not in paces:
+                paces[p.experiment.id] = paced({**spec, "hparams": {**spec["hparams"], unit: TIMED_STEPS[unit]}}, data)
+            first, each = paces[p.experiment.id]
+            steps = spec["hparams"][unit]
+            part = _add_arithmetic(parts, spec, rates, products_per_step(spec, len(data.y_train), len(data.y_val)), steps)
+            part["train_s"] += first + (steps - 1) * each
     finally:
         paced.close()
     return {"runs": len(trained), "at_once": at_once,
@@ -529,8 +536,9 @@ def main() -> None:
         results["part_a"] = part_a(tf, fashion)
         results["part_b"] = part_b(tf, notmnist, rates)
     cores = available_cores()
-    results["study_now_one_at_a_time"] = study_now(data_dir, peak["gflops"], rates)
-    results["study_now"] = study_now(data_dir, peak["gflops"], rates, cores) if cores > 1 else results["study_now_one_at_a_time"]
+    study = full_study(data_dir)
+    results["study_now_one_at_a_time"] = study_now(study, peak["gflops"], rates)
+    results["study_now"] = study_now(study, peak["gflops"], rates, cores) if cores > 1 else results["study_now_one_at_a_time"]
     results["study"] = study_against_floor(peak["gflops"], rates)
     results["product_rates"] = rates.rows
     results["peak_rss_mb"] = {

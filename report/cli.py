@@ -310,18 +310,17 @@ def _ids(value: str | None, option: str) -> tuple[str, ...]:
 
 def _placement(args: argparse.Namespace) -> Placement:
     """Where runs train; an option that only a Ray cluster reads is refused without --executor ray."""
-    executor = getattr(args, "executor", "local")
+    executor, at_once = getattr(args, "executor", "local"), getattr(args, "runs_at_once", None)
     if executor != "ray":
         given = [f"--{n.replace('_', '-')}" for n in ("ray_address", "gpus_per_run") if getattr(args, n, None)]
         if given:
             raise ReportError(f"{' and '.join(given)}: only with --executor ray")
-    elif getattr(args, "runs_at_once", None) is not None:
+    elif at_once is not None:
         raise ReportError("--runs-at-once: only with the local executor (a Ray cluster trains as many runs at once "
                           "as its nodes hold: see --cpus-per-run)")
     cpus, gpus = getattr(args, "cpus_per_run", None), getattr(args, "gpus_per_run", 0.0) or 0.0
     if cpus is not None and cpus < 1:
         raise ReportError(f"--cpus-per-run {cpus}: give at least 1")
-    at_once = getattr(args, "runs_at_once", None)
     if gpus < 0:
         raise ReportError(f"--gpus-per-run {gpus:g}: give 0 or more")
     return Placement(executor, getattr(args, "ray_address", None), cpus, gpus, at_once)

@@ -26,11 +26,12 @@ def status(cfg: BuildConfig) -> status_mod.Survey:
     and why (the last record is read only when something is to be explained)."""
     planned = plan(cfg)
     to_train = [p for p in planned.runs if p.stored is None]
-    slots = local_slots(cfg.placement)[0]
     if cfg.placement.executor == "ray" and to_train:
         from dlreport.runs import cluster
 
         slots = cluster.slots(cfg.placement)
+    else:
+        slots = local_slots(cfg.placement)[0]
     previous = ledger.Ledger(cfg.out_dir).last_runs(planned.profile.name) if to_train else None
     planned.store.save_index()
     return status_mod.survey(planned.runs, previous, slots)

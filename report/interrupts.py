@@ -66,3 +66,14 @@ def become_worker(build: int) -> None:
         pass
     if os.getppid() != build:  # the build died before the request took effect
         os._exit(1)
+
+
+def end_workers(pool, cleanly: bool) -> None:
+    """The build's side: its pool of workers (a `ProcessPoolExecutor`) ended; after an
+    interrupt or an error, killed outright (the executor has no public kill) rather than
+    left to finish what it was given."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=cleanly, cancel_futures=True)
+    if not cleanly:
+        for process in processes:
+            process.kill()

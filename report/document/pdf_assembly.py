@@ -145,7 +145,6 @@ class PieceCache(KeptFiles):
     def __init__(self, root: Path, hints: Path | None = None) -> None:
         super().__init__(root, ".pdf", "laid-out piece")
         self.hints = hints  # guesses to start from when this cache has none (a fresh clone's: `frozen/`)
-
         self._guesses: dict[str, list] | None = None
         self._guessed = False
         self._met: set[str] = set()  # the names of the pieces this render met

@@ -56,11 +56,7 @@ class Workers:
 
     def __exit__(self, *exc_info) -> None:
         if self._pool is not None:
-            processes = list(getattr(self._pool, "_processes", {}).values())  # the executor has no public kill
-            self._pool.shutdown(wait=exc_info[0] is None, cancel_futures=True)
-            if exc_info[0] is not None:
-                for process in processes:
-                    process.kill()
+            interrupts.end_workers(self._pool, cleanly=exc_info[0] is None)
             self._pool = None
 
     @property

@@ -29,6 +29,6 @@ def available_cores() -> int:
 def has_gpu() -> bool:
     """Whether an NVIDIA GPU is visible to a process started here, judged from the driver's device
     files (asking a framework would import it): runs that share one GPU need their framework
-    told how to share its memory, which the engine leaves to a user's --cpus-per-run."""
+    told how to share its memory, which the engine leaves to a user's --runs-at-once."""
     hidden = os.environ.get("CUDA_VISIBLE_DEVICES")
     return hidden not in ("", "-1") and bool(glob.glob("/dev/nvidia[0-9]*"))

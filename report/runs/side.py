@@ -105,11 +105,7 @@ class Side:
             _drain(events, shown)
             ended = True
         finally:
-            workers = list((getattr(pool, "_processes", None) or {}).values())  # the executor has no public kill
-            pool.shutdown(wait=ended, cancel_futures=True)
-            if not ended:
-                for process in workers:
-                    process.kill()
+            interrupts.end_workers(pool, cleanly=ended)
             shown.close()
             events.cancel_join_thread()
             events.close()
