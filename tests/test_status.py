@@ -55,3 +55,24 @@ def test_a_run_whose_result_went_missing_is_stale_for_a_reason_that_is_said():
     assert report.estimate_s == 3.0
     other_profile = status.survey(planned, {**previous, "profile": "full"})
     assert other_profile.estimate_s == 0.0 and other_profile.without_estimate == 1  # no full durations for quick
+
+
+def test_a_build_records_each_trainers_train_apart_so_a_diff_shows_the_right_one():
+    """Part A's and Part B's trainers each define `train`: a record keeping sources by name kept
+    only one of them, and `status` then diffed Part A's new `train` against Part B's."""
+    from pathlib import Path
+
+    from dlreport import planning
+
+    cfg = planning.BuildConfig(data_dir=Path("/nonexistent"), profile="quick", data_choice="substitute")
+    planned = planning.plan(cfg).runs
+    a1, b1 = (next(p for p in planned if p.experiment.id == i) for i in ("A1", "B1"))
+    assert a1.components["code"]["train"] != b1.components["code"]["train"]
+    recorded = {**status.sources_of(a1.components), **status.sources_of(b1.components)}  # as a record merges them
+    edited = copy.deepcopy(a1.components)
+    edited["code"]["train"] = "0" * 16
+    edited_source = recorded[a1.components["code"]["train"]].replace("Full-batch Adam", "Full-batch Adam, edited")
+    causes = status.explain(a1.components, edited, recorded, {"0" * 16: edited_source})
+    (train,) = [c for c in causes if c["cause"] == "train() changed"]
+    assert "+    \"\"\"Full-batch Adam, edited" in train["diff"]
+    assert train["diff"].count("\n") < 6  # one line changed, not one trainer against another

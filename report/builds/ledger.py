@@ -166,8 +166,8 @@ class Ledger:
                 continue
             for r in rec.get("runs", []):
                 runs.setdefault((r["id"], r["seed"]), r)
-            for name, text in rec.get("sources", {}).items():
-                sources.setdefault(name, text)
+            for fingerprint, text in rec.get("sources", {}).items():
+                sources.setdefault(fingerprint, text)
         return {"profile": profile, "runs": list(runs.values()), "sources": sources}
 
     def stamp(self) -> dict | None:

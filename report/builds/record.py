@@ -7,13 +7,15 @@ Format (version `RECORD_FORMAT`):
      "duration_s", "render_inputs", "changes_since", "outputs": {file: sha256},
      "figures": {experiment id: digest of the curves its figures are drawn from},
      "claims": [{"id", "part", "claim", "verdict", "tests": [{"test", "estimate", "lo", "hi", "n", "verdict"}]}],
-     "sources": {"function": source text},
+     "sources": {code fingerprint: source text},
      "runs": [{"id", "seed", "key", "components", "source": run|cache|frozen, "seconds",
                "train_seconds", "final", "data", "device", "gflops", "failed"?}],
      "experiments": {id: {"seeds", "n", "final": {metric: mean}, "sd": {metric: sd}}}}
 
 `components` are the cache key's parts and `sources` the code behind their fingerprints,
-so a later build can name what changed, down to a diff of a function.
+so a later build can name what changed, down to a diff of a function. (Records made
+before sources were keyed by fingerprint keyed them by name; against those a changed
+function is named without its diff.)
 """
 
 from __future__ import annotations

@@ -64,7 +64,8 @@ def explain(old: dict, new: dict, old_sources: dict[str, str], new_sources: dict
     """Each difference between two sets of key components, as {"cause", "diff"}.
 
     Function diffs compare the old record's source with `new_sources` (another record's),
-    or with the files as they are now when that is None (what `status` wants)."""
+    or with the files as they are now when that is None (what `status` wants). Sources are
+    looked up by fingerprint, not by name: two trainers may each have a `train`."""
     causes: list[dict] = []
     old_spec, new_spec = old["spec"], new["spec"]
     for part, label in (("hparams", ""), ("data", "data ")):
@@ -78,8 +79,10 @@ def explain(old: dict, new: dict, old_sources: dict[str, str], new_sources: dict
     for name in sorted(set(old["code"]) | set(new["code"])):
         if old["code"].get(name) != new["code"].get(name):
             what = "added" if name not in old["code"] else "removed" if name not in new["code"] else "changed"
-            new_text = _current_source(new_spec, name) if new_sources is None else new_sources.get(name, "")
-            causes.append({"cause": f"{name.split(':')[-1]}() {what}", "diff": code_diff(old_sources.get(name), new_text)})
+            new_text = (_current_source(new_spec, name) if new_sources is None
+                        else new_sources.get(new["code"].get(name, ""), ""))
+            causes.append({"cause": f"{name.split(':')[-1]}() {what}",
+                           "diff": code_diff(old_sources.get(old["code"].get(name, "")), new_text)})
     for part in ("versions", "engine"):  # "engine" is absent from keys made before it existed
         causes += [{"cause": c, "diff": ""} for c in _changes(old.get(part, {}), new.get(part, {}), "")]
     if old.get("scheme") != new.get("scheme"):
@@ -88,8 +91,10 @@ def explain(old: dict, new: dict, old_sources: dict[str, str], new_sources: dict
 
 
 def sources_of(components: dict) -> dict[str, str]:
-    """The source text behind every code fingerprint of a key, for later diffs."""
-    return keys.code_sources(components["spec"])
+    """Fingerprint → the source text behind it, for every code fingerprint of a key, for later
+    diffs. Keyed by fingerprint because names are not unique across a study's runs (each
+    trainer has a `train`), and one build's record holds the sources of all its runs."""
+    return {components["code"][name]: text for name, text in keys.code_sources(components["spec"]).items()}
 
 
 def makespan(durations: list[float], slots: int) -> float:
