@@ -350,3 +350,13 @@ def test_a_run_at_chance_or_with_an_exploding_loss_is_suspect_and_a_sound_one_is
     exploded = {**H, "train_loss": [2.3, 50.0, 7e4, 7e5, 7e5]}
     assert "at chance" in analysis.suspicions(at_chance)[0]
     assert "grew from 2.3 to 7e+05" in analysis.suspicions(exploded)[0]
+
+
+def test_the_run_table_names_the_kernels_each_framework_says_its_runs_chose(quick_report):
+    """Every generated run trained with oneDNN on: TensorFlow's framework names that, and the
+    engine prints what the framework says, for each experiment's row of the runs table."""
+    html, runs = quick_report
+    table = re.search(r'<table id="tab-runs".*?</table>', html, re.S)[0]
+    rows = re.findall(r"<tr><td>([^<]+)</td>.*?</tr>", table, re.S)
+    assert len(rows) == len({o.experiment.id for o in runs})
+    assert table.count("CPU, oneDNN") == len(rows)

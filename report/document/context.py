@@ -6,7 +6,7 @@ show is produced here from the outcomes of this build.
 
 from __future__ import annotations
 
-from dlreport import project, study
+from dlreport import frameworks, project, study
 from dlreport.builds import changes
 from dlreport.data.samples import Samples
 from dlreport.document import findings, listings, palette, scales
@@ -67,6 +67,7 @@ def experiment(exp: Experiment, outcomes: list[Outcome], cache: FigureCache, col
     reference = exp.reference.as_dict()
     declared = study.current()
     network = declared.network(spec)
+    framework = frameworks.of(exp.trainer)
     sources = sorted({o.source for o in outcomes})
     comparable = study.current().data.comparable(spec["data"])  # the original's numbers are drawn only beside its data
     drawn = reference if comparable else {}
@@ -97,7 +98,7 @@ def experiment(exp: Experiment, outcomes: list[Outcome], cache: FigureCache, col
         "at_once": max(r.hardware.get(RUNS_AT_ONCE, 1) for r in results),
         "gflops": sum(analysis.achieved_gflops(spec, r) for r in results) / len(results),
         "device": ", ".join(sorted({r.hardware["device"] for r in results})),
-        "onednn": all(r.engine.get("onednn") == "on" for r in results),
+        "kernels": kernels.pop() if len(kernels := {framework.kernels(r.engine) for r in results}) == 1 else "",
         "source": sources[0] if len(sources) == 1 else "mixed",
         "run_keys": [o.key for o in outcomes],
         "histories": histories,

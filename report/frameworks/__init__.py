@@ -38,6 +38,8 @@ class Framework:
     load: Callable[[], object] = field(default=lambda: None)  # import it (quietly), once per process
     start: Callable[[int | None], None] = field(default=lambda threads: None)  # before a run: threads, determinism
     hardware: Callable[[], dict] = field(default=_host)  # what ran a run: host, devices, threads
+    # how the report names the kernels a run's settings chose ("" for the framework's plain ones)
+    kernels: Callable[[dict[str, str]], str] = field(default=lambda settings: "")
 
 
 @cache

@@ -92,4 +92,5 @@ def start(threads: int | None) -> None:
 
 
 TENSORFLOW = Framework("tensorflow", "TensorFlow", ("tensorflow", "keras", "numpy"), settings=settings,
-                       environment=environment, load=import_tensorflow, start=start, hardware=hardware)
+                       environment=environment, load=import_tensorflow, start=start, hardware=hardware,
+                       kernels=lambda chosen: "oneDNN" if chosen.get("onednn") == "on" else "")
