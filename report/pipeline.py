@@ -113,7 +113,7 @@ def _obtain(state: Build) -> None:
     once every mistake that would otherwise surface after the training has been looked for."""
     cfg, planned = state.cfg, state.planned.runs
     loaded = _preflight(cfg, planned)
-    executor = choose(cfg.placement, cfg.data_dir, cfg.cache)
+    executor = choose(cfg.placement, cfg.cache)
     try:
         if to_train := list({p.key: p for p in planned if p.entry is None}.values()):
             executor.start(to_train, loaded)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dlreport.cachedir import CacheDir
@@ -38,21 +37,13 @@ class Local:
     a cluster.
     """
 
-    def __init__(self, data_dir: Path, cache: CacheDir, threads: int | None = None, at_once: int = 1) -> None:
-        self.data_dir, self.cache, self.threads, self.at_once = data_dir, cache, threads, at_once
+    def __init__(self, cache: CacheDir, threads: int | None = None, at_once: int = 1) -> None:
+        self.cache, self.threads, self.at_once = cache, threads, at_once
 
     def start(self, runs: list, loaded: dict[str, RunData]) -> None:
         pass
 
     def train(self, runs: list, loaded: dict[str, RunData]) -> Iterator[tuple]:
-        for p in runs:
-            data_key = keys.digest(p.spec["data"])
-            if data_key not in loaded:
-                from dlreport import study
-                from dlreport.data import datasets
-
-                decoded = datasets.DecodedCache(self.cache.decoded)
-                loaded[data_key] = study.current().data.load(p.spec["data"], self.data_dir, decoded)
         if (at_once := min(self.at_once, len(runs))) > 1:
             from dlreport.runs.side import Side
 
@@ -87,11 +78,11 @@ class Local:
         pass
 
 
-def choose(placement: Placement, data_dir: Path, cache: CacheDir) -> Executor:
+def choose(placement: Placement, cache: CacheDir) -> Executor:
     """The executor a placement asks for; Ray is imported only here, and only when asked."""
     if placement.executor == "ray":
         from dlreport.runs.cluster import Ray
 
         return Ray(placement)
     at_once, threads = local_slots(placement)
-    return Local(data_dir, cache, threads, at_once)
+    return Local(cache, threads, at_once)

@@ -138,8 +138,7 @@ def obtain(planned: list[Planned], store: ResultStore, data_dir: Path, cache: Ca
     Two runs with the same key (the same run under two names) are trained once.
     A failed (diverged) result stops the build unless `keep_going`.
     """
-    loaded = dict(loaded or {})  # data already loaded (and verified) by `load_data`
-    executor = executor or Local(data_dir, cache)
+    executor = executor or Local(cache)
     outcomes: list[Outcome | None] = []
     first: dict[str, int] = {}  # key -> index of the planned run that trains it
     for i, p in enumerate(planned):
@@ -155,7 +154,10 @@ def obtain(planned: list[Planned], store: ResultStore, data_dir: Path, cache: Ca
     log.info("%d of %d runs stored%s%s (-v lists them)", len(stored), len(planned), f" ({tiers})" if tiers else "",
              f", {len(first)} to train" if first else "")
     primary = study.current().primary
-    for p, result, where, seconds in executor.train([planned[i] for i in first.values()], loaded) if first else ():
+    to_train = [planned[i] for i in first.values()]
+    loaded = dict(loaded or {})  # data already loaded (and verified) by `load_data`, and what it did not load
+    loaded.update(load_data([p for p in to_train if keys.digest(p.spec["data"]) not in loaded], data_dir, cache))
+    for p, result, where, seconds in executor.train(to_train, loaded) if to_train else ():
         try:
             store.put(p.key, p.components, result.as_dict())
         except OSError as exc:
