@@ -7,7 +7,7 @@ Measured here, on this machine, in this order:
     introduction's template and in each of the longest pieces of the PDF, `status`
     — wall time of the real command, best of three, in a scratch copy of the project
     that shares this checkout's cached results (so nothing is trained);
-  * Part A (A2b shape, full batch, real Fashion-MNIST): our XLA-compiled step against a
+  * Part A (A2b shape, full batch, real Fashion-MNIST): our graph-compiled step against a
     naive eager GradientTape loop of the same maths, and against a measured matmul peak;
   * Part B (B4, batch 32, real notMNIST substitute split): our training loop against a
     default `model.fit` of the same model and data;
