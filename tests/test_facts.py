@@ -253,6 +253,11 @@ def test_a_difference_of_two_reading_points_of_one_experiment_is_taken_seed_by_s
     assert e.n == (3,) and (e.lo, e.hi) == (pytest.approx(0.29), pytest.approx(0.29)) and judged.verdict == stats.CONFIRMED
 
 
+# The CPU each part's generated runs "trained on": two, neither the rendering machine's ("test CPU"),
+# as when a build takes one part's runs from `frozen/` and trains another itself.
+TRAINED_ON = {"A": "Xeon of Part A", "B": "EPYC of Parts B and C", "C": "EPYC of Parts B and C"}
+
+
 @pytest.fixture(scope="module")
 def quick_report(tmp_path_factory) -> tuple[str, list]:
     """The whole report rendered from generated curves for every experiment (two seeds each,
@@ -277,7 +282,8 @@ def quick_report(tmp_path_factory) -> tuple[str, list]:
                        "train_acc": list(0.95 - 0.4 * decay), "val_acc": list(0.9 - 0.4 * decay + rng.normal(0, 0.005, steps))}
             result = Result(history=history, final={m: v[-1] for m, v in history.items()},
                             unit="iteration" if "iterations" in spec["hparams"] else "epoch", train_seconds=2.0 + seed,
-                            data={"n_train": 3000, "n_val": 1000, "sha256": "0" * 64}, hardware={"device": "CPU"},
+                            data={"n_train": 3000, "n_val": 1000, "sha256": "0" * 64},
+                            hardware={"device": "CPU", "cpu": TRAINED_ON[exp.part]},
                             engine={"onednn": "on"})
             runs.append(Outcome(exp, seed, keys.digest([exp.id, seed]), {"spec": spec}, result, "cache", 0.0))
     finished: dict[str, list[Result]] = {}
@@ -360,3 +366,20 @@ def test_the_run_table_names_the_kernels_each_framework_says_its_runs_chose(quic
     rows = re.findall(r"<tr><td>([^<]+)</td>.*?</tr>", table, re.S)
     assert len(rows) == len({o.experiment.id for o in runs})
     assert table.count("CPU, oneDNN") == len(rows)
+
+
+def test_the_report_names_the_processors_its_runs_recorded_not_the_machine_that_rendered_it(quick_report):
+    """A build may take runs trained elsewhere: the compute table's caption, the limitations and the
+    appendix name each processor the results recorded, with its parts and runs, and never say
+    the rendering machine's CPU trained them."""
+    html, runs = quick_report
+    text = re.sub(r"\s+", " ", html_module.unescape(re.sub(r"<[^>]+>", " ", html)))
+    count = {cpu: sum(TRAINED_ON[o.experiment.part] == cpu for o in runs) for cpu in set(TRAINED_ON.values())}
+    parts = {"Xeon of Part A": "Part A", "EPYC of Parts B and C": "Parts B and C"}
+    named = " and ".join(f"{cpu} ({parts[cpu]}, {count[cpu]} runs)" for cpu in sorted(count, key=lambda c: -count[c]))
+    caption = re.sub(r"\s+", " ", re.search(r'<table id="tab-compute">\s*<caption>(.*?)</caption>', html, re.S)[1])
+    assert f"on {named}." in caption
+    assert f"More than one kind of processor. The runs trained on {named}." in text
+    assert f"trained on {named}" in re.sub(r"\s+", " ", re.search(r'<dl class="meta">(.*?)</dl>', html, re.S)[1]
+                                            .replace("<dt>trained on</dt><dd>", "trained on "))
+    assert "test CPU" not in caption and "trained on test CPU" not in text

@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 import urllib.request
+from html import escape
 from pathlib import Path
 
 import pytest
@@ -65,6 +66,9 @@ def test_the_new_study_builds_html_and_pdf_without_tensorflow_then_a_second_buil
     assert re.search(r'<h2 id="part-a"><span class="secnum">\d+</span> Learning rate', html)
     assert re.search(r'<figure id="fig-rates" class="curves">\s*<div class="panels"><img src="data:image/svg\+xml;base64,', html)
     assert 'id="finding-1"' in html and "study.softmax.train" in html and "??" not in html
+    from dlreport.runs import machine
+
+    assert f"<dt>trained on</dt><dd>{escape(machine.host()['cpu'])} (every run)</dd>" in html  # as each run recorded it
     from pypdf import PdfReader
 
     text = "\n".join(page.extract_text() for page in PdfReader(study / "build" / "report.pdf").pages)

@@ -96,6 +96,7 @@ def experiment(exp: Experiment, outcomes: list[Outcome], cache: FigureCache, col
         "first": {m: stats.summary(h[m][0] for h in histories) for m in declared.metric_names},
         "train_seconds": stats.summary(r.train_seconds for r in results),
         "at_once": max(r.hardware.get(RUNS_AT_ONCE, 1) for r in results),
+        "processors": [processor(r.hardware) for r in results],
         "gflops": sum(analysis.achieved_gflops(spec, r) for r in results) / len(results),
         "device": ", ".join(sorted({r.hardware["device"] for r in results})),
         "kernels": kernels.pop() if len(kernels := {framework.kernels(r.engine) for r in results}) == 1 else "",
@@ -218,14 +219,30 @@ def setup_grid(members: list[dict]) -> dict:
                      for i, e in enumerate(members)]}
 
 
+def processor(hardware: dict) -> str:
+    """What a run trained on, as its result recorded it: a GPU where it used one, else its CPU.
+
+    Read from each run, not from the machine that renders: a build takes runs from a cache or
+    `frozen/` that other machines may have filled."""
+    return f"a GPU beside {hardware['cpu']}" if hardware["device"] == "GPU" else hardware["cpu"]
+
+
 def _compute(parts: dict[str, list[dict]]) -> dict:
-    """The training time of every run, by part and in all (the record's, summed over seeds), and
-    the most runs that trained at once (their times overlap: their sum is not the wall time)."""
+    """The training time of every run, by part and in all (the record's, summed over seeds), the
+    most runs that trained at once (their times overlap: their sum is not the wall time), and the
+    processors they trained on, each with its runs and parts, most runs first."""
     by_part = {p: {"runs": sum(e["n"] for e in es), "seconds": sum(e["train_seconds"].mean * e["n"] for e in es)}
                for p, es in parts.items()}
+    processors: dict[str, dict] = {}
+    for p, es in parts.items():
+        for name in (name for e in es for name in e["processors"]):
+            on = processors.setdefault(name, {"name": name, "runs": 0, "parts": []})
+            on["runs"] += 1
+            on["parts"] += [p] if p not in on["parts"] else []
     return {"parts": by_part, "runs": sum(c["runs"] for c in by_part.values()),
             "seconds": sum(c["seconds"] for c in by_part.values()),
-            "at_once": max((e["at_once"] for es in parts.values() for e in es), default=1)}
+            "at_once": max((e["at_once"] for es in parts.values() for e in es), default=1),
+            "processors": sorted(processors.values(), key=lambda on: -on["runs"])}
 
 
 def sample_grids(samples: dict[str, Samples | None], cache: FigureCache) -> dict[str, dict]:

@@ -58,6 +58,12 @@ def _points(value: float | Estimate, digits: int = 1) -> str:
     return f"{100 * value:.{digits}f} pp"
 
 
+def _series(items: list) -> str:
+    """Items as prose: "A", "A and B", "A, B and C"."""
+    words = [str(i) for i in items]
+    return " and ".join(filter(None, [", ".join(words[:-1]), words[-1]])) if words else ""
+
+
 def _duration(seconds: float) -> str:
     """A span of time in the unit that reads best: 35 s, 41 min, 3.2 h."""
     if seconds < 90:
@@ -130,7 +136,7 @@ def environment(templates: Path = TEMPLATES, equation_svg: Callable[[str], str] 
         lstrip_blocks=True,
         bytecode_cache=CompiledTemplates(compiled) if compiled is not None else None,
     )
-    env.filters.update(num=_num, signed=_signed, pp=_points, steps=_steps, interval=_interval, duration=_duration,
+    env.filters.update(num=_num, signed=_signed, pp=_points, steps=_steps, interval=_interval, duration=_duration, series=_series,
                        estimate=findings.estimate, region=findings.region, sweep=findings.sweep,
                        detectable=findings.detectable, key=findings.key,
                        math=lambda tex: equations.math(tex, svg_of=equation_svg),
