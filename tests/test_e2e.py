@@ -84,10 +84,11 @@ def _visible_text(path: Path) -> str:
     return html_module.unescape(re.sub(r"<[^>]+>", "", path.read_text()))
 
 
-def _pdf_text(path: Path) -> str:
+def _pdf_text(path: Path, mode: str = "plain") -> str:
+    """The PDF's text; in "layout" mode with what the page draws beside it, such as list numbers."""
     from pypdf import PdfReader
 
-    return "\n".join(page.extract_text() for page in PdfReader(path).pages)
+    return "\n".join(page.extract_text(extraction_mode=mode) for page in PdfReader(path).pages)
 
 
 def test_first_build_trains_both_parts_and_reports_progress(project):
@@ -226,14 +227,11 @@ def test_pdf_has_title_contents_with_page_numbers_and_results(project):
 def test_each_citation_is_the_number_its_reference_carries_in_the_pdf(project):
     """The references start at [0], the original study. WeasyPrint ignores <ol start>, so the PDF
     numbered them from 1 and every citation in print named the reference after the one it meant."""
-    from pypdf import PdfReader
-
     html = (project.out / "report.html").read_text()
     cited = dict(re.findall(r'href="#(ref-[\w-]+)">\[(\d+)\]', html))
     first_words = {ref: " ".join(html_module.unescape(re.sub(r"<[^>]+>", "", text)).split()[:3])
                    for ref, text in re.findall(r'<li id="(ref-[\w-]+)">(.*?)</li>', html, re.S)}
-    laid_out = "\n".join(page.extract_text(extraction_mode="layout")
-                         for page in PdfReader(project.out / "report.pdf").pages)
+    laid_out = _pdf_text(project.out / "report.pdf", mode="layout")
     numbered = {" ".join(text.split()[:3]): n for n, text in re.findall(r"(?m)^\s*(\d+)\.\s+(.+)$", laid_out)}
     assert "0" in cited.values() and len(cited) >= 5, cited
     assert {ref: numbered.get(first_words[ref]) for ref in cited} == cited
